@@ -1,0 +1,160 @@
+package io.zyven.app;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import io.zyven.app.endpoint.EndpointEntity;
+import io.zyven.app.event.EventEntity;
+import io.zyven.app.http.EndpointRoutes;
+import io.zyven.app.http.HttpApi;
+import io.zyven.app.store.Database;
+import io.zyven.app.store.EmbeddedDatabase;
+import io.zyven.app.store.EndpointIndex;
+import io.zyven.app.store.TenantStore;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.CoordinatedShutdown;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.Join;
+import org.apache.pekko.http.javadsl.Http;
+import org.apache.pekko.http.javadsl.ServerBinding;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One Zyven node: its database (given, or embedded), schema, actor system, sharded
+ * entities and HTTP API. {@link Main} starts one from the environment; tests start several.
+ */
+public final class Zyven implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(Zyven.class);
+
+  private final ActorSystem<Void> system;
+  private final ServerBinding binding;
+  private final String adminKey;
+
+  private Zyven(ActorSystem<Void> system, ServerBinding binding, String adminKey) {
+    this.system = system;
+    this.binding = binding;
+    this.adminKey = adminKey;
+  }
+
+  /** Starts a node from a full config (application.conf plus overrides). */
+  public static Zyven start(Config config) throws Exception {
+    Config zyven = config.getConfig("zyven");
+
+    EmbeddedDatabase embedded = null;
+    String url = zyven.getString("db.url");
+    String user = zyven.getString("db.user");
+    String password = zyven.getString("db.password");
+    if (url.isEmpty()) {
+      embedded = EmbeddedDatabase.start(Path.of(zyven.getString("data-dir")));
+      url = embedded.jdbcUrl();
+      user = embedded.user();
+      password = "";
+    }
+    url = url + (url.contains("?") ? "&" : "?") + "reWriteBatchedInserts=true";
+
+    Database db = new Database(url, user, password, zyven.getInt("db.pool-size"));
+    db.migrate();
+
+    String slick = "pekko-persistence-jdbc.shared-databases.default.db.";
+    Config full =
+        ConfigFactory.parseMap(Map.of(slick + "url", url, slick + "user", user, slick + "password", password))
+            .withFallback(config)
+            .resolve();
+    ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "zyven", full);
+    closeStorageOnShutdown(system, db, embedded);
+
+    Cluster cluster = Cluster.get(system);
+    if (full.getStringList("pekko.cluster.seed-nodes").isEmpty()) {
+      cluster.manager().tell(Join.create(cluster.selfMember().address()));
+    }
+
+    EndpointIndex index = new EndpointIndex(db);
+    TenantStore tenants = new TenantStore(db);
+    EventEntity.init(system);
+    EndpointEntity.init(system, index);
+
+    String adminKey = zyven.getString("admin-key");
+    if (adminKey.isEmpty()) {
+      adminKey = randomAdminKey();
+      System.out.println("ZYVEN_ADMIN_KEY was not set; this node's admin key is: " + adminKey);
+    }
+    HttpApi api = new HttpApi(system, db, tenants, index, httpSettings(zyven, adminKey));
+    ServerBinding binding =
+        Http.get(system)
+            .newServerAt(zyven.getString("http.host"), zyven.getInt("http.port"))
+            .bind(api.route())
+            .toCompletableFuture()
+            .get(30, TimeUnit.SECONDS);
+    binding.addToCoordinatedShutdown(Duration.ofSeconds(10), system);
+    log.info("Zyven listening on {}", binding.localAddress());
+    return new Zyven(system, binding, adminKey);
+  }
+
+  private static HttpApi.Settings httpSettings(Config zyven, String adminKey) {
+    return new HttpApi.Settings(
+        adminKey,
+        zyven.getBytes("ingest.max-body"),
+        zyven.getDuration("ingest.ask-timeout"),
+        zyven.getDuration("ingest.retry-after"),
+        new EndpointRoutes.Defaults(
+            zyven.getInt("endpoint-defaults.max-in-flight"),
+            (int) zyven.getDuration("delivery.timeout").toMillis(),
+            zyven.getInt("endpoint-defaults.max-attempts")));
+  }
+
+  // After sharding has handed off and the journal is idle: last thing before termination.
+  private static void closeStorageOnShutdown(
+      ActorSystem<?> system, Database db, EmbeddedDatabase embedded) {
+    CoordinatedShutdown.get(system)
+        .addTask(
+            CoordinatedShutdown.PhaseBeforeActorSystemTerminate(),
+            "close-storage",
+            () -> {
+              db.close();
+              if (embedded != null) {
+                try {
+                  embedded.close();
+                } catch (Exception e) {
+                  log.warn("Embedded PostgreSQL did not stop cleanly", e);
+                }
+              }
+              return CompletableFuture.completedFuture(Done.getInstance());
+            });
+  }
+
+  private static String randomAdminKey() {
+    byte[] bytes = new byte[24];
+    new SecureRandom().nextBytes(bytes);
+    return "zya_" + Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+  }
+
+  public int httpPort() {
+    return binding.localAddress().getPort();
+  }
+
+  public String adminKey() {
+    return adminKey;
+  }
+
+  public ActorSystem<Void> system() {
+    return system;
+  }
+
+  /** Leaves the cluster gracefully and stops, like SIGTERM. */
+  @Override
+  public void close() throws Exception {
+    CoordinatedShutdown.get(system)
+        .runAll(CoordinatedShutdown.unknownReason())
+        .toCompletableFuture()
+        .get(60, TimeUnit.SECONDS);
+  }
+}

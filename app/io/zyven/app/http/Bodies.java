@@ -1,0 +1,34 @@
+package io.zyven.app.http;
+
+import java.time.Duration;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
+import org.apache.pekko.actor.ClassicActorSystemProvider;
+import org.apache.pekko.http.javadsl.model.HttpEntity;
+import org.apache.pekko.http.scaladsl.model.EntityStreamSizeException;
+
+/** Reads a request body whole, answering 413 past the limit and 400 when it breaks off. */
+final class Bodies {
+  private Bodies() {}
+
+  static CompletionStage<byte[]> read(
+      HttpEntity entity, long maxBytes, Duration timeout, ClassicActorSystemProvider system, Executor ec) {
+    // Refuse a declared oversize at once, without reading it.
+    if (entity.getContentLengthOption().orElse(0) > maxBytes) {
+      entity.discardBytes(system);
+      throw Problems.tooLarge(maxBytes);
+    }
+    return entity
+        .withSizeLimit(maxBytes)
+        .toStrict(timeout.toMillis(), system)
+        .handleAsync(
+            (strict, error) -> {
+              if (error == null) return strict.getData().toArray();
+              for (Throwable t = error; t != null; t = t.getCause()) {
+                if (t instanceof EntityStreamSizeException) throw Problems.tooLarge(maxBytes);
+              }
+              throw Problems.badRequest("the body could not be read");
+            },
+            ec);
+  }
+}

@@ -1,0 +1,171 @@
+package io.zyven.app.http;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.zyven.app.Json;
+import io.zyven.app.endpoint.EndpointEntity.Patch;
+import io.zyven.app.endpoint.EventTypeFilter;
+import java.io.IOException;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * The body of {@code POST} and {@code PATCH /v1/endpoints}, checked field by field so a
+ * bad request says exactly what is wrong. Unknown fields are refused: a typo such as
+ * {@code event_type} must not silently subscribe an endpoint to everything.
+ */
+record EndpointRequest(Patch patch, String secret) {
+
+  private static final Set<String> FIELDS =
+      Set.of("url", "description", "event_types", "secret", "enabled", "max_in_flight",
+          "rate_limit_per_second", "timeout_ms", "max_attempts", "headers");
+  private static final Pattern HEADER_NAME = Pattern.compile("[A-Za-z0-9-]{1,64}");
+  // Headers Zyven sets itself on every delivery; an endpoint may not override them.
+  private static final Set<String> RESERVED_HEADERS =
+      Set.of("content-type", "content-length", "host", "user-agent", "transfer-encoding",
+          "connection", "x-webhook-id", "x-delivery-id", "x-timestamp", "x-signature",
+          "x-event-type");
+  private static final SecureRandom RANDOM = new SecureRandom();
+
+  static EndpointRequest parse(byte[] body, boolean create) {
+    JsonNode root;
+    try {
+      root = Json.MAPPER.readTree(body);
+    } catch (IOException e) {
+      throw Problems.badRequest("malformed JSON");
+    }
+    if (root == null || !root.isObject()) throw Problems.badRequest("the body must be a JSON object");
+    for (Iterator<String> names = root.fieldNames(); names.hasNext(); ) {
+      String name = names.next();
+      if (!FIELDS.contains(name)) throw Problems.badRequest("unknown field '" + name + "'");
+    }
+    if (create && !root.hasNonNull("url")) throw Problems.badRequest("url is required");
+    if (!create && root.has("secret")) {
+      throw Problems.badRequest("secret cannot be patched; use POST /v1/endpoints/{id}/rotate-secret");
+    }
+    JsonNode rate = root.get("rate_limit_per_second");
+    Patch patch =
+        new Patch(
+            url(root.get("url")),
+            text(root.get("description"), "description", 1000),
+            eventTypes(root.get("event_types")),
+            bool(root.get("enabled"), "enabled"),
+            integer(root.get("max_in_flight"), "max_in_flight", 1, 1000),
+            integer(rate, "rate_limit_per_second", 1, 100_000),
+            rate != null && rate.isNull(),
+            integer(root.get("timeout_ms"), "timeout_ms", 1, 300_000),
+            integer(root.get("max_attempts"), "max_attempts", 1, 100),
+            headers(root.get("headers")));
+    return new EndpointRequest(patch, secret(root.get("secret")));
+  }
+
+  /** {@code whsec_} + base64 of 32 random bytes. */
+  static String newSecret() {
+    byte[] key = new byte[32];
+    RANDOM.nextBytes(key);
+    return "whsec_" + Base64.getEncoder().encodeToString(key);
+  }
+
+  private static String url(JsonNode node) {
+    if (node == null) return null;
+    if (!node.isTextual() || node.asText().length() > 2048) {
+      throw Problems.badRequest("url must be a string of at most 2048 characters");
+    }
+    try {
+      URI uri = new URI(node.asText());
+      String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
+      if (!scheme.equals("http") && !scheme.equals("https")) {
+        throw Problems.badRequest("url must be http or https");
+      }
+      if (uri.getHost() == null) throw Problems.badRequest("url must have a host");
+      return uri.toString();
+    } catch (URISyntaxException e) {
+      throw Problems.badRequest("url is not a valid URL: " + e.getReason());
+    }
+  }
+
+  private static String text(JsonNode node, String field, int maxLength) {
+    if (node == null || node.isNull()) return null;
+    if (!node.isTextual() || node.asText().length() > maxLength) {
+      throw Problems.badRequest(field + " must be a string of at most " + maxLength + " characters");
+    }
+    return node.asText();
+  }
+
+  private static Boolean bool(JsonNode node, String field) {
+    if (node == null) return null;
+    if (!node.isBoolean()) throw Problems.badRequest(field + " must be true or false");
+    return node.asBoolean();
+  }
+
+  private static Integer integer(JsonNode node, String field, int min, int max) {
+    if (node == null || node.isNull()) return null;
+    if (!node.isIntegralNumber() || !node.canConvertToInt() || node.asInt() < min || node.asInt() > max) {
+      throw Problems.badRequest(field + " must be an integer from " + min + " to " + max);
+    }
+    return node.asInt();
+  }
+
+  private static List<String> eventTypes(JsonNode node) {
+    if (node == null || node.isNull()) return null;
+    if (!node.isArray() || node.size() > 100) {
+      throw Problems.badRequest("event_types must be an array of at most 100 entries");
+    }
+    List<String> types = new ArrayList<>();
+    for (JsonNode t : node) {
+      if (!t.isTextual() || !EventTypeFilter.ENTRY.matcher(t.asText()).matches()) {
+        throw Problems.badRequest("each event_types entry must match [A-Za-z0-9_.:*-]{1,128}");
+      }
+      types.add(t.asText());
+    }
+    return types;
+  }
+
+  private static Map<String, String> headers(JsonNode node) {
+    if (node == null || node.isNull()) return null;
+    if (!node.isObject() || node.size() > 20) {
+      throw Problems.badRequest("headers must be an object of at most 20 string values");
+    }
+    Map<String, String> headers = new LinkedHashMap<>();
+    for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
+      Map.Entry<String, JsonNode> h = it.next();
+      String name = h.getKey();
+      String lower = name.toLowerCase(Locale.ROOT);
+      if (!HEADER_NAME.matcher(name).matches()
+          || RESERVED_HEADERS.contains(lower)
+          || lower.startsWith("webhook-")) {
+        throw Problems.badRequest("header '" + name + "' is not allowed");
+      }
+      String value = h.getValue().isTextual() ? h.getValue().asText() : null;
+      if (value == null || value.length() > 1024 || !value.chars().allMatch(c -> c >= 0x20 && c <= 0x7e)) {
+        throw Problems.badRequest("header '" + name + "' must be printable ASCII of at most 1024 characters");
+      }
+      headers.put(name, value);
+    }
+    return headers;
+  }
+
+  /** {@code whsec_} + base64 of 24 to 64 bytes (the HMAC key). */
+  private static String secret(JsonNode node) {
+    if (node == null || node.isNull()) return null;
+    String s = node.isTextual() ? node.asText() : "";
+    if (s.startsWith("whsec_")) {
+      try {
+        int length = Base64.getDecoder().decode(s.substring(6)).length;
+        if (length >= 24 && length <= 64) return s;
+      } catch (IllegalArgumentException e) {
+        // falls through to the error below
+      }
+    }
+    throw Problems.badRequest("secret must be whsec_ followed by base64 of 24 to 64 bytes");
+  }
+}

@@ -1,0 +1,127 @@
+package io.zyven.app.http;
+
+import io.zyven.app.endpoint.EndpointEntity;
+import io.zyven.app.store.EndpointIndex;
+import io.zyven.app.store.TenantStore.Tenant;
+import io.zyven.protocol.EndpointApi.EndpointList;
+import io.zyven.protocol.EndpointApi.EndpointView;
+import io.zyven.protocol.EndpointConfig;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
+import java.util.function.Function;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+
+/** {@code /v1/endpoints}: the entity holds the truth; the index serves the list. */
+public final class EndpointRoutes {
+
+  /** Defaults for fields a new endpoint leaves out. */
+  public record Defaults(int maxInFlight, int timeoutMs, int maxAttempts) {}
+
+  private final ClusterSharding sharding;
+  private final EndpointIndex index;
+  private final Executor ec;
+  private final Duration askTimeout;
+  private final Defaults defaults;
+
+  EndpointRoutes(ActorSystem<?> system, EndpointIndex index, Duration askTimeout, Defaults defaults) {
+    this.sharding = ClusterSharding.get(system);
+    this.index = index;
+    this.ec = system.executionContext();
+    this.askTimeout = askTimeout;
+    this.defaults = defaults;
+  }
+
+  CompletionStage<HttpResponse> create(Tenant tenant, byte[] body) {
+    EndpointRequest request = EndpointRequest.parse(body, true);
+    EndpointEntity.Patch p = request.patch();
+    Instant now = Instant.now();
+    String id = UUID.randomUUID().toString();
+    EndpointConfig config =
+        new EndpointConfig(
+            id,
+            tenant.id(),
+            p.url(),
+            p.description(),
+            p.eventTypes() != null ? List.copyOf(p.eventTypes()) : List.of(),
+            request.secret() != null ? request.secret() : EndpointRequest.newSecret(),
+            p.enabled() != null ? p.enabled() : true,
+            p.maxInFlight() != null ? p.maxInFlight() : defaults.maxInFlight(),
+            p.rateLimitPerSecond(),
+            p.timeoutMs() != null ? p.timeoutMs() : defaults.timeoutMs(),
+            p.maxAttempts() != null ? p.maxAttempts() : defaults.maxAttempts(),
+            p.headers() != null ? Map.copyOf(p.headers()) : Map.of(),
+            now,
+            now,
+            1);
+    return change(id, replyTo -> new EndpointEntity.Create(config, replyTo), false, 201);
+  }
+
+  CompletionStage<HttpResponse> list(Tenant tenant) {
+    return index.list(tenant.id()).thenApplyAsync(views -> Responses.json(200, new EndpointList(views)), ec);
+  }
+
+  CompletionStage<HttpResponse> get(Tenant tenant, String id) {
+    requireUuid(id);
+    return ask(id, replyTo -> new EndpointEntity.Get(tenant.id(), replyTo))
+        .thenApplyAsync(config -> Responses.json(200, EndpointView.of(config)), ec);
+  }
+
+  CompletionStage<HttpResponse> update(Tenant tenant, String id, byte[] body) {
+    requireUuid(id);
+    EndpointEntity.Patch patch = EndpointRequest.parse(body, false).patch();
+    return change(id, replyTo -> new EndpointEntity.Update(tenant.id(), patch, replyTo), false, 200);
+  }
+
+  CompletionStage<HttpResponse> delete(Tenant tenant, String id) {
+    requireUuid(id);
+    return change(id, replyTo -> new EndpointEntity.Delete(tenant.id(), replyTo), true, 204);
+  }
+
+  /** Journals the change in the entity, then updates the index before answering. */
+  private CompletionStage<HttpResponse> change(
+      String id,
+      Function<ActorRef<EndpointEntity.Reply>, EndpointEntity.Command> command,
+      boolean deleted,
+      int status) {
+    return ask(id, command)
+        .thenComposeAsync(
+            config ->
+                index
+                    .upsert(config, deleted)
+                    .thenApply(
+                        done ->
+                            status == 204
+                                ? HttpResponse.create().withStatus(204)
+                                : Responses.json(status, EndpointView.of(config))),
+            ec);
+  }
+
+  private CompletionStage<EndpointConfig> ask(
+      String id, Function<ActorRef<EndpointEntity.Reply>, EndpointEntity.Command> command) {
+    return sharding
+        .entityRefFor(EndpointEntity.TYPE_KEY, id)
+        .ask(command::apply, askTimeout)
+        .thenApplyAsync(
+            reply -> {
+              if (reply instanceof EndpointEntity.Current current) return current.config();
+              throw Problems.notFound("no endpoint " + id);
+            },
+            ec);
+  }
+
+  private static void requireUuid(String id) {
+    try {
+      UUID.fromString(id);
+    } catch (IllegalArgumentException e) {
+      throw Problems.notFound("no endpoint " + id);
+    }
+  }
+}

@@ -1,0 +1,259 @@
+package io.zyven.app.http;
+
+import io.zyven.app.Json;
+import io.zyven.app.endpoint.EventTypeFilter;
+import io.zyven.app.event.EventEntity;
+import io.zyven.app.store.EndpointIndex;
+import io.zyven.app.store.EndpointIndex.Subscription;
+import io.zyven.app.store.TenantStore.Tenant;
+import io.zyven.protocol.EventApi.AttemptView;
+import io.zyven.protocol.EventApi.AuditView;
+import io.zyven.protocol.EventApi.DeliveryView;
+import io.zyven.protocol.EventApi.EventAccepted;
+import io.zyven.protocol.EventApi.EventView;
+import io.zyven.protocol.EventJournal;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.http.javadsl.model.ContentType;
+import org.apache.pekko.http.javadsl.model.HttpEntity;
+import org.apache.pekko.http.javadsl.model.HttpRequest;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.headers.RawHeader;
+import org.apache.pekko.persistence.jdbc.query.javadsl.JdbcReadJournal;
+import org.apache.pekko.persistence.query.EventEnvelope;
+import org.apache.pekko.persistence.query.PersistenceQuery;
+import org.apache.pekko.persistence.typed.PersistenceId;
+import org.apache.pekko.stream.javadsl.Sink;
+
+/**
+ * {@code POST /v1/events} (ingest), {@code GET /v1/events/{id}} (from the entity, never
+ * stale) and {@code GET /v1/events/{id}/audit} (from the journal).
+ *
+ * <p>Every stage runs on the actor system's dispatcher: the stages that {@code ask} returns
+ * would otherwise run their callbacks on the common pool, which on two cores starts a new
+ * thread for every task.
+ */
+final class EventRoutes {
+  private static final String REPLAYED_HEADER = "Idempotent-Replayed";
+
+  private final ActorSystem<?> system;
+  private final ClusterSharding sharding;
+  private final EndpointIndex endpoints;
+  private final JdbcReadJournal journal;
+  private final Executor ec;
+  private final long maxBody;
+  private final Duration askTimeout;
+
+  EventRoutes(ActorSystem<?> system, EndpointIndex endpoints, long maxBody, Duration askTimeout) {
+    this.system = system;
+    this.sharding = ClusterSharding.get(system);
+    this.endpoints = endpoints;
+    this.journal =
+        PersistenceQuery.get(system).getReadJournalFor(JdbcReadJournal.class, JdbcReadJournal.Identifier());
+    this.ec = system.executionContext();
+    this.maxBody = maxBody;
+    this.askTimeout = askTimeout;
+  }
+
+  // ---- ingest: 415, 413, 400, 422, then the entity decides 202 / 200 / 409 ----
+
+  CompletionStage<HttpResponse> ingest(Tenant tenant, HttpRequest request) {
+    HttpEntity entity = request.entity();
+    if (!isJson(entity.getContentType())) {
+      entity.discardBytes(system);
+      throw Problems.unsupportedMediaType();
+    }
+    return Bodies.read(entity, maxBody, askTimeout, system, ec)
+        .thenComposeAsync(body -> accept(tenant, request, body), ec);
+  }
+
+  private CompletionStage<HttpResponse> accept(Tenant tenant, HttpRequest request, byte[] body) {
+    String key = idempotencyKey(request);
+    IngestBody event = IngestBody.parse(body);
+    UUID onlyEndpoint = event.endpointId() == null ? null : endpointUuid(event.endpointId());
+    String eventId = eventId(tenant.id(), key);
+    return endpoints
+        .enabled(tenant.id(), onlyEndpoint)
+        .thenComposeAsync(
+            subscriptions -> {
+              List<String> targets = fanOut(subscriptions, event.type());
+              return sharding
+                  .entityRefFor(EventEntity.TYPE_KEY, eventId)
+                  .<EventEntity.AcceptReply>ask(
+                      replyTo ->
+                          new EventEntity.Accept(
+                              tenant.id(), event.type(), event.payload(), key, sha256(body), targets, replyTo),
+                      askTimeout);
+            },
+            ec)
+        .thenApplyAsync(reply -> acceptResponse(reply, event), ec);
+  }
+
+  private static HttpResponse acceptResponse(EventEntity.AcceptReply reply, IngestBody event) {
+    if (reply instanceof EventEntity.Accepted a) {
+      HttpResponse r = Responses.json(a.replayed() ? 200 : 202, EventAccepted.of(a.eventId()));
+      return a.replayed() ? r.addHeader(RawHeader.create(REPLAYED_HEADER, "true")) : r;
+    }
+    if (reply instanceof EventEntity.Conflict c) {
+      throw Problems.conflict(
+          "this Idempotency-Key was already used with a different body (event " + c.eventId() + ")");
+    }
+    throw Problems.unprocessable(
+        event.endpointId() != null
+            ? "endpoint " + event.endpointId() + " is unknown or disabled"
+            : "no enabled endpoint subscribes to type '" + event.type() + "'");
+  }
+
+  private static List<String> fanOut(List<Subscription> subscriptions, String type) {
+    return subscriptions.stream()
+        .filter(s -> EventTypeFilter.subscribes(s.eventTypes(), type))
+        .map(Subscription::endpointId)
+        .toList();
+  }
+
+  private static String idempotencyKey(HttpRequest request) {
+    String key =
+        request
+            .getHeader("Idempotency-Key")
+            .map(h -> h.value())
+            .orElseThrow(() -> Problems.badRequest("the Idempotency-Key header is required"));
+    if (key.isEmpty() || key.length() > 255 || !key.chars().allMatch(c -> c >= 0x20 && c <= 0x7e)) {
+      throw Problems.badRequest("Idempotency-Key must be 1-255 printable ASCII characters");
+    }
+    return key;
+  }
+
+  // A targeted endpoint that is not even an id cannot exist: same answer as an unknown one.
+  private static UUID endpointUuid(String id) {
+    try {
+      return UUID.fromString(id);
+    } catch (IllegalArgumentException e) {
+      throw Problems.unprocessable("endpoint " + id + " is unknown or disabled");
+    }
+  }
+
+  /**
+   * The event id for a tenant's Idempotency-Key: name-based, so every node that receives
+   * the same key reaches the same single-writer entity.
+   */
+  static String eventId(String tenantId, String idempotencyKey) {
+    return UUID.nameUUIDFromBytes((tenantId + "\n" + idempotencyKey).getBytes(StandardCharsets.UTF_8))
+        .toString();
+  }
+
+  private static boolean isJson(ContentType contentType) {
+    String media = contentType.mediaType().toString().toLowerCase();
+    return media.equals("application/json") || (media.startsWith("application/") && media.endsWith("+json"));
+  }
+
+  private static String sha256(byte[] body) {
+    try {
+      return java.util.HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(body));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  // ---- reads ----
+
+  CompletionStage<HttpResponse> get(Tenant tenant, String id) {
+    requireUuid(id);
+    return sharding
+        .entityRefFor(EventEntity.TYPE_KEY, id)
+        .<EventEntity.GetReply>ask(replyTo -> new EventEntity.Get(tenant.id(), replyTo), askTimeout)
+        .thenApplyAsync(
+            reply -> {
+              if (!(reply instanceof EventEntity.Found found)) throw notFound(id);
+              return Responses.json(200, view(found.state()));
+            },
+            ec);
+  }
+
+  static EventView view(EventEntity.State s) {
+    List<DeliveryView> deliveries =
+        s.deliveries().values().stream()
+            .map(
+                d ->
+                    new DeliveryView(
+                        d.endpointId(),
+                        d.status(),
+                        d.attemptCount(),
+                        d.nextAttemptAt(),
+                        d.lastError(),
+                        d.attempts().stream().map(AttemptView::of).toList()))
+            .toList();
+    EventJournal.Received r = s.received();
+    return new EventView(r.eventId(), r.type(), s.status(), r.payload(), r.at(), deliveries);
+  }
+
+  /** Every journaled transition of the event, in order, read from the journal itself. */
+  CompletionStage<HttpResponse> audit(Tenant tenant, String id) {
+    requireUuid(id);
+    String persistenceId = PersistenceId.of(EventEntity.TYPE_KEY.name(), id).id();
+    return journal
+        .currentEventsByPersistenceId(persistenceId, 0L, Long.MAX_VALUE)
+        .runWith(Sink.seq(), system)
+        .thenApplyAsync(
+            envelopes -> {
+              boolean visible =
+                  !envelopes.isEmpty()
+                      && envelopes.get(0).event() instanceof EventJournal.Received r
+                      && r.tenantId().equals(tenant.id());
+              if (!visible) throw notFound(id);
+              List<Map<String, Object>> entries = new ArrayList<>();
+              for (EventEnvelope e : envelopes) entries.add(entry(e));
+              return Responses.json(200, new AuditView(id, entries));
+            },
+            ec);
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Map<String, Object> entry(EventEnvelope envelope) {
+    Map<String, Object> entry = new LinkedHashMap<>();
+    entry.put("sequence_nr", envelope.sequenceNr());
+    entry.put("timestamp", Instant.ofEpochMilli(envelope.timestamp()).toString());
+    entry.put("type", envelope.event().getClass().getSimpleName());
+    Map<String, Object> fields = Json.MAPPER.convertValue(envelope.event(), Map.class);
+    fields.remove("tenant_id"); // the caller is the tenant
+    Object eventType = fields.remove("type");
+    if (eventType != null) fields.put("event_type", eventType);
+    if (envelope.event() instanceof EventJournal.Received r) {
+      try {
+        fields.put("payload", Json.MAPPER.readTree(r.payload()));
+      } catch (IOException e) {
+        throw new UncheckedIOException(e); // it was parsed as JSON when accepted
+      }
+    }
+    if (envelope.event() instanceof EventJournal.DeliveryTransition t) {
+      fields.put("status", t.to());
+    }
+    entry.putAll(fields);
+    return entry;
+  }
+
+  private static void requireUuid(String id) {
+    try {
+      UUID.fromString(id);
+    } catch (IllegalArgumentException e) {
+      throw notFound(id);
+    }
+  }
+
+  private static Problems.ApiException notFound(String id) {
+    return Problems.notFound("no event " + id);
+  }
+}

@@ -1,0 +1,188 @@
+package io.zyven.app.http;
+
+import io.zyven.app.store.Database;
+import io.zyven.app.store.EndpointIndex;
+import io.zyven.app.store.TenantStore;
+import io.zyven.app.store.TenantStore.Tenant;
+import io.zyven.protocol.TenantApi.CreateTenant;
+import io.zyven.protocol.TenantApi.TenantCreated;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
+import java.util.function.BiFunction;
+import java.util.function.Function;
+import io.zyven.app.Json;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.cluster.MemberStatus;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.http.javadsl.model.HttpRequest;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.server.AllDirectives;
+import org.apache.pekko.http.javadsl.server.ExceptionHandler;
+import org.apache.pekko.http.javadsl.server.PathMatchers;
+import org.apache.pekko.http.javadsl.server.RejectionHandler;
+import org.apache.pekko.http.javadsl.server.Route;
+
+/** The HTTP API of DESIGN.md section 2: routing, auth and error shape in one place. */
+public final class HttpApi extends AllDirectives {
+
+  /** Limit for configuration bodies (tenants, endpoints); ingest has its own. */
+  private static final long MAX_CONFIG_BODY = 64 * 1024;
+
+  public record Settings(
+      String adminKey, long maxIngestBody, Duration askTimeout, Duration retryAfter,
+      EndpointRoutes.Defaults endpointDefaults) {}
+
+  private final ActorSystem<?> system;
+  private final Executor ec;
+  private final Database db;
+  private final TenantStore tenants;
+  private final Auth auth;
+  private final EventRoutes events;
+  private final EndpointRoutes endpoints;
+  private final Settings settings;
+
+  public HttpApi(
+      ActorSystem<?> system, Database db, TenantStore tenants, EndpointIndex index, Settings settings) {
+    this.system = system;
+    this.ec = system.executionContext();
+    this.db = db;
+    this.tenants = tenants;
+    this.auth = new Auth(tenants, settings.adminKey());
+    this.events = new EventRoutes(system, index, settings.maxIngestBody(), settings.askTimeout());
+    this.endpoints = new EndpointRoutes(system, index, settings.askTimeout(), settings.endpointDefaults());
+    this.settings = settings;
+  }
+
+  public Route route() {
+    ExceptionHandler exceptions =
+        ExceptionHandler.newBuilder()
+            .matchAny(t -> complete(Problems.fromThrowable(t, settings.retryAfter())))
+            .build();
+    RejectionHandler rejections =
+        RejectionHandler.defaultHandler().mapRejectionResponse(Problems::fromRejection);
+    return handleExceptions(
+        exceptions,
+        () ->
+            handleRejections(
+                rejections,
+                () ->
+                    concat(
+                        pathPrefix("v1", () -> concat(tenantRoutes(), endpointRoutes(), eventRoutes())),
+                        healthRoutes())));
+  }
+
+  private Route tenantRoutes() {
+    return path(
+        "tenants",
+        () -> post(() -> respond(request -> {
+          auth.requireAdmin(request);
+          return jsonBody(request, MAX_CONFIG_BODY).thenComposeAsync(body -> createTenant(body), ec);
+        })));
+  }
+
+  private CompletionStage<HttpResponse> createTenant(byte[] body) {
+    CreateTenant req;
+    try {
+      req = Json.MAPPER.readValue(body, CreateTenant.class);
+    } catch (IOException e) {
+      throw Problems.badRequest("the body must be {\"name\": \"...\"}");
+    }
+    if (req.name() == null || req.name().isBlank() || req.name().length() > 200) {
+      throw Problems.badRequest("name must be 1-200 characters");
+    }
+    return tenants
+        .create(req.name().trim())
+        .thenApply(t -> Responses.json(201, new TenantCreated(t.tenant().id(), t.tenant().name(), t.apiKey())));
+  }
+
+  private Route endpointRoutes() {
+    return pathPrefix(
+        "endpoints",
+        () ->
+            concat(
+                pathEnd(
+                    () ->
+                        concat(
+                            get(() -> asTenant((tenant, request) -> endpoints.list(tenant))),
+                            post(() -> asTenant((tenant, request) ->
+                                jsonBody(request, MAX_CONFIG_BODY)
+                                    .thenComposeAsync(body -> endpoints.create(tenant, body), ec))))),
+                path(
+                    PathMatchers.segment(),
+                    id ->
+                        concat(
+                            get(() -> asTenant((tenant, request) -> endpoints.get(tenant, id))),
+                            patch(() -> asTenant((tenant, request) ->
+                                jsonBody(request, MAX_CONFIG_BODY)
+                                    .thenComposeAsync(body -> endpoints.update(tenant, id, body), ec))),
+                            delete(() -> asTenant((tenant, request) -> endpoints.delete(tenant, id)))))));
+  }
+
+  private Route eventRoutes() {
+    return pathPrefix(
+        "events",
+        () ->
+            concat(
+                pathEnd(() -> post(() -> asTenant(events::ingest))),
+                path(PathMatchers.segment(), id -> get(() -> asTenant((tenant, r) -> events.get(tenant, id)))),
+                path(
+                    PathMatchers.segment().slash("audit"),
+                    id -> get(() -> asTenant((tenant, r) -> events.audit(tenant, id))))));
+  }
+
+  private Route healthRoutes() {
+    return pathPrefix(
+        "health",
+        () ->
+            concat(
+                path("live", () -> get(() -> complete(Responses.json(200, Map.of("status", "live"))))),
+                path("ready", () -> get(() -> respond(request -> ready())))));
+  }
+
+  /** Ready = an Up member of the cluster, and PostgreSQL answers. */
+  private CompletionStage<HttpResponse> ready() {
+    boolean member = Cluster.get(system).selfMember().status() == MemberStatus.up();
+    return db.ping()
+        .thenApplyAsync(
+            dbUp -> {
+              boolean ready = member && dbUp;
+              return Responses.json(
+                  ready ? 200 : 503, Map.of("ready", ready, "cluster_member", member, "database", dbUp));
+            },
+            ec);
+  }
+
+  // ---- plumbing ----
+
+  /** Runs a handler; anything it throws, at once or later, becomes a problem response. */
+  private Route respond(Function<HttpRequest, CompletionStage<HttpResponse>> handler) {
+    return extractRequest(
+        request -> {
+          CompletionStage<HttpResponse> response;
+          try {
+            response = handler.apply(request);
+          } catch (RuntimeException e) {
+            response = CompletableFuture.failedFuture(e);
+          }
+          return completeWithFuture(
+              response.exceptionally(t -> Problems.fromThrowable(t, settings.retryAfter())));
+        });
+  }
+
+  private Route asTenant(BiFunction<Tenant, HttpRequest, CompletionStage<HttpResponse>> handler) {
+    return respond(request -> auth.tenant(request).thenComposeAsync(t -> handler.apply(t, request), ec));
+  }
+
+  private CompletionStage<byte[]> jsonBody(HttpRequest request, long maxBytes) {
+    String media = request.entity().getContentType().mediaType().toString();
+    if (!media.equals("application/json")) {
+      request.entity().discardBytes(system);
+      throw Problems.unsupportedMediaType();
+    }
+    return Bodies.read(request.entity(), maxBytes, settings.askTimeout(), system, ec);
+  }
+}

@@ -1,0 +1,117 @@
+package io.zyven.app.store;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import io.zyven.app.Json;
+import io.zyven.protocol.EndpointApi.EndpointView;
+import io.zyven.protocol.EndpointConfig;
+import java.sql.Array;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.Timestamp;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * The endpoints table: a query copy of every EndpointEntity, for listing a tenant's
+ * endpoints and for ingest fan-out. The entity's journal is the truth; a row only ever
+ * moves to a newer version, so late or repeated writes are harmless.
+ */
+public final class EndpointIndex {
+
+  /** What fan-out needs to know of an enabled endpoint. */
+  public record Subscription(String endpointId, List<String> eventTypes) {}
+
+  private final Database db;
+
+  public EndpointIndex(Database db) {
+    this.db = db;
+  }
+
+  public CompletionStage<Void> upsert(EndpointConfig config, boolean deleted) {
+    String json = toJson(EndpointView.of(config));
+    return db.query(
+        c -> {
+          try (PreparedStatement st =
+              c.prepareStatement(
+                  "INSERT INTO endpoints"
+                      + " (id, tenant_id, event_types, enabled, deleted, version, config, created_at)"
+                      + " VALUES (?, ?, ?, ?, ?, ?, ?::jsonb, ?)"
+                      + " ON CONFLICT (id) DO UPDATE SET event_types = EXCLUDED.event_types,"
+                      + " enabled = EXCLUDED.enabled, deleted = EXCLUDED.deleted,"
+                      + " version = EXCLUDED.version, config = EXCLUDED.config"
+                      + " WHERE endpoints.version < EXCLUDED.version")) {
+            st.setObject(1, UUID.fromString(config.id()));
+            st.setObject(2, UUID.fromString(config.tenantId()));
+            st.setArray(3, c.createArrayOf("text", config.eventTypes().toArray()));
+            st.setBoolean(4, config.enabled());
+            st.setBoolean(5, deleted);
+            st.setLong(6, config.version());
+            st.setString(7, json);
+            st.setTimestamp(8, Timestamp.from(config.createdAt()));
+            st.executeUpdate();
+          }
+          return null;
+        });
+  }
+
+  /** The tenant's endpoints, oldest first. */
+  public CompletionStage<List<EndpointView>> list(String tenantId) {
+    return db.query(
+        c -> {
+          try (PreparedStatement st =
+              c.prepareStatement(
+                  "SELECT config FROM endpoints WHERE tenant_id = ? AND NOT deleted"
+                      + " ORDER BY created_at, id")) {
+            st.setObject(1, UUID.fromString(tenantId));
+            List<EndpointView> views = new ArrayList<>();
+            try (ResultSet rs = st.executeQuery()) {
+              while (rs.next()) views.add(fromJson(rs.getString(1)));
+            }
+            return views;
+          }
+        });
+  }
+
+  /** The tenant's enabled endpoints, or just {@code onlyId} when it is given. */
+  public CompletionStage<List<Subscription>> enabled(String tenantId, UUID onlyId) {
+    return db.query(
+        c -> {
+          String sql =
+              "SELECT id, event_types FROM endpoints WHERE tenant_id = ? AND enabled AND NOT deleted"
+                  + (onlyId != null ? " AND id = ?" : "");
+          try (PreparedStatement st = c.prepareStatement(sql)) {
+            st.setObject(1, UUID.fromString(tenantId));
+            if (onlyId != null) st.setObject(2, onlyId);
+            List<Subscription> subs = new ArrayList<>();
+            try (ResultSet rs = st.executeQuery()) {
+              while (rs.next()) {
+                Array types = rs.getArray(2);
+                subs.add(
+                    new Subscription(
+                        rs.getString(1), Arrays.asList((String[]) types.getArray())));
+              }
+            }
+            return subs;
+          }
+        });
+  }
+
+  private static String toJson(EndpointView view) {
+    try {
+      return Json.MAPPER.writeValueAsString(view);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static EndpointView fromJson(String json) {
+    try {
+      return Json.MAPPER.readValue(json, EndpointView.class);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("unreadable endpoints.config", e);
+    }
+  }
+}

@@ -1,0 +1,45 @@
+package io.zyven.protocol;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonRawValue;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+
+/** Response bodies of {@code /v1/events}. */
+public final class EventApi {
+  private EventApi() {}
+
+  public record EventAccepted(String eventId, String status) {
+    public static EventAccepted of(String eventId) {
+      return new EventAccepted(eventId, "accepted");
+    }
+  }
+
+  public record EventView(
+      String id,
+      String type,
+      DeliveryStatus status,
+      @JsonRawValue String payload,
+      Instant createdAt,
+      List<DeliveryView> deliveries) {}
+
+  @JsonInclude(JsonInclude.Include.ALWAYS)
+  public record DeliveryView(
+      String endpointId,
+      DeliveryStatus status,
+      int attemptCount,
+      Instant nextAttemptAt,
+      String lastError,
+      List<AttemptView> attempts) {}
+
+  public record AttemptView(
+      int number, Instant startedAt, Integer statusCode, long latencyMs, String error) {
+    public static AttemptView of(Attempt a) {
+      return new AttemptView(a.number(), a.startedAt(), a.statusCode(), a.latencyMs(), a.error());
+    }
+  }
+
+  /** Each entry is {@code {sequence_nr, timestamp, type, …fields of the journaled event}}. */
+  public record AuditView(String eventId, List<Map<String, Object>> entries) {}
+}

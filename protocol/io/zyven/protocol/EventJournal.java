@@ -1,0 +1,74 @@
+package io.zyven.protocol;
+
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * Everything an event entity journals. The journal is the audit trail: each record is one
+ * transition, with its time and reason, and {@code GET /v1/events/{id}/audit} shows them
+ * as they are written here.
+ */
+public sealed interface EventJournal extends CborSerializable {
+
+  Instant at();
+
+  /** The event was accepted. The fan-out is fixed here and never recomputed. */
+  record Received(
+      String eventId,
+      String tenantId,
+      String type,
+      String payload,
+      String idempotencyKey,
+      String bodyHash,
+      List<String> endpointIds,
+      Instant at)
+      implements EventJournal {}
+
+  /** Per-delivery transitions. */
+  sealed interface DeliveryTransition extends EventJournal {
+    String endpointId();
+
+    DeliveryStatus to();
+  }
+
+  /** RECEIVED or RETRY_SCHEDULED → DISPATCHING: attempt {@code attempt} begins. */
+  record DispatchStarted(String endpointId, int attempt, String reason, Instant at)
+      implements DeliveryTransition {
+    public DeliveryStatus to() {
+      return DeliveryStatus.DISPATCHING;
+    }
+  }
+
+  /** DISPATCHING → DELIVERED. */
+  record Delivered(String endpointId, Attempt attempt, String reason, Instant at)
+      implements DeliveryTransition {
+    public DeliveryStatus to() {
+      return DeliveryStatus.DELIVERED;
+    }
+  }
+
+  /** DISPATCHING → RETRY_SCHEDULED, due at {@code nextAttemptAt}. */
+  record RetryScheduled(
+      String endpointId, Attempt attempt, Instant nextAttemptAt, String reason, Instant at)
+      implements DeliveryTransition {
+    public DeliveryStatus to() {
+      return DeliveryStatus.RETRY_SCHEDULED;
+    }
+  }
+
+  /** DISPATCHING → DEAD_LETTERED. The payload and every attempt are kept. */
+  record DeadLettered(String endpointId, Attempt attempt, String reason, Instant at)
+      implements DeliveryTransition {
+    public DeliveryStatus to() {
+      return DeliveryStatus.DEAD_LETTERED;
+    }
+  }
+
+  /** An operator sent a terminal delivery back to DISPATCHING. */
+  record Replayed(String endpointId, String by, String reason, Instant at)
+      implements DeliveryTransition {
+    public DeliveryStatus to() {
+      return DeliveryStatus.DISPATCHING;
+    }
+  }
+}
