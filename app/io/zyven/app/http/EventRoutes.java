@@ -90,7 +90,11 @@ final class EventRoutes {
         .enabled(tenant.id(), onlyEndpoint)
         .thenComposeAsync(
             subscriptions -> {
-              List<String> targets = fanOut(subscriptions, event.type());
+              // A targeted event goes to its endpoint whatever the endpoint's filter.
+              List<String> targets =
+                  onlyEndpoint != null
+                      ? subscriptions.stream().map(Subscription::endpointId).toList()
+                      : fanOut(subscriptions, event.type());
               return sharding
                   .entityRefFor(EventEntity.TYPE_KEY, eventId)
                   .<EventEntity.AcceptReply>ask(

@@ -1,0 +1,422 @@
+package io.zyven.app.http;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.zyven.app.testing.ApiClient;
+import io.zyven.app.testing.ApiClient.Response;
+import io.zyven.app.testing.ApiClient.Tenant;
+import io.zyven.app.testing.TestNode;
+import io.zyven.app.testing.TestPostgres;
+import java.io.ByteArrayInputStream;
+import java.net.http.HttpRequest;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.function.Supplier;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@code POST /v1/events} against a running node on real PostgreSQL: every code of the
+ * ingest contract, in its order, and that a rejected request writes nothing.
+ */
+class IngestApiTest {
+  private static final String EVENT = "{\"type\":\"user.created\",\"payload\":{\"id\":42}}";
+
+  private static TestPostgres pg;
+  private static TestNode node;
+  private static ApiClient api;
+
+  private Tenant tenant;
+  private String endpointId;
+
+  @BeforeAll
+  static void startNode() {
+    pg = TestPostgres.shared();
+    node = TestNode.start(pg);
+    api = node.api;
+  }
+
+  @AfterAll
+  static void stopNode() throws Exception {
+    node.close();
+  }
+
+  @BeforeEach
+  void newTenant() {
+    tenant = api.createTenant("ingest-" + UUID.randomUUID());
+    endpointId = api.createEndpoint(tenant.apiKey(), "{\"url\":\"http://127.0.0.1:9/hook\",\"event_types\":[\"user.*\"]}");
+  }
+
+  // ---- accepted ----
+
+  @Test
+  void acceptsWith202AndWritesOneReceivedEvent() {
+    Response r = api.ingest(tenant.apiKey(), "k-1", EVENT);
+
+    assertEquals(202, r.status(), r.body());
+    assertEquals("accepted", r.json().get("status").asText());
+    String eventId = r.json().get("event_id").asText();
+    assertEquals(1, pg.journalRows(eventId));
+    assertFalse(r.header("Idempotent-Replayed").isPresent());
+  }
+
+  @Test
+  void sameKeyAndBodyReplaysTheSameIdWith200() {
+    String first = api.ingest(tenant.apiKey(), "k-replay", EVENT).json().get("event_id").asText();
+
+    Response again = api.ingest(tenant.apiKey(), "k-replay", EVENT);
+
+    assertEquals(200, again.status());
+    assertEquals("true", again.header("Idempotent-Replayed").orElse(""));
+    assertEquals(first, again.json().get("event_id").asText());
+    assertEquals(1, pg.journalRows(first));
+  }
+
+  @Test
+  void sameKeyWithDifferentBodyIs409AndChangesNothing() {
+    String id = api.ingest(tenant.apiKey(), "k-conflict", EVENT).json().get("event_id").asText();
+
+    Response r = api.ingest(tenant.apiKey(), "k-conflict", "{\"type\":\"user.created\",\"payload\":{\"id\":43}}");
+
+    assertProblem(r, 409);
+    assertEquals(1, pg.journalRows(id));
+    assertEquals("{\"id\":42}", api.get("/v1/events/" + id, tenant.apiKey()).json().get("payload").toString());
+  }
+
+  @Test
+  void concurrentRequestsWithOneKeyMakeOneEvent() throws Exception {
+    int clients = 16;
+    ExecutorService pool = Executors.newFixedThreadPool(clients);
+    CountDownLatch start = new CountDownLatch(1);
+    try {
+      List<Future<Response>> responses = new ArrayList<>();
+      for (int i = 0; i < clients; i++) {
+        responses.add(pool.submit(() -> {
+          start.await();
+          return api.ingest(tenant.apiKey(), "k-race", EVENT);
+        }));
+      }
+      start.countDown();
+      int created = 0;
+      Set<String> ids = new HashSet<>();
+      for (Future<Response> f : responses) {
+        Response r = f.get();
+        assertTrue(r.status() == 202 || r.status() == 200, r.toString());
+        if (r.status() == 202) created++;
+        ids.add(r.json().get("event_id").asText());
+      }
+      assertEquals(1, created, "exactly one request creates the event");
+      assertEquals(1, ids.size());
+      assertEquals(1, pg.journalRows(ids.iterator().next()));
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
+  void theSameKeyInTwoTenantsMakesTwoEvents() {
+    Tenant other = api.createTenant("other-" + UUID.randomUUID());
+    api.createEndpoint(other.apiKey(), "{\"url\":\"http://127.0.0.1:9/hook\"}");
+
+    String a = api.ingest(tenant.apiKey(), "shared-key", EVENT).json().get("event_id").asText();
+    Response b = api.ingest(other.apiKey(), "shared-key", EVENT);
+
+    assertEquals(202, b.status());
+    assertFalse(a.equals(b.json().get("event_id").asText()));
+  }
+
+  @Test
+  void payloadIsKeptByteForByte() {
+    String payload = "{ \"n\": 1.50, \"s\" : \"é\\u00e9\",\"a\":[ ] }";
+    String id = api.ingest(tenant.apiKey(), "k-bytes", "{\"type\":\"user.x\",\"payload\":" + payload + "}")
+        .json().get("event_id").asText();
+
+    String body = api.get("/v1/events/" + id, tenant.apiKey()).body();
+
+    assertTrue(body.contains("\"payload\":" + payload + ","), body);
+  }
+
+  // ---- 401 ----
+
+  @Test
+  void missingKeyIs401() {
+    Response r = api.send(api.request("/v1/events", null)
+        .header("Content-Type", "application/json").header("Idempotency-Key", "k")
+        .POST(HttpRequest.BodyPublishers.ofString(EVENT)));
+    assertProblem(r, 401);
+  }
+
+  @Test
+  void unknownKeyIs401EvenWithABadBody() {
+    assertNothingWritten(() -> api.ingest("zyv_not-a-key", "k-401", "not json"), 401, "k-401");
+  }
+
+  @Test
+  void xApiKeyHeaderIsAccepted() {
+    Response r = api.send(api.request("/v1/events", null)
+        .header("X-API-Key", tenant.apiKey())
+        .header("Content-Type", "application/json").header("Idempotency-Key", "k-x")
+        .POST(HttpRequest.BodyPublishers.ofString(EVENT)));
+    assertEquals(202, r.status(), r.body());
+  }
+
+  // ---- 415 ----
+
+  @Test
+  void nonJsonContentTypeIs415BeforeAnythingElse() {
+    // No Idempotency-Key either: 415 comes first.
+    Response r = api.send(api.request("/v1/events", tenant.apiKey())
+        .header("Content-Type", "text/plain")
+        .POST(HttpRequest.BodyPublishers.ofString(EVENT)));
+    assertProblem(r, 415);
+  }
+
+  // ---- 413 ----
+
+  @Test
+  void bodyOverTheLimitIs413() {
+    String big = "{\"type\":\"user.created\",\"payload\":{\"x\":\"" + "a".repeat(256 * 1024) + "\"}}";
+    assertNothingWritten(() -> api.ingest(tenant.apiKey(), "k-413", big), 413, "k-413");
+  }
+
+  @Test
+  void chunkedBodyOverTheLimitIs413() {
+    byte[] big = ("{\"type\":\"user.created\",\"payload\":{\"x\":\"" + "a".repeat(300 * 1024) + "\"}}").getBytes();
+    assertNothingWritten(
+        () -> api.send(api.request("/v1/events", tenant.apiKey())
+            .header("Content-Type", "application/json").header("Idempotency-Key", "k-413c")
+            .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new ByteArrayInputStream(big)))),
+        413, "k-413c");
+  }
+
+  @Test
+  void oversizeComesBeforeAMissingIdempotencyKey() {
+    String big = "{\"type\":\"user.created\",\"payload\":{\"x\":\"" + "a".repeat(256 * 1024) + "\"}}";
+    Response r = api.send(api.request("/v1/events", tenant.apiKey())
+        .header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(big)));
+    assertProblem(r, 413);
+  }
+
+  // ---- 400 ----
+
+  @Test
+  void missingIdempotencyKeyIs400() {
+    long before = pg.allEventRows();
+    Response r = api.send(api.request("/v1/events", tenant.apiKey())
+        .header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(EVENT)));
+    assertProblem(r, 400);
+    assertEquals(before, pg.allEventRows());
+  }
+
+  @Test
+  void idempotencyKeyLongerThan255Is400() {
+    String key = "k".repeat(256);
+    assertNothingWritten(() -> api.ingest(tenant.apiKey(), key, EVENT), 400, key);
+    assertEquals(202, api.ingest(tenant.apiKey(), "k".repeat(255), EVENT).status());
+  }
+
+  @Test
+  void malformedJsonIs400() {
+    assertNothingWritten(() -> api.ingest(tenant.apiKey(), "k-bad", "{\"type\":"), 400, "k-bad");
+  }
+
+  @Test
+  void trailingContentIs400() {
+    assertNothingWritten(() -> api.ingest(tenant.apiKey(), "k-trail", EVENT + "{}"), 400, "k-trail");
+  }
+
+  @Test
+  void duplicateFieldIs400() {
+    String body = "{\"type\":\"user.created\",\"type\":\"user.deleted\",\"payload\":{}}";
+    assertNothingWritten(() -> api.ingest(tenant.apiKey(), "k-dup", body), 400, "k-dup");
+  }
+
+  @Test
+  void unknownFieldIs400() {
+    String body = "{\"type\":\"user.created\",\"payload\":{},\"endpoint\":\"x\"}";
+    assertNothingWritten(() -> api.ingest(tenant.apiKey(), "k-unknown", body), 400, "k-unknown");
+  }
+
+  @Test
+  void missingOrInvalidTypeIs400() {
+    assertNothingWritten(() -> api.ingest(tenant.apiKey(), "t1", "{\"payload\":{}}"), 400, "t1");
+    assertNothingWritten(() -> api.ingest(tenant.apiKey(), "t2", "{\"type\":\"user created\",\"payload\":{}}"), 400, "t2");
+    assertNothingWritten(() -> api.ingest(tenant.apiKey(), "t3", "{\"type\":\"\",\"payload\":{}}"), 400, "t3");
+    assertNothingWritten(() -> api.ingest(tenant.apiKey(), "t4", "{\"type\":\"" + "u".repeat(129) + "\",\"payload\":{}}"), 400, "t4");
+    assertNothingWritten(() -> api.ingest(tenant.apiKey(), "t5", "{\"type\":7,\"payload\":{}}"), 400, "t5");
+  }
+
+  @Test
+  void payloadThatIsNotAnObjectIs400() {
+    assertNothingWritten(() -> api.ingest(tenant.apiKey(), "p1", "{\"type\":\"user.x\"}"), 400, "p1");
+    assertNothingWritten(() -> api.ingest(tenant.apiKey(), "p2", "{\"type\":\"user.x\",\"payload\":[1]}"), 400, "p2");
+    assertNothingWritten(() -> api.ingest(tenant.apiKey(), "p3", "{\"type\":\"user.x\",\"payload\":\"{}\"}"), 400, "p3");
+    assertNothingWritten(() -> api.ingest(tenant.apiKey(), "p4", "{\"type\":\"user.x\",\"payload\":null}"), 400, "p4");
+  }
+
+  @Test
+  void bodyThatIsNotAnObjectIs400() {
+    assertNothingWritten(() -> api.ingest(tenant.apiKey(), "b1", "[]"), 400, "b1");
+  }
+
+  // ---- 422 ----
+
+  @Test
+  void noSubscribedEndpointIs422() {
+    assertNothingWritten(
+        () -> api.ingest(tenant.apiKey(), "k-422", "{\"type\":\"order.created\",\"payload\":{}}"), 422, "k-422");
+  }
+
+  @Test
+  void unknownEndpointIdIs422() {
+    String body = "{\"type\":\"user.created\",\"payload\":{},\"endpoint_id\":\"" + UUID.randomUUID() + "\"}";
+    assertNothingWritten(() -> api.ingest(tenant.apiKey(), "k-422u", body), 422, "k-422u");
+    String notAnId = "{\"type\":\"user.created\",\"payload\":{},\"endpoint_id\":\"nope\"}";
+    assertNothingWritten(() -> api.ingest(tenant.apiKey(), "k-422n", notAnId), 422, "k-422n");
+  }
+
+  @Test
+  void disabledEndpointIs422() {
+    assertEquals(200, api.patchJson("/v1/endpoints/" + endpointId, tenant.apiKey(), "{\"enabled\":false}").status());
+    String targeted = "{\"type\":\"user.created\",\"payload\":{},\"endpoint_id\":\"" + endpointId + "\"}";
+
+    assertNothingWritten(() -> api.ingest(tenant.apiKey(), "k-422d", targeted), 422, "k-422d");
+    assertNothingWritten(() -> api.ingest(tenant.apiKey(), "k-422f", EVENT), 422, "k-422f");
+  }
+
+  @Test
+  void deletedEndpointIs422() {
+    assertEquals(204, api.delete("/v1/endpoints/" + endpointId, tenant.apiKey()).status());
+    assertNothingWritten(() -> api.ingest(tenant.apiKey(), "k-422x", EVENT), 422, "k-422x");
+  }
+
+  @Test
+  void anotherTenantsEndpointIs422() {
+    Tenant other = api.createTenant("other-" + UUID.randomUUID());
+    String body = "{\"type\":\"user.created\",\"payload\":{},\"endpoint_id\":\"" + endpointId + "\"}";
+    long before = pg.allEventRows();
+    assertProblem(api.ingest(other.apiKey(), "k-422t", body), 422);
+    assertEquals(before, pg.allEventRows());
+  }
+
+  @Test
+  void replayOfAnAcceptedKeyStillAnswers200AfterItsEndpointIsDisabled() {
+    String id = api.ingest(tenant.apiKey(), "k-late", EVENT).json().get("event_id").asText();
+    api.patchJson("/v1/endpoints/" + endpointId, tenant.apiKey(), "{\"enabled\":false}");
+
+    Response again = api.ingest(tenant.apiKey(), "k-late", EVENT);
+
+    assertEquals(200, again.status(), again.body());
+    assertEquals(id, again.json().get("event_id").asText());
+  }
+
+  // ---- fan-out ----
+
+  @Test
+  void fanOutGoesToEveryEnabledSubscriber() {
+    String all = api.createEndpoint(tenant.apiKey(), "{\"url\":\"http://127.0.0.1:9/all\"}");
+    String orders = api.createEndpoint(tenant.apiKey(), "{\"url\":\"http://127.0.0.1:9/o\",\"event_types\":[\"order.*\"]}");
+    String exact = api.createEndpoint(tenant.apiKey(), "{\"url\":\"http://127.0.0.1:9/e\",\"event_types\":[\"user.created\"]}");
+    String disabled = api.createEndpoint(tenant.apiKey(), "{\"url\":\"http://127.0.0.1:9/d\",\"enabled\":false}");
+
+    String id = api.ingest(tenant.apiKey(), "k-fan", EVENT).json().get("event_id").asText();
+
+    Set<String> targets = deliveryEndpoints(id);
+    assertEquals(Set.of(endpointId, all, exact), targets);
+    assertFalse(targets.contains(orders) || targets.contains(disabled));
+  }
+
+  @Test
+  void endpointIdTargetsOneEndpointWhateverItsFilter() {
+    String orders = api.createEndpoint(tenant.apiKey(), "{\"url\":\"http://127.0.0.1:9/o\",\"event_types\":[\"order.*\"]}");
+    String body = "{\"type\":\"user.created\",\"payload\":{},\"endpoint_id\":\"" + orders + "\"}";
+
+    String id = api.ingest(tenant.apiKey(), "k-target", body).json().get("event_id").asText();
+
+    assertEquals(Set.of(orders), deliveryEndpoints(id));
+  }
+
+  // ---- reads ----
+
+  @Test
+  void getShowsTheEventWithItsDeliveries() {
+    String id = api.ingest(tenant.apiKey(), "k-get", EVENT).json().get("event_id").asText();
+
+    JsonNode event = api.get("/v1/events/" + id, tenant.apiKey()).json();
+
+    assertEquals(id, event.get("id").asText());
+    assertEquals("user.created", event.get("type").asText());
+    assertEquals("RECEIVED", event.get("status").asText());
+    assertEquals(42, event.get("payload").get("id").asInt());
+    assertTrue(event.get("created_at").asText().endsWith("Z"));
+    JsonNode delivery = event.get("deliveries").get(0);
+    assertEquals(endpointId, delivery.get("endpoint_id").asText());
+    assertEquals("RECEIVED", delivery.get("status").asText());
+    assertEquals(0, delivery.get("attempt_count").asInt());
+    assertTrue(delivery.get("attempts").isArray());
+  }
+
+  @Test
+  void anotherTenantsEventIs404() {
+    String id = api.ingest(tenant.apiKey(), "k-private", EVENT).json().get("event_id").asText();
+    Tenant other = api.createTenant("other-" + UUID.randomUUID());
+
+    assertProblem(api.get("/v1/events/" + id, other.apiKey()), 404);
+    assertProblem(api.get("/v1/events/" + id + "/audit", other.apiKey()), 404);
+  }
+
+  @Test
+  void unknownEventIs404() {
+    assertProblem(api.get("/v1/events/" + UUID.randomUUID(), tenant.apiKey()), 404);
+    assertProblem(api.get("/v1/events/not-a-uuid", tenant.apiKey()), 404);
+    assertProblem(api.get("/v1/events/" + UUID.randomUUID() + "/audit", tenant.apiKey()), 404);
+  }
+
+  @Test
+  void unknownPathsAndMethodsAnswerProblemJson() {
+    assertProblem(api.get("/v1/nothing", tenant.apiKey()), 404);
+    assertProblem(api.send(api.request("/v1/events", tenant.apiKey()).PUT(HttpRequest.BodyPublishers.ofString("{}"))), 405);
+  }
+
+  // ---- helpers ----
+
+  private Set<String> deliveryEndpoints(String eventId) {
+    Set<String> ids = new HashSet<>();
+    api.get("/v1/events/" + eventId, tenant.apiKey()).json().get("deliveries")
+        .forEach(d -> ids.add(d.get("endpoint_id").asText()));
+    return ids;
+  }
+
+  /** The request is refused with {@code status}, and the journal gained nothing. */
+  private void assertNothingWritten(Supplier<Response> request, int status, String idempotencyKey) {
+    long before = pg.allEventRows();
+    Response r = request.get();
+    assertProblem(r, status);
+    assertEquals(0, pg.journalRows(EventRoutes.eventId(tenant.id(), idempotencyKey)));
+    assertEquals(before, pg.allEventRows());
+  }
+
+  static void assertProblem(Response r, int status) {
+    assertEquals(status, r.status(), r.body());
+    assertEquals("application/problem+json", r.contentType());
+    JsonNode p = r.json();
+    assertEquals(status, p.get("status").asInt());
+    assertTrue(p.hasNonNull("type") && p.hasNonNull("title") && p.hasNonNull("detail"), r.body());
+    assertFalse(r.body().contains("Exception") || r.body().contains("\tat "), "no internals: " + r.body());
+  }
+}
