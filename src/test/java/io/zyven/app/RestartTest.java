@@ -1,0 +1,121 @@
+package io.zyven.app;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.zyven.app.testing.ApiClient;
+import io.zyven.app.testing.ApiClient.Response;
+import io.zyven.app.testing.ApiClient.Tenant;
+import io.zyven.app.testing.NodeProcess;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A node run as an operator runs it (its own JVM, embedded PostgreSQL in a data dir):
+ * what it accepted is still there after a graceful restart and after kill -9, and a node
+ * killed with -9 starts again at the first try although its PostgreSQL survived it.
+ */
+class RestartTest {
+  private static final Duration START = Duration.ofSeconds(90);
+
+  private Path dataDir;
+  private Path log;
+  private NodeProcess node;
+
+  @BeforeEach
+  void dataDir() throws IOException {
+    dataDir = Files.createTempDirectory("zyven-restart");
+    log = Files.createDirectories(Path.of("target", "node-logs")).resolve("restart-" + System.nanoTime() + ".log");
+  }
+
+  @AfterEach
+  void cleanUp() throws Exception {
+    if (node != null) node.close();
+    // Whatever happened, leave no PostgreSQL behind.
+    postgresPid().flatMap(ProcessHandle::of).ifPresent(ProcessHandle::destroyForcibly);
+  }
+
+  @Test
+  void acceptedEventsSurviveKillDashNineAndTheNodeStartsAgainAtOnce() throws Exception {
+    node = start();
+    Tenant tenant = node.api.createTenant("restart");
+    node.api.createEndpoint(tenant.apiKey(), "{\"url\":\"http://127.0.0.1:9/hook\"}");
+    List<String> ids = ingest(node.api, tenant, 20);
+
+    node.kill();
+    Optional<Long> survivor = postgresPid();
+    assertTrue(survivor.flatMap(ProcessHandle::of).map(ProcessHandle::isAlive).orElse(false),
+        "the killed node's PostgreSQL is still running (the case under test)");
+
+    node = start(); // must not need a second try
+    assertFalse(ProcessHandle.of(survivor.get()).map(ProcessHandle::isAlive).orElse(false));
+    assertAllThere(node.api, tenant, ids);
+  }
+
+  @Test
+  void acceptedEventsSurviveAGracefulRestart() throws Exception {
+    node = start();
+    Tenant tenant = node.api.createTenant("restart");
+    node.api.createEndpoint(tenant.apiKey(), "{\"url\":\"http://127.0.0.1:9/hook\"}");
+    List<String> ids = ingest(node.api, tenant, 20);
+
+    node.terminate();
+    assertFalse(postgresPid().flatMap(ProcessHandle::of).map(ProcessHandle::isAlive).orElse(false),
+        "SIGTERM stops the embedded PostgreSQL too");
+
+    node = start();
+    assertAllThere(node.api, tenant, ids);
+  }
+
+  private NodeProcess start() throws Exception {
+    NodeProcess n = NodeProcess.start(dataDir, log, Map.of());
+    n.awaitReady(START);
+    return n;
+  }
+
+  private static List<String> ingest(ApiClient api, Tenant tenant, int count) {
+    List<String> ids = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      Response r = api.ingest(tenant.apiKey(), "key-" + i, body(i));
+      assertEquals(202, r.status(), r.body());
+      ids.add(r.json().get("event_id").asText());
+    }
+    return ids;
+  }
+
+  private static void assertAllThere(ApiClient api, Tenant tenant, List<String> ids) {
+    for (int i = 0; i < ids.size(); i++) {
+      Response event = api.get("/v1/events/" + ids.get(i), tenant.apiKey());
+      assertEquals(200, event.status(), event.body());
+      assertEquals(i, event.json().get("payload").get("n").asInt());
+      // The key is still known: a retried request is a replay, not a second event.
+      Response again = api.ingest(tenant.apiKey(), "key-" + i, body(i));
+      assertEquals(200, again.status());
+      assertEquals(ids.get(i), again.json().get("event_id").asText());
+    }
+  }
+
+  private static String body(int n) {
+    return "{\"type\":\"invoice.paid\",\"payload\":{\"n\":" + n + "}}";
+  }
+
+  private Optional<Long> postgresPid() {
+    try {
+      Path pidFile = dataDir.resolve("postgres").resolve("postmaster.pid");
+      if (!Files.exists(pidFile)) return Optional.empty();
+      return Optional.of(Long.parseLong(Files.readAllLines(pidFile).get(0).trim()));
+    } catch (IOException | RuntimeException e) {
+      return Optional.empty();
+    }
+  }
+}

@@ -1,0 +1,86 @@
+package io.zyven.app.testing;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A Zyven node in a JVM of its own, started the way an operator starts it ({@code Main},
+ * configured by environment variables), so that tests can kill it for real.
+ */
+public final class NodeProcess implements AutoCloseable {
+  public static final String ADMIN_KEY = "process-admin-key";
+
+  private final Process process;
+  public final ApiClient api;
+
+  private NodeProcess(Process process, int httpPort) {
+    this.process = process;
+    this.api = new ApiClient("http://127.0.0.1:" + httpPort, ADMIN_KEY);
+  }
+
+  /** Starts a node whose embedded PostgreSQL keeps its data in {@code dataDir}. */
+  public static NodeProcess start(Path dataDir, Path log, Map<String, String> extraEnv) throws IOException {
+    int httpPort = freePort();
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    ProcessBuilder pb =
+        new ProcessBuilder(java, "-Xmx512m", "-cp", System.getProperty("java.class.path"), "io.zyven.app.Main");
+    Map<String, String> env = new HashMap<>();
+    env.put("ZYVEN_DATA_DIR", dataDir.toString());
+    env.put("ZYVEN_HTTP_PORT", Integer.toString(httpPort));
+    env.put("ZYVEN_CLUSTER_PORT", Integer.toString(freePort()));
+    env.put("ZYVEN_ADMIN_KEY", ADMIN_KEY);
+    env.putAll(extraEnv);
+    pb.environment().putAll(env);
+    pb.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+    return new NodeProcess(pb.start(), httpPort);
+  }
+
+  /** Polls readiness until the node answers 200 (nothing to subscribe to across processes). */
+  public void awaitReady(Duration timeout) throws InterruptedException {
+    Instant deadline = Instant.now().plus(timeout);
+    while (Instant.now().isBefore(deadline)) {
+      if (!process.isAlive()) throw new IllegalStateException("node exited with " + process.exitValue());
+      try {
+        if (api.get("/health/ready", null).status() == 200) return;
+      } catch (RuntimeException notListeningYet) {
+        // connection refused until the HTTP server binds
+      }
+      Thread.sleep(200);
+    }
+    throw new IllegalStateException("node not ready within " + timeout);
+  }
+
+  /** kill -9: no shutdown hook runs; the node's PostgreSQL is left running. */
+  public void kill() throws InterruptedException {
+    process.destroyForcibly();
+    process.waitFor(30, TimeUnit.SECONDS);
+  }
+
+  /** SIGTERM: the node leaves the cluster and stops its PostgreSQL. Returns the exit code. */
+  public int terminate() throws InterruptedException {
+    process.destroy();
+    if (!process.waitFor(60, TimeUnit.SECONDS)) throw new IllegalStateException("node did not stop on SIGTERM");
+    return process.exitValue();
+  }
+
+  public long pid() {
+    return process.pid();
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+
+  @Override
+  public void close() throws InterruptedException {
+    if (process.isAlive()) kill();
+  }
+}
