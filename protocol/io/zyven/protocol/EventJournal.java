@@ -29,6 +29,11 @@ public sealed interface EventJournal extends CborSerializable {
     String endpointId();
 
     DeliveryStatus to();
+
+    /** Whether this transition may leave a delivery in state {@code from}. */
+    default boolean appliesTo(DeliveryStatus from) {
+      return from.canMoveTo(to());
+    }
   }
 
   /** RECEIVED or RETRY_SCHEDULED → DISPATCHING: attempt {@code attempt} begins. */
@@ -36,6 +41,11 @@ public sealed interface EventJournal extends CborSerializable {
       implements DeliveryTransition {
     public DeliveryStatus to() {
       return DeliveryStatus.DISPATCHING;
+    }
+
+    // Leaving a terminal state is the operator's replay, never an ordinary attempt.
+    public boolean appliesTo(DeliveryStatus from) {
+      return from == DeliveryStatus.RECEIVED || from == DeliveryStatus.RETRY_SCHEDULED;
     }
   }
 
@@ -64,11 +74,18 @@ public sealed interface EventJournal extends CborSerializable {
     }
   }
 
-  /** An operator sent a terminal delivery back to DISPATCHING. */
-  record Replayed(String endpointId, String by, String reason, Instant at)
+  /**
+   * An operator sent a terminal delivery back to DISPATCHING; attempt {@code attempt}
+   * begins, with a fresh retry budget.
+   */
+  record Replayed(String endpointId, int attempt, String by, String reason, Instant at)
       implements DeliveryTransition {
     public DeliveryStatus to() {
       return DeliveryStatus.DISPATCHING;
+    }
+
+    public boolean appliesTo(DeliveryStatus from) {
+      return from.isTerminal();
     }
   }
 }

@@ -76,8 +76,11 @@ public final class EventEntity
    * dead-lettered ones, or if there are none, the delivered ones.
    */
   public record Replay(
-      String tenantId, String endpointId, String by, ActorRef<StatusReply<List<String>>> replyTo)
+      String tenantId, String endpointId, String by, ActorRef<StatusReply<ReplayStarted>> replyTo)
       implements Command {}
+
+  /** The deliveries a replay sent back to DISPATCHING (a record, so it can cross nodes). */
+  public record ReplayStarted(List<String> endpointIds) implements CborSerializable {}
 
   public sealed interface AcceptReply extends CborSerializable {}
 
@@ -120,7 +123,7 @@ public final class EventEntity
       } else if (t instanceof EventJournal.DeadLettered e) {
         return withAttempt(e.to(), e.attempt(), null);
       } else if (t instanceof EventJournal.Replayed e) {
-        return new Delivery(endpointId, e.to(), attemptCount, null, lastError, attempts);
+        return new Delivery(endpointId, e.to(), e.attempt(), null, lastError, attempts);
       }
       throw new IllegalArgumentException("unknown transition " + t);
     }
@@ -242,7 +245,7 @@ public final class EventEntity
             cmd.payload(),
             cmd.idempotencyKey(),
             cmd.bodyHash(),
-            List.copyOf(cmd.endpointIds()),
+            cmd.endpointIds().stream().distinct().toList(),
             clock.instant());
     return Effect().persist(received).thenReply(cmd.replyTo(), s -> new Accepted(eventId, false));
   }
@@ -263,6 +266,10 @@ public final class EventEntity
   }
 
   private ReplyEffect<EventJournal, State> onRecordAttempt(State state, RecordAttempt cmd) {
+    if (cmd.outcome() == null) return Effect().reply(cmd.replyTo(), StatusReply.error("no outcome"));
+    if (cmd.outcome() == DeliveryStatus.RETRY_SCHEDULED && cmd.nextAttemptAt() == null) {
+      return Effect().reply(cmd.replyTo(), StatusReply.error("a retry needs next_attempt_at"));
+    }
     Instant now = clock.instant();
     DeliveryTransition t =
         switch (cmd.outcome()) {
@@ -291,10 +298,14 @@ public final class EventEntity
     Instant now = clock.instant();
     List<EventJournal> replayed =
         targets.stream()
-            .map(d -> (EventJournal) new EventJournal.Replayed(d.endpointId(), cmd.by(), "operator replay", now))
+            .map(
+                d ->
+                    (EventJournal)
+                        new EventJournal.Replayed(
+                            d.endpointId(), d.attemptCount() + 1, cmd.by(), "operator replay", now))
             .toList();
-    List<String> ids = targets.stream().map(Delivery::endpointId).toList();
-    return Effect().persist(replayed).thenReply(cmd.replyTo(), s -> StatusReply.success(ids));
+    ReplayStarted started = new ReplayStarted(targets.stream().map(Delivery::endpointId).toList());
+    return Effect().persist(replayed).thenReply(cmd.replyTo(), s -> StatusReply.success(started));
   }
 
   private static List<Delivery> replayTargets(State state, String endpointId) {
@@ -315,7 +326,7 @@ public final class EventEntity
       State state, DeliveryTransition t, ActorRef<StatusReply<State>> replyTo) {
     Delivery d = state.deliveries().get(t.endpointId());
     if (d == null) return Effect().reply(replyTo, StatusReply.error("no such delivery"));
-    if (!d.status().canMoveTo(t.to())) {
+    if (!t.appliesTo(d.status())) {
       return Effect()
           .reply(replyTo, StatusReply.error("cannot move from " + d.status() + " to " + t.to()));
     }

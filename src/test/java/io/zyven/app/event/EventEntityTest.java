@@ -456,7 +456,7 @@ class EventEntityTest {
             new RecordAttempt(endpointId, attempt, outcome, nextAttemptAt, "attempt", replyTo));
   }
 
-  private CommandResultWithReply<Command, EventJournal, State, StatusReply<List<String>>> replay(
+  private CommandResultWithReply<Command, EventJournal, State, StatusReply<EventEntity.ReplayStarted>> replay(
       String tenantId, String endpointId) {
     return entity.runCommand(replyTo -> new Replay(tenantId, endpointId, OPERATOR, replyTo));
   }
@@ -521,14 +521,20 @@ class EventEntityTest {
 
   /** The reply lists the replayed endpoints; each got a Replayed naming the operator. */
   private static void assertReplayed(
-      CommandResultWithReply<Command, EventJournal, State, StatusReply<List<String>>> result,
+      CommandResultWithReply<Command, EventJournal, State, StatusReply<EventEntity.ReplayStarted>> result,
       String... endpointIds) {
-    assertEquals(StatusReply.success(List.of(endpointIds)), result.reply());
     assertEquals(
-        Arrays.stream(endpointIds)
-            .map(id -> new EventJournal.Replayed(id, OPERATOR, "operator replay", NOW))
-            .toList(),
-        result.events());
+        StatusReply.success(new EventEntity.ReplayStarted(List.of(endpointIds))), result.reply());
+    for (int i = 0; i < endpointIds.length; i++) {
+      EventJournal.Replayed replayed = (EventJournal.Replayed) result.events().get(i);
+      assertEquals(endpointIds[i], replayed.endpointId());
+      assertEquals(OPERATOR, replayed.by());
+      assertEquals(NOW, replayed.at());
+      // A replay starts the next attempt: numbers never repeat.
+      assertEquals(
+          result.state().deliveries().get(endpointIds[i]).attempts().size() + 1, replayed.attempt());
+    }
+    assertEquals(endpointIds.length, result.events().size());
   }
 
   private void expectPassivate() {

@@ -100,7 +100,7 @@ class AuditApiTest {
     transition(id, r -> new EventEntity.RecordAttempt(
         endpoint, attempt(1, 400, "HTTP 400"), DeliveryStatus.DEAD_LETTERED, null, "permanent", r));
 
-    AuditApiTest.<List<String>>ask(id, r -> new EventEntity.Replay(tenant.id(), null, "operator@example.com", r));
+    AuditApiTest.<EventEntity.ReplayStarted>ask(id, r -> new EventEntity.Replay(tenant.id(), null, "operator@example.com", r));
 
     JsonNode entries = api.get("/v1/events/" + id + "/audit", tenant.apiKey()).json().get("entries");
     JsonNode replayed = entries.get(entries.size() - 1);
