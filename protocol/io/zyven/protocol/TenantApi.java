@@ -4,8 +4,6 @@ package io.zyven.protocol;
 public final class TenantApi {
   private TenantApi() {}
 
-  public record CreateTenant(String name) {}
-
   /** The API key is shown here once; only its hash is stored. */
   public record TenantCreated(String id, String name, String apiKey) {}
 }

@@ -47,12 +47,13 @@ public final class EndpointEntity
   public record Get(String tenantId, ActorRef<Reply> replyTo) implements Command {}
 
   /**
-   * A PATCH: null fields are left alone. {@code clearRateLimit} removes the rate limit,
-   * because null cannot say that.
+   * A PATCH: null fields are left alone. {@code clearDescription} and {@code clearRateLimit}
+   * remove those optional fields, because null cannot say that.
    */
   public record Patch(
       String url,
       String description,
+      boolean clearDescription,
       List<String> eventTypes,
       Boolean enabled,
       Integer maxInFlight,
@@ -129,10 +130,14 @@ public final class EndpointEntity
 
   private ReplyEffect<EndpointJournal, State> onUpdate(State state, Update cmd) {
     if (!state.visibleTo(cmd.tenantId())) return Effect().reply(cmd.replyTo(), new NotFound());
-    Instant now = clock.instant();
-    EndpointConfig updated = apply(state.config(), cmd.patch(), now);
+    EndpointConfig current = state.config();
+    // A patch that changes nothing journals nothing.
+    if (apply(current, cmd.patch(), current.updatedAt(), current.version()).equals(current)) {
+      return Effect().reply(cmd.replyTo(), new Current(current));
+    }
+    EndpointConfig updated = apply(current, cmd.patch(), clock.instant(), current.version() + 1);
     return Effect()
-        .persist(new EndpointJournal.Updated(updated, now))
+        .persist(new EndpointJournal.Updated(updated, updated.updatedAt()))
         .thenReply(cmd.replyTo(), s -> new Current(s.config()));
   }
 
@@ -151,7 +156,9 @@ public final class EndpointEntity
     return state.visibleTo(tenantId) ? new Current(state.config()) : new NotFound();
   }
 
-  static EndpointConfig apply(EndpointConfig c, Patch p, Instant now) {
+  static EndpointConfig apply(EndpointConfig c, Patch p, Instant now, long version) {
+    String description =
+        p.clearDescription() ? null : p.description() != null ? p.description() : c.description();
     Integer rateLimit =
         p.clearRateLimit()
             ? null
@@ -160,7 +167,7 @@ public final class EndpointEntity
         c.id(),
         c.tenantId(),
         p.url() != null ? p.url() : c.url(),
-        p.description() != null ? p.description() : c.description(),
+        description,
         p.eventTypes() != null ? List.copyOf(p.eventTypes()) : c.eventTypes(),
         c.secret(),
         p.enabled() != null ? p.enabled() : c.enabled(),
@@ -171,7 +178,7 @@ public final class EndpointEntity
         p.headers() != null ? Map.copyOf(p.headers()) : c.headers(),
         c.createdAt(),
         now,
-        c.version() + 1);
+        version);
   }
 
   @Override

@@ -30,10 +30,12 @@ record EndpointRequest(Patch patch, String secret) {
           "rate_limit_per_second", "timeout_ms", "max_attempts", "headers");
   private static final Pattern HEADER_NAME = Pattern.compile("[A-Za-z0-9-]{1,64}");
   // Headers Zyven sets itself on every delivery; an endpoint may not override them.
+  // Hop-by-hop and framing headers would break the request if forwarded.
   private static final Set<String> RESERVED_HEADERS =
-      Set.of("content-type", "content-length", "host", "user-agent", "transfer-encoding",
-          "connection", "x-webhook-id", "x-delivery-id", "x-timestamp", "x-signature",
-          "x-event-type");
+      Set.of("content-type", "content-length", "content-encoding", "host", "user-agent",
+          "transfer-encoding", "connection", "keep-alive", "upgrade", "expect", "te", "trailer",
+          "proxy-authorization", "proxy-connection", "x-webhook-id", "x-delivery-id",
+          "x-timestamp", "x-signature", "x-event-type");
   private static final SecureRandom RANDOM = new SecureRandom();
 
   static EndpointRequest parse(byte[] body, boolean create) {
@@ -53,10 +55,12 @@ record EndpointRequest(Patch patch, String secret) {
       throw Problems.badRequest("secret cannot be patched; use POST /v1/endpoints/{id}/rotate-secret");
     }
     JsonNode rate = root.get("rate_limit_per_second");
+    JsonNode description = root.get("description");
     Patch patch =
         new Patch(
             url(root.get("url")),
-            text(root.get("description"), "description", 1000),
+            text(description, "description", 1000),
+            description != null && description.isNull(),
             eventTypes(root.get("event_types")),
             bool(root.get("enabled"), "enabled"),
             integer(root.get("max_in_flight"), "max_in_flight", 1, 1000),
@@ -87,6 +91,7 @@ record EndpointRequest(Patch patch, String secret) {
         throw Problems.badRequest("url must be http or https");
       }
       if (uri.getHost() == null) throw Problems.badRequest("url must have a host");
+      if (uri.getPort() > 65535) throw Problems.badRequest("url has an invalid port");
       return uri.toString();
     } catch (URISyntaxException e) {
       throw Problems.badRequest("url is not a valid URL: " + e.getReason());
@@ -148,6 +153,9 @@ record EndpointRequest(Patch patch, String secret) {
       String value = h.getValue().isTextual() ? h.getValue().asText() : null;
       if (value == null || value.length() > 1024 || !value.chars().allMatch(c -> c >= 0x20 && c <= 0x7e)) {
         throw Problems.badRequest("header '" + name + "' must be printable ASCII of at most 1024 characters");
+      }
+      if (headers.keySet().stream().anyMatch(name::equalsIgnoreCase)) {
+        throw Problems.badRequest("header '" + name + "' is given twice");
       }
       headers.put(name, value);
     }

@@ -68,20 +68,20 @@ public final class EndpointRoutes {
     return index.list(tenant.id()).thenApplyAsync(views -> Responses.json(200, new EndpointList(views)), ec);
   }
 
-  CompletionStage<HttpResponse> get(Tenant tenant, String id) {
-    requireUuid(id);
+  CompletionStage<HttpResponse> get(Tenant tenant, String pathId) {
+    String id = Ids.canonical(pathId, "endpoint");
     return ask(id, replyTo -> new EndpointEntity.Get(tenant.id(), replyTo))
         .thenApplyAsync(config -> Responses.json(200, EndpointView.of(config)), ec);
   }
 
-  CompletionStage<HttpResponse> update(Tenant tenant, String id, byte[] body) {
-    requireUuid(id);
+  CompletionStage<HttpResponse> update(Tenant tenant, String pathId, byte[] body) {
+    String id = Ids.canonical(pathId, "endpoint");
     EndpointEntity.Patch patch = EndpointRequest.parse(body, false).patch();
     return change(id, replyTo -> new EndpointEntity.Update(tenant.id(), patch, replyTo), false, 200);
   }
 
-  CompletionStage<HttpResponse> delete(Tenant tenant, String id) {
-    requireUuid(id);
+  CompletionStage<HttpResponse> delete(Tenant tenant, String pathId) {
+    String id = Ids.canonical(pathId, "endpoint");
     return change(id, replyTo -> new EndpointEntity.Delete(tenant.id(), replyTo), true, 204);
   }
 
@@ -115,13 +115,5 @@ public final class EndpointRoutes {
               throw Problems.notFound("no endpoint " + id);
             },
             ec);
-  }
-
-  private static void requireUuid(String id) {
-    try {
-      UUID.fromString(id);
-    } catch (IllegalArgumentException e) {
-      throw Problems.notFound("no endpoint " + id);
-    }
   }
 }

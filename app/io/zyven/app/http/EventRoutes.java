@@ -174,8 +174,8 @@ final class EventRoutes {
 
   // ---- reads ----
 
-  CompletionStage<HttpResponse> get(Tenant tenant, String id) {
-    requireUuid(id);
+  CompletionStage<HttpResponse> get(Tenant tenant, String pathId) {
+    String id = Ids.canonical(pathId, "event");
     return sharding
         .entityRefFor(EventEntity.TYPE_KEY, id)
         .<EventEntity.GetReply>ask(replyTo -> new EventEntity.Get(tenant.id(), replyTo), askTimeout)
@@ -205,8 +205,8 @@ final class EventRoutes {
   }
 
   /** Every journaled transition of the event, in order, read from the journal itself. */
-  CompletionStage<HttpResponse> audit(Tenant tenant, String id) {
-    requireUuid(id);
+  CompletionStage<HttpResponse> audit(Tenant tenant, String pathId) {
+    String id = Ids.canonical(pathId, "event");
     String persistenceId = PersistenceId.of(EventEntity.TYPE_KEY.name(), id).id();
     return journal
         .currentEventsByPersistenceId(persistenceId, 0L, Long.MAX_VALUE)
@@ -247,14 +247,6 @@ final class EventRoutes {
     }
     entry.putAll(fields);
     return entry;
-  }
-
-  private static void requireUuid(String id) {
-    try {
-      UUID.fromString(id);
-    } catch (IllegalArgumentException e) {
-      throw notFound(id);
-    }
   }
 
   private static Problems.ApiException notFound(String id) {

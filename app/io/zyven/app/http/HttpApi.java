@@ -4,8 +4,8 @@ import io.zyven.app.store.Database;
 import io.zyven.app.store.EndpointIndex;
 import io.zyven.app.store.TenantStore;
 import io.zyven.app.store.TenantStore.Tenant;
-import io.zyven.protocol.TenantApi.CreateTenant;
 import io.zyven.protocol.TenantApi.TenantCreated;
+import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.Map;
@@ -85,17 +85,21 @@ public final class HttpApi extends AllDirectives {
   }
 
   private CompletionStage<HttpResponse> createTenant(byte[] body) {
-    CreateTenant req;
+    JsonNode root;
     try {
-      req = Json.MAPPER.readValue(body, CreateTenant.class);
+      root = Json.MAPPER.readTree(body);
     } catch (IOException e) {
+      throw Problems.badRequest("malformed JSON");
+    }
+    if (root == null || !root.isObject() || root.size() != 1 || !root.has("name")) {
       throw Problems.badRequest("the body must be {\"name\": \"...\"}");
     }
-    if (req.name() == null || req.name().isBlank() || req.name().length() > 200) {
-      throw Problems.badRequest("name must be 1-200 characters");
+    JsonNode name = root.get("name");
+    if (!name.isTextual() || name.asText().isBlank() || name.asText().length() > 200) {
+      throw Problems.badRequest("name must be a string of 1-200 characters");
     }
     return tenants
-        .create(req.name().trim())
+        .create(name.asText().trim())
         .thenApply(t -> Responses.json(201, new TenantCreated(t.tenant().id(), t.tenant().name(), t.apiKey())));
   }
 

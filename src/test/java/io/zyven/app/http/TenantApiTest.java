@@ -1,0 +1,194 @@
+package io.zyven.app.http;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.zyven.app.testing.ApiClient;
+import io.zyven.app.testing.ApiClient.Response;
+import io.zyven.app.testing.ApiClient.Tenant;
+import io.zyven.app.testing.TestNode;
+import io.zyven.app.testing.TestPostgres;
+import java.net.http.HttpRequest;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.HexFormat;
+import java.util.UUID;
+import java.util.function.Supplier;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** {@code POST /v1/tenants} against a running node on real PostgreSQL: admin only, keys stored hashed. */
+class TenantApiTest {
+
+  private static TestPostgres pg;
+  private static TestNode node;
+  private static ApiClient api;
+
+  @BeforeAll
+  static void startNode() {
+    pg = TestPostgres.shared();
+    node = TestNode.start(pg);
+    api = node.api;
+  }
+
+  @AfterAll
+  static void stopNode() throws Exception {
+    node.close();
+  }
+
+  // ---- who may create tenants ----
+
+  @Test
+  void createWithoutAKeyIs401() {
+    assertRefused(() -> postTenant(null, "{\"name\":\"no-key\"}"), 401);
+  }
+
+  @Test
+  void createWithAWrongKeyIs401() {
+    assertRefused(() -> postTenant("not-the-admin-key", "{\"name\":\"wrong-key\"}"), 401);
+    assertRefused(() -> postTenant(TestNode.ADMIN_KEY + "x", "{\"name\":\"wrong-key\"}"), 401);
+  }
+
+  @Test
+  void createWithATenantsKeyIs401() {
+    Tenant tenant = api.createTenant("tenant-" + UUID.randomUUID());
+    assertRefused(() -> postTenant(tenant.apiKey(), "{\"name\":\"by-a-tenant\"}"), 401);
+  }
+
+  @Test
+  void createWithTheAdminKeyIs201WithIdNameAndApiKey() {
+    String name = "acme-" + UUID.randomUUID();
+
+    Response r = postTenant(TestNode.ADMIN_KEY, "{\"name\":\"" + name + "\"}");
+
+    assertEquals(201, r.status(), r.body());
+    assertEquals("application/json", r.contentType());
+    JsonNode body = r.json();
+    UUID id = UUID.fromString(body.get("id").asText());
+    assertEquals(name, body.get("name").asText());
+    assertTrue(body.hasNonNull("api_key") && !body.get("api_key").asText().isBlank(), r.body());
+    assertEquals(1, pg.count("SELECT count(*) FROM tenants WHERE id = ? AND name = ?", id, name));
+  }
+
+  @Test
+  void theAdminKeyIsAcceptedAsXApiKey() {
+    Response r = api.send(api.request("/v1/tenants", null)
+        .header("X-API-Key", TestNode.ADMIN_KEY)
+        .header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString("{\"name\":\"via-x-api-key\"}")));
+    assertEquals(201, r.status(), r.body());
+  }
+
+  @Test
+  void eachTenantGetsItsOwnIdAndKey() {
+    JsonNode a = postTenant(TestNode.ADMIN_KEY, "{\"name\":\"same\"}").json();
+    JsonNode b = postTenant(TestNode.ADMIN_KEY, "{\"name\":\"same\"}").json();
+    assertFalse(a.get("id").asText().equals(b.get("id").asText()));
+    assertFalse(a.get("api_key").asText().equals(b.get("api_key").asText()));
+  }
+
+  // ---- the key ----
+
+  @Test
+  void theNewKeyWorksAsBearer() {
+    String key = newTenantKey();
+    Response r = api.get("/v1/endpoints", key);
+    assertEquals(200, r.status(), r.body());
+    assertEquals(0, r.json().get("data").size());
+  }
+
+  @Test
+  void theNewKeyWorksAsXApiKey() {
+    String key = newTenantKey();
+    Response r = api.send(api.request("/v1/endpoints", null).header("X-API-Key", key).GET());
+    assertEquals(200, r.status(), r.body());
+    assertEquals(0, r.json().get("data").size());
+  }
+
+  @Test
+  void theAdminKeyIsNotATenantKey() {
+    assertProblem(api.get("/v1/endpoints", TestNode.ADMIN_KEY), 401);
+  }
+
+  @Test
+  void theTenantsTableStoresOnlyTheSha256OfTheKey() throws Exception {
+    String key = newTenantKey();
+
+    assertEquals(0, pg.count("SELECT count(*) FROM tenants WHERE api_key_hash = ?", key));
+    String sha256 = HexFormat.of().formatHex(
+        MessageDigest.getInstance("SHA-256").digest(key.getBytes(StandardCharsets.UTF_8)));
+    assertEquals(1, pg.count("SELECT count(*) FROM tenants WHERE api_key_hash = ?", sha256));
+  }
+
+  // ---- 400 / 415 ----
+
+  @Test
+  void blankNameIs400() {
+    assertRefused(() -> postTenant(TestNode.ADMIN_KEY, "{\"name\":\"\"}"), 400);
+    assertRefused(() -> postTenant(TestNode.ADMIN_KEY, "{\"name\":\"   \"}"), 400);
+  }
+
+  @Test
+  void missingNameIs400() {
+    assertRefused(() -> postTenant(TestNode.ADMIN_KEY, "{}"), 400);
+    assertRefused(() -> postTenant(TestNode.ADMIN_KEY, "{\"name\":null}"), 400);
+  }
+
+  @Test
+  void nameOf201CharactersIs400And200IsAccepted() {
+    assertRefused(() -> postTenant(TestNode.ADMIN_KEY, "{\"name\":\"" + "n".repeat(201) + "\"}"), 400);
+    Response ok = postTenant(TestNode.ADMIN_KEY, "{\"name\":\"" + "n".repeat(200) + "\"}");
+    assertEquals(201, ok.status(), ok.body());
+  }
+
+  @Test
+  void bodyThatIsNotAJsonObjectIs400() {
+    assertRefused(() -> postTenant(TestNode.ADMIN_KEY, "{\"name\":"), 400);
+    assertRefused(() -> postTenant(TestNode.ADMIN_KEY, "[]"), 400);
+    assertRefused(() -> postTenant(TestNode.ADMIN_KEY, "\"acme\""), 400);
+    assertRefused(() -> postTenant(TestNode.ADMIN_KEY, "null"), 400);
+  }
+
+  @Test
+  void nameThatIsNotAStringOrAnUnknownFieldIs400() {
+    assertRefused(() -> postTenant(TestNode.ADMIN_KEY, "{\"name\":5}"), 400);
+    assertRefused(() -> postTenant(TestNode.ADMIN_KEY, "{\"name\":true}"), 400);
+    assertRefused(() -> postTenant(TestNode.ADMIN_KEY, "{\"name\":\"x\",\"plan\":\"gold\"}"), 400);
+  }
+
+  @Test
+  void nonJsonContentTypeIs415() {
+    assertRefused(() -> api.send(api.request("/v1/tenants", TestNode.ADMIN_KEY)
+        .header("Content-Type", "text/plain")
+        .POST(HttpRequest.BodyPublishers.ofString("{\"name\":\"plain\"}"))), 415);
+  }
+
+  // ---- helpers ----
+
+  private static Response postTenant(String key, String json) {
+    return api.postJson("/v1/tenants", key, json);
+  }
+
+  private static String newTenantKey() {
+    return api.createTenant("key-" + UUID.randomUUID()).apiKey();
+  }
+
+  /** Refused with a problem of {@code status}, and no tenant was created. */
+  private static void assertRefused(Supplier<Response> request, int status) {
+    long before = pg.count("SELECT count(*) FROM tenants");
+    assertProblem(request.get(), status);
+    assertEquals(before, pg.count("SELECT count(*) FROM tenants"), "no tenant written");
+  }
+
+  static void assertProblem(Response r, int status) {
+    assertEquals(status, r.status(), r.body());
+    assertEquals("application/problem+json", r.contentType());
+    JsonNode p = r.json();
+    assertEquals(status, p.get("status").asInt());
+    assertTrue(p.hasNonNull("type") && p.hasNonNull("title") && p.hasNonNull("detail"), r.body());
+    assertFalse(r.body().contains("Exception") || r.body().contains("\tat "), "no internals: " + r.body());
+  }
+}
