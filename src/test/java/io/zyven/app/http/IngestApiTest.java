@@ -1,5 +1,6 @@
 package io.zyven.app.http;
 
+import static io.zyven.app.testing.ProblemAssertions.assertProblem;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -17,7 +18,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -409,14 +409,5 @@ class IngestApiTest {
     assertProblem(r, status);
     assertEquals(0, pg.journalRows(EventRoutes.eventId(tenant.id(), idempotencyKey)));
     assertEquals(before, pg.allEventRows());
-  }
-
-  static void assertProblem(Response r, int status) {
-    assertEquals(status, r.status(), r.body());
-    assertEquals("application/problem+json", r.contentType());
-    JsonNode p = r.json();
-    assertEquals(status, p.get("status").asInt());
-    assertTrue(p.hasNonNull("type") && p.hasNonNull("title") && p.hasNonNull("detail"), r.body());
-    assertFalse(r.body().contains("Exception") || r.body().contains("\tat "), "no internals: " + r.body());
   }
 }

@@ -1,6 +1,6 @@
 package io.zyven.app.http;
 
-import static io.zyven.app.http.IngestApiTest.assertProblem;
+import static io.zyven.app.testing.ProblemAssertions.assertProblem;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 

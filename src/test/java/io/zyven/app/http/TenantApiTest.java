@@ -1,5 +1,6 @@
 package io.zyven.app.http;
 
+import static io.zyven.app.testing.ProblemAssertions.assertProblem;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -181,14 +182,5 @@ class TenantApiTest {
     long before = pg.count("SELECT count(*) FROM tenants");
     assertProblem(request.get(), status);
     assertEquals(before, pg.count("SELECT count(*) FROM tenants"), "no tenant written");
-  }
-
-  static void assertProblem(Response r, int status) {
-    assertEquals(status, r.status(), r.body());
-    assertEquals("application/problem+json", r.contentType());
-    JsonNode p = r.json();
-    assertEquals(status, p.get("status").asInt());
-    assertTrue(p.hasNonNull("type") && p.hasNonNull("title") && p.hasNonNull("detail"), r.body());
-    assertFalse(r.body().contains("Exception") || r.body().contains("\tat "), "no internals: " + r.body());
   }
 }
