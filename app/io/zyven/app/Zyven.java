@@ -2,7 +2,11 @@ package io.zyven.app;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import io.zyven.app.endpoint.CircuitBreaker;
 import io.zyven.app.endpoint.EndpointEntity;
+import io.zyven.app.endpoint.TargetGuard;
+import io.zyven.app.endpoint.WebhookClient;
+import io.zyven.app.event.DeliveryPolicy;
 import io.zyven.app.event.EventEntity;
 import io.zyven.app.http.EndpointRoutes;
 import io.zyven.app.http.HttpApi;
@@ -16,6 +20,8 @@ import java.time.Duration;
 import java.util.Base64;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.CoordinatedShutdown;
@@ -77,17 +83,27 @@ public final class Zyven implements AutoCloseable {
       cluster.manager().tell(Join.create(cluster.selfMember().address()));
     }
 
+    Config delivery = zyven.getConfig("delivery");
+    DeliveryPolicy policy = DeliveryPolicy.fromConfig(delivery);
+    TargetGuard guard = new TargetGuard(delivery.getBoolean("allow-private-targets"), dnsExecutor());
+    WebhookClient client = new WebhookClient(system, guard, delivery.getDuration("connect-timeout"));
     EndpointIndex index = new EndpointIndex(db);
     TenantStore tenants = new TenantStore(db);
-    EventEntity.init(system);
-    EndpointEntity.init(system, index);
+    EndpointEntity.init(system, index, client, endpointSettings(zyven, policy));
+    EventEntity.init(
+        system,
+        new EventEntity.Settings(
+            policy,
+            delivery.getDuration("queue-timeout"),
+            delivery.getDuration("reply-margin"),
+            zyven.getInt("endpoint-defaults.max-attempts")));
 
     String adminKey = zyven.getString("admin-key");
     if (adminKey.isEmpty()) {
       adminKey = randomAdminKey();
       System.out.println("ZYVEN_ADMIN_KEY was not set; this node's admin key is: " + adminKey);
     }
-    HttpApi api = new HttpApi(system, db, tenants, index, httpSettings(zyven, adminKey));
+    HttpApi api = new HttpApi(system, db, tenants, index, guard, httpSettings(zyven, adminKey));
     ServerBinding binding =
         Http.get(system)
             .newServerAt(zyven.getString("http.host"), zyven.getInt("http.port"))
@@ -109,6 +125,28 @@ public final class Zyven implements AutoCloseable {
             zyven.getInt("endpoint-defaults.max-in-flight"),
             (int) zyven.getDuration("delivery.timeout").toMillis(),
             zyven.getInt("endpoint-defaults.max-attempts")));
+  }
+
+  private static EndpointEntity.Settings endpointSettings(Config zyven, DeliveryPolicy policy) {
+    Config circuit = zyven.getConfig("circuit");
+    return new EndpointEntity.Settings(
+        zyven.getInt("delivery.queue-limit"),
+        zyven.getDuration("delivery.queue-timeout"),
+        new CircuitBreaker.Settings(
+            circuit.getInt("failure-threshold"), circuit.getDuration("cooldown"), circuit.getDuration("max-cooldown")),
+        circuit.getDuration("disable-after"),
+        policy);
+  }
+
+  // DNS resolution blocks; it gets threads of its own.
+  private static ExecutorService dnsExecutor() {
+    return Executors.newFixedThreadPool(
+        4,
+        r -> {
+          Thread t = new Thread(r, "zyven-dns");
+          t.setDaemon(true);
+          return t;
+        });
   }
 
   // After sharding has handed off and the journal is idle: last thing before termination.

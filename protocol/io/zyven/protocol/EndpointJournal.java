@@ -12,4 +12,19 @@ public sealed interface EndpointJournal extends CborSerializable {
   record Updated(EndpointConfig config, Instant at) implements EndpointJournal {}
 
   record Deleted(Instant at) implements EndpointJournal {}
+
+  /** Disabled by Zyven itself (410 Gone, or failing for too long); {@code config} is the new one. */
+  record Disabled(EndpointConfig config, String reason, Instant at) implements EndpointJournal {}
+
+  /** Re-enabled by the tenant. */
+  record Enabled(EndpointConfig config, Instant at) implements EndpointJournal {}
+
+  /** A new secret; the previous one keeps signing beside it for a while. */
+  record SecretRotated(EndpointConfig config, Instant at) implements EndpointJournal {}
+
+  /** The circuit breaker opened: the endpoint has failed without a success since {@code failingSince}. */
+  record CircuitOpened(Instant failingSince, String reason, Instant at) implements EndpointJournal {}
+
+  /** A request succeeded again and the circuit closed. */
+  record CircuitClosed(Instant at) implements EndpointJournal {}
 }

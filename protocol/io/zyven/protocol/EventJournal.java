@@ -66,6 +66,19 @@ public sealed interface EventJournal extends CborSerializable {
     }
   }
 
+  /**
+   * DISPATCHING → RETRY_SCHEDULED without spending an attempt: the endpoint did not send
+   * attempt {@code attempt} (circuit open, queue full) and asks to come back at
+   * {@code nextAttemptAt}.
+   */
+  record AttemptDeferred(
+      String endpointId, int attempt, Instant nextAttemptAt, String reason, Instant at)
+      implements DeliveryTransition {
+    public DeliveryStatus to() {
+      return DeliveryStatus.RETRY_SCHEDULED;
+    }
+  }
+
   /** DISPATCHING → DEAD_LETTERED. The payload and every attempt are kept. */
   record DeadLettered(String endpointId, Attempt attempt, String reason, Instant at)
       implements DeliveryTransition {

@@ -1,17 +1,23 @@
 package io.zyven.app.endpoint;
 
+import io.zyven.app.event.DeliveryPolicy;
+import io.zyven.app.event.DeliveryPolicy.Verdict;
 import io.zyven.app.store.EndpointIndex;
+import io.zyven.protocol.Attempt;
 import io.zyven.protocol.CborSerializable;
 import io.zyven.protocol.EndpointConfig;
 import io.zyven.protocol.EndpointJournal;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
@@ -22,10 +28,19 @@ import org.apache.pekko.persistence.typed.javadsl.EventHandler;
 import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
 import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
 import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * One endpoint: its configuration, event-sourced so that every change is audited. (The
- * delivery gate — in-flight limit, rate limit, circuit breaker — joins it with delivery.)
+ * One endpoint: its configuration, event-sourced so that every change is audited, and the
+ * live delivery gate in front of it. Every request to the endpoint's URL goes through
+ * here: at most {@code max_in_flight} at once, at most {@code rate_limit_per_second}, the
+ * rest queued (bounded); a circuit breaker stops requests to an endpoint that keeps
+ * failing, and one that fails for {@code zyven.circuit.disable-after} is disabled.
+ *
+ * <p>The gate (in-flight count, queue, breaker counters) lives in memory; what must
+ * survive a restart (the circuit opening, with the time the failures began; disabling) is
+ * journaled.
  */
 public final class EndpointEntity
     extends EventSourcedBehaviorWithEnforcedReplies<
@@ -45,6 +60,45 @@ public final class EndpointEntity
   public record Delete(String tenantId, ActorRef<Reply> replyTo) implements Command {}
 
   public record Get(String tenantId, ActorRef<Reply> replyTo) implements Command {}
+
+  public record Enable(String tenantId, ActorRef<Reply> replyTo) implements Command {}
+
+  public record RotateSecret(String tenantId, String newSecret, ActorRef<Reply> replyTo)
+      implements Command {}
+
+  /** Send one attempt of an event to this endpoint, and answer how it went. */
+  public record Dispatch(WebhookClient.Request request, ActorRef<DispatchReply> replyTo)
+      implements Command {}
+
+  private record RequestDone(Dispatch dispatch, WebhookClient.Result result, boolean probe)
+      implements Command {}
+
+  private enum Drain implements Command {
+    INSTANCE
+  }
+
+  /** Every answer names the delivery (endpoint) and the attempt it is about. */
+  public sealed interface DispatchReply extends CborSerializable {
+    String endpointId();
+
+    int attemptNumber();
+  }
+
+  /** The request is being sent now; its outcome comes within {@code timeoutMs}. */
+  public record Started(String endpointId, int attemptNumber, int timeoutMs) implements DispatchReply {}
+
+  /** The attempt was made (or refused because the endpoint is disabled or deleted). */
+  public record Outcome(
+      String endpointId, Attempt attempt, Verdict verdict, Duration retryAfter, int maxAttempts)
+      implements DispatchReply {
+    public int attemptNumber() {
+      return attempt.number();
+    }
+  }
+
+  /** The attempt was not made (circuit open, queue full): come back at {@code until}. */
+  public record Deferred(String endpointId, int attemptNumber, Instant until, String reason)
+      implements DispatchReply {}
 
   /**
    * A PATCH: null fields are left alone. {@code clearDescription} and {@code clearRateLimit}
@@ -74,32 +128,81 @@ public final class EndpointEntity
 
   // ---- state ----
 
-  public record State(EndpointConfig config, boolean deleted) implements CborSerializable {
-    static final State EMPTY = new State(null, false);
+  /** {@code failingSince} is set while the circuit is open. */
+  public record State(EndpointConfig config, boolean deleted, Instant failingSince)
+      implements CborSerializable {
+    static final State EMPTY = new State(null, false, null);
 
     boolean visibleTo(String tenantId) {
       return config != null && !deleted && config.tenantId().equals(tenantId);
     }
+
+    State withConfig(EndpointConfig c) {
+      return new State(c, deleted, failingSince);
+    }
+
+    State failingSince(Instant since) {
+      return new State(config, deleted, since);
+    }
   }
+
+  /** Gate and breaker settings, from {@code zyven.delivery} and {@code zyven.circuit}. */
+  public record Settings(
+      int queueLimit,
+      Duration queueTimeout,
+      CircuitBreaker.Settings circuit,
+      Duration disableAfter,
+      DeliveryPolicy policy) {}
 
   // ---- behaviour ----
 
-  public static void init(ActorSystem<?> system, EndpointIndex index) {
+  private static final Logger log = LoggerFactory.getLogger(EndpointEntity.class);
+  private static final Duration DRAIN_EVERY = Duration.ofMillis(100);
+
+  public static void init(
+      ActorSystem<?> system, EndpointIndex index, WebhookClient client, Settings settings) {
     ClusterSharding.get(system)
-        .init(Entity.of(TYPE_KEY, ctx -> create(ctx.getEntityId(), index, Clock.systemUTC())));
+        .init(
+            Entity.of(
+                TYPE_KEY,
+                ctx -> create(ctx.getEntityId(), index, client, settings, Clock.systemUTC())));
   }
 
-  public static Behavior<Command> create(String endpointId, EndpointIndex index, Clock clock) {
-    return Behaviors.setup(ctx -> new EndpointEntity(endpointId, index, clock));
+  public static Behavior<Command> create(
+      String endpointId, EndpointIndex index, WebhookClient client, Settings settings, Clock clock) {
+    return Behaviors.setup(
+        ctx ->
+            Behaviors.withTimers(
+                timers -> new EndpointEntity(endpointId, ctx, timers, index, client, settings, clock)));
   }
 
+  private final String endpointId;
+  private final ActorContext<Command> ctx;
+  private final TimerScheduler<Command> timers;
   private final EndpointIndex index;
+  private final WebhookClient client;
+  private final Settings settings;
   private final Clock clock;
+  private final DeliveryGate<Dispatch> gate = new DeliveryGate<>();
+  private final CircuitBreaker breaker;
 
-  private EndpointEntity(String endpointId, EndpointIndex index, Clock clock) {
+  private EndpointEntity(
+      String endpointId,
+      ActorContext<Command> ctx,
+      TimerScheduler<Command> timers,
+      EndpointIndex index,
+      WebhookClient client,
+      Settings settings,
+      Clock clock) {
     super(PersistenceId.of(TYPE_KEY.name(), endpointId));
+    this.endpointId = endpointId;
+    this.ctx = ctx;
+    this.timers = timers;
     this.index = index;
+    this.client = client;
+    this.settings = settings;
     this.clock = clock;
+    this.breaker = new CircuitBreaker(settings.circuit());
   }
 
   @Override
@@ -115,6 +218,11 @@ public final class EndpointEntity
         .onCommand(Update.class, this::onUpdate)
         .onCommand(Delete.class, this::onDelete)
         .onCommand(Get.class, this::onGet)
+        .onCommand(Enable.class, this::onEnable)
+        .onCommand(RotateSecret.class, this::onRotateSecret)
+        .onCommand(Dispatch.class, this::onDispatch)
+        .onCommand(RequestDone.class, this::onRequestDone)
+        .onCommand(Drain.class, (state, drain) -> drain(state))
         .build();
   }
 
@@ -152,6 +260,173 @@ public final class EndpointEntity
     return Effect().reply(cmd.replyTo(), reply(state, cmd.tenantId()));
   }
 
+  private ReplyEffect<EndpointJournal, State> onEnable(State state, Enable cmd) {
+    if (!state.visibleTo(cmd.tenantId())) return Effect().reply(cmd.replyTo(), new NotFound());
+    if (state.config().enabled() && state.failingSince() == null) {
+      return Effect().reply(cmd.replyTo(), new Current(state.config()));
+    }
+    EndpointConfig enabled = state.config().withEnabled(true, clock.instant());
+    return Effect()
+        .persist(new EndpointJournal.Enabled(enabled, enabled.updatedAt()))
+        .thenRun(s -> breaker.onSuccess()) // a fresh start: the tenant says it is fixed
+        .thenReply(cmd.replyTo(), s -> new Current(s.config()));
+  }
+
+  private ReplyEffect<EndpointJournal, State> onRotateSecret(State state, RotateSecret cmd) {
+    if (!state.visibleTo(cmd.tenantId())) return Effect().reply(cmd.replyTo(), new NotFound());
+    Instant now = clock.instant();
+    EndpointConfig rotated =
+        state.config().withRotatedSecret(cmd.newSecret(), now.plus(ROTATION_OVERLAP), now);
+    return Effect()
+        .persist(new EndpointJournal.SecretRotated(rotated, now))
+        .thenReply(cmd.replyTo(), s -> new Current(s.config()));
+  }
+
+  /** How long the previous secret keeps signing after a rotation. */
+  public static final Duration ROTATION_OVERLAP = Duration.ofHours(24);
+
+  // ---- the delivery gate ----
+
+  private ReplyEffect<EndpointJournal, State> onDispatch(State state, Dispatch cmd) {
+    if (!accepting(state)) {
+      refuse(cmd, state);
+    } else {
+      admit(cmd, state.config());
+      scheduleDrain();
+    }
+    return Effect().noReply();
+  }
+
+  private static boolean accepting(State state) {
+    return state.config() != null && !state.deleted() && state.config().enabled();
+  }
+
+  /** A disabled or deleted endpoint sends nothing: the delivery fails permanently. */
+  private void refuse(Dispatch cmd, State state) {
+    String why = state.config() == null || state.deleted() ? "endpoint deleted" : "endpoint disabled";
+    Attempt notSent = new Attempt(cmd.request().attempt(), clock.instant(), null, 0, why + "; not sent", null);
+    cmd.replyTo().tell(new Outcome(endpointId, notSent, Verdict.PERMANENT, null, 1));
+  }
+
+  /** Past the breaker, then past the in-flight limit and rate limit, or into the queue. */
+  private void admit(Dispatch cmd, EndpointConfig config) {
+    Instant now = clock.instant();
+    CircuitBreaker.Admission admission = breaker.admit(now, Duration.ofMillis(config.timeoutMs()));
+    if (admission instanceof CircuitBreaker.Reject reject) {
+      defer(cmd, reject.retryAt(), reject.reason());
+    } else if (admission instanceof CircuitBreaker.Probe) {
+      gate.forceStart();
+      send(cmd, config, true);
+    } else {
+      Boolean sendNow = gate.offer(cmd, now, limits(config));
+      if (sendNow == null) defer(cmd, now.plus(Duration.ofSeconds(1)), "endpoint queue full");
+      else if (sendNow) send(cmd, config, false);
+    }
+  }
+
+  private void send(Dispatch cmd, EndpointConfig config, boolean probe) {
+    cmd.replyTo().tell(new Started(endpointId, cmd.request().attempt(), config.timeoutMs()));
+    ctx.pipeToSelf(
+        client.send(config, cmd.request()),
+        (result, error) -> new RequestDone(cmd, result != null ? result : failed(cmd, error), probe));
+  }
+
+  private WebhookClient.Result failed(Dispatch cmd, Throwable error) {
+    return new WebhookClient.Result(
+        new Attempt(cmd.request().attempt(), clock.instant(), null, 0, String.valueOf(error), null), null);
+  }
+
+  private void defer(Dispatch cmd, Instant until, String reason) {
+    // Spread the comeback so deferred deliveries do not all return at the same instant.
+    Duration wait = Duration.between(clock.instant(), until);
+    Instant jittered = clock.instant().plus(settings.policy().withJitter(wait.isNegative() ? Duration.ZERO : wait));
+    cmd.replyTo()
+        .tell(new Deferred(endpointId, cmd.request().attempt(), jittered.isBefore(until) ? until : jittered, reason));
+  }
+
+  private ReplyEffect<EndpointJournal, State> onRequestDone(State state, RequestDone done) {
+    gate.finished();
+    Instant now = clock.instant();
+    Attempt attempt = done.result().attempt();
+    Verdict verdict = DeliveryPolicy.classify(attempt.statusCode());
+    EndpointConfig config = state.config();
+    Outcome outcome =
+        new Outcome(
+            endpointId, attempt, verdict, done.result().retryAfter(), config == null ? 1 : config.maxAttempts());
+
+    EndpointJournal change = null;
+    if (verdict == Verdict.RETRYABLE) {
+      CircuitBreaker.Change moved = breaker.onFailure(done.probe(), now);
+      Instant since = breaker.failingSince();
+      if (config != null && config.enabled() && !now.isBefore(since.plus(settings.disableAfter()))) {
+        change = disable(config, "failing continuously since " + since, now);
+      } else if (moved == CircuitBreaker.Change.OPENED) {
+        change = new EndpointJournal.CircuitOpened(since, attempt.error(), now);
+      }
+    } else {
+      if (breaker.onSuccess() == CircuitBreaker.Change.CLOSED) change = new EndpointJournal.CircuitClosed(now);
+      if (verdict == Verdict.GONE && config != null && config.enabled()) {
+        change = disable(config, "410 Gone", now);
+      }
+    }
+    if (change == null) {
+      done.dispatch().replyTo().tell(outcome);
+      return drain(state);
+    }
+    return Effect()
+        .persist(change)
+        .thenRun(
+            (State s) -> {
+              done.dispatch().replyTo().tell(outcome);
+              if (s.config() != null) index.upsert(s.config(), s.deleted());
+              ctx.getSelf().tell(Drain.INSTANCE);
+            })
+        .thenNoReply();
+  }
+
+  private EndpointJournal disable(EndpointConfig config, String reason, Instant now) {
+    log.warn("Disabling endpoint {} of tenant {}: {}", config.id(), config.tenantId(), reason);
+    return new EndpointJournal.Disabled(config.withEnabled(false, now), reason, now);
+  }
+
+  private ReplyEffect<EndpointJournal, State> drain(State state) {
+    EndpointConfig config = state.config();
+    if (config == null) return Effect().noReply();
+    DeliveryGate.Released<Dispatch> released = gate.drain(clock.instant(), limits(config));
+    for (Dispatch expired : released.expired()) {
+      defer(expired, clock.instant().plus(Duration.ofSeconds(1)), "endpoint busy: waited too long in its queue");
+    }
+    for (Dispatch next : released.toSend()) {
+      // Counted in flight by the gate already; the breaker may have opened meanwhile.
+      CircuitBreaker.Admission admission =
+          accepting(state) ? breaker.admit(clock.instant(), Duration.ofMillis(config.timeoutMs())) : null;
+      if (admission == null) {
+        gate.finished();
+        refuse(next, state);
+      } else if (admission instanceof CircuitBreaker.Reject reject) {
+        gate.finished();
+        defer(next, reject.retryAt(), reject.reason());
+      } else {
+        send(next, config, admission instanceof CircuitBreaker.Probe);
+      }
+    }
+    scheduleDrain();
+    return Effect().noReply();
+  }
+
+  private void scheduleDrain() {
+    if (gate.hasWaiting() && !timers.isTimerActive(Drain.INSTANCE)) {
+      timers.startTimerWithFixedDelay(Drain.INSTANCE, Drain.INSTANCE, DRAIN_EVERY);
+    } else if (!gate.hasWaiting()) {
+      timers.cancel(Drain.INSTANCE);
+    }
+  }
+
+  private DeliveryGate.Limits limits(EndpointConfig config) {
+    return new DeliveryGate.Limits(
+        config.maxInFlight(), config.rateLimitPerSecond(), settings.queueLimit(), settings.queueTimeout());
+  }
+
   private static Reply reply(State state, String tenantId) {
     return state.visibleTo(tenantId) ? new Current(state.config()) : new NotFound();
   }
@@ -170,6 +445,8 @@ public final class EndpointEntity
         description,
         p.eventTypes() != null ? List.copyOf(p.eventTypes()) : c.eventTypes(),
         c.secret(),
+        c.previousSecret(),
+        c.previousSecretExpiresAt(),
         p.enabled() != null ? p.enabled() : c.enabled(),
         p.maxInFlight() != null ? p.maxInFlight() : c.maxInFlight(),
         rateLimit,
@@ -185,18 +462,22 @@ public final class EndpointEntity
   public EventHandler<State, EndpointJournal> eventHandler() {
     return newEventHandlerBuilder()
         .forAnyState()
-        .onEvent(EndpointJournal.Created.class, (s, e) -> new State(e.config(), false))
-        .onEvent(EndpointJournal.Updated.class, (s, e) -> new State(e.config(), false))
-        .onEvent(
-            EndpointJournal.Deleted.class,
-            (s, e) -> new State(bump(s.config(), e.at()), true))
+        .onEvent(EndpointJournal.Created.class, (s, e) -> new State(e.config(), false, null))
+        .onEvent(EndpointJournal.Updated.class, (s, e) -> s.withConfig(e.config()))
+        .onEvent(EndpointJournal.Deleted.class, (s, e) -> new State(bump(s.config(), e.at()), true, null))
+        .onEvent(EndpointJournal.Disabled.class, (s, e) -> s.withConfig(e.config()))
+        .onEvent(EndpointJournal.Enabled.class, (s, e) -> s.withConfig(e.config()).failingSince(null))
+        .onEvent(EndpointJournal.SecretRotated.class, (s, e) -> s.withConfig(e.config()))
+        .onEvent(EndpointJournal.CircuitOpened.class, (s, e) -> s.failingSince(e.failingSince()))
+        .onEvent(EndpointJournal.CircuitClosed.class, (s, e) -> s.failingSince(null))
         .build();
   }
 
   // Deletion is a change too: the index must see a newer version to accept it.
   private static EndpointConfig bump(EndpointConfig c, Instant at) {
     return new EndpointConfig(
-        c.id(), c.tenantId(), c.url(), c.description(), c.eventTypes(), c.secret(), false,
+        c.id(), c.tenantId(), c.url(), c.description(), c.eventTypes(), c.secret(),
+        c.previousSecret(), c.previousSecretExpiresAt(), false,
         c.maxInFlight(), c.rateLimitPerSecond(), c.timeoutMs(), c.maxAttempts(), c.headers(),
         c.createdAt(), at, c.version() + 1);
   }
@@ -210,6 +491,8 @@ public final class EndpointEntity
               // Repairs the index if a node died between the journal write and the
               // index write; the version guard makes this a no-op otherwise.
               if (state.config() != null) index.upsert(state.config(), state.deleted());
+              // The circuit was open when this endpoint last ran: the next request probes.
+              if (state.failingSince() != null) breaker.restoreOpen(state.failingSince(), clock.instant());
             })
         .build();
   }

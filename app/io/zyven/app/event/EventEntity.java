@@ -1,37 +1,51 @@
 package io.zyven.app.event;
 
+import io.zyven.app.endpoint.EndpointEntity;
+import io.zyven.app.endpoint.WebhookClient;
 import io.zyven.protocol.Attempt;
 import io.zyven.protocol.CborSerializable;
 import io.zyven.protocol.DeliveryStatus;
 import io.zyven.protocol.EventJournal;
 import io.zyven.protocol.EventJournal.DeliveryTransition;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.RecipientRef;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.apache.pekko.cluster.sharding.typed.ClusterShardingSettings;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.apache.pekko.pattern.StatusReply;
 import org.apache.pekko.persistence.typed.PersistenceId;
+import org.apache.pekko.persistence.typed.RecoveryCompleted;
 import org.apache.pekko.persistence.typed.SnapshotSelectionCriteria;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
 import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
 import org.apache.pekko.persistence.typed.javadsl.Recovery;
 import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
+import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
 
 /**
  * One accepted event and its deliveries, one per endpoint it fans out to. The entity id is
  * derived from tenant + Idempotency-Key, so this actor is the single writer that makes
- * ingest idempotent across nodes. Every delivery transition is a journaled event.
+ * ingest idempotent across nodes.
+ *
+ * <p>It drives each delivery: it journals the transition, asks the endpoint's entity to
+ * send the attempt, and journals the outcome as the {@link DeliveryPolicy} decides. Its own
+ * timers bring retries back; a reply that never comes (the endpoint's node died) counts
+ * as a failed attempt once the attempt's time is up.
  */
 public final class EventEntity
     extends EventSourcedBehaviorWithEnforcedReplies<
@@ -57,20 +71,6 @@ public final class EventEntity
 
   public record Get(String tenantId, ActorRef<GetReply> replyTo) implements Command {}
 
-  /** RECEIVED / RETRY_SCHEDULED → DISPATCHING: a new attempt starts. */
-  public record StartAttempt(String endpointId, String reason, ActorRef<StatusReply<State>> replyTo)
-      implements Command {}
-
-  /** DISPATCHING → {@code outcome} (DELIVERED, RETRY_SCHEDULED or DEAD_LETTERED). */
-  public record RecordAttempt(
-      String endpointId,
-      Attempt attempt,
-      DeliveryStatus outcome,
-      Instant nextAttemptAt,
-      String reason,
-      ActorRef<StatusReply<State>> replyTo)
-      implements Command {}
-
   /**
    * Operator replay: terminal deliveries go back to DISPATCHING. With no endpoint, the
    * dead-lettered ones, or if there are none, the delivered ones.
@@ -81,6 +81,20 @@ public final class EventEntity
 
   /** The deliveries a replay sent back to DISPATCHING (a record, so it can cross nodes). */
   public record ReplayStarted(List<String> endpointIds) implements CborSerializable {}
+
+  /** An endpoint's answer to a dispatch, through this entity's message adapter. */
+  record DispatchReplied(EndpointEntity.DispatchReply reply) implements Command {}
+
+  /** A retry's time has come. */
+  record RetryDue(String endpointId) implements Command {}
+
+  /** No answer for this attempt within its time: count it as a failure. */
+  record ReplyOverdue(String endpointId, int attempt) implements Command {}
+
+  /** After recovery: pick up every delivery where it was left. */
+  enum Resume implements Command {
+    INSTANCE
+  }
 
   public sealed interface AcceptReply extends CborSerializable {}
 
@@ -100,30 +114,39 @@ public final class EventEntity
 
   // ---- state: the delivery state machine lives here and in DeliveryStatus ----
 
+  /**
+   * One (event, endpoint) delivery. {@code budgetBase} is the attempt count when the last
+   * replay began: attempts since then count against the endpoint's {@code max_attempts}.
+   */
   public record Delivery(
       String endpointId,
       DeliveryStatus status,
       int attemptCount,
+      int budgetBase,
       Instant nextAttemptAt,
       String lastError,
       List<Attempt> attempts)
       implements CborSerializable {
 
     static Delivery received(String endpointId) {
-      return new Delivery(endpointId, DeliveryStatus.RECEIVED, 0, null, null, List.of());
+      return new Delivery(endpointId, DeliveryStatus.RECEIVED, 0, 0, null, null, List.of());
     }
 
     Delivery apply(DeliveryTransition t) {
       if (t instanceof EventJournal.DispatchStarted e) {
-        return new Delivery(endpointId, e.to(), e.attempt(), null, lastError, attempts);
+        return new Delivery(endpointId, e.to(), e.attempt(), budgetBase, null, lastError, attempts);
       } else if (t instanceof EventJournal.Delivered e) {
         return withAttempt(e.to(), e.attempt(), null);
       } else if (t instanceof EventJournal.RetryScheduled e) {
         return withAttempt(e.to(), e.attempt(), e.nextAttemptAt());
+      } else if (t instanceof EventJournal.AttemptDeferred e) {
+        // The attempt was not made: its number is given back.
+        return new Delivery(
+            endpointId, e.to(), e.attempt() - 1, budgetBase, e.nextAttemptAt(), e.reason(), attempts);
       } else if (t instanceof EventJournal.DeadLettered e) {
         return withAttempt(e.to(), e.attempt(), null);
       } else if (t instanceof EventJournal.Replayed e) {
-        return new Delivery(endpointId, e.to(), e.attempt(), null, lastError, attempts);
+        return new Delivery(endpointId, e.to(), e.attempt(), e.attempt() - 1, null, lastError, attempts);
       }
       throw new IllegalArgumentException("unknown transition " + t);
     }
@@ -131,7 +154,8 @@ public final class EventEntity
     private Delivery withAttempt(DeliveryStatus to, Attempt attempt, Instant next) {
       List<Attempt> all = new ArrayList<>(attempts);
       all.add(attempt);
-      return new Delivery(endpointId, to, attemptCount, next, attempt.error(), List.copyOf(all));
+      return new Delivery(
+          endpointId, to, attemptCount, budgetBase, next, attempt.error(), List.copyOf(all));
     }
   }
 
@@ -170,35 +194,69 @@ public final class EventEntity
     }
   }
 
-  // ---- behaviour ----
+  // ---- settings and wiring ----
 
-  public static void init(ActorSystem<?> system) {
-    ClusterSharding.get(system)
-        .init(
-            Entity.of(
-                TYPE_KEY, ctx -> create(ctx.getEntityId(), ctx.getShard(), Clock.systemUTC())));
+  /**
+   * {@code queueTimeout}: how long an endpoint may hold an attempt before sending it;
+   * {@code replyMargin}: how much longer than that (and than the attempt's own timeout) to
+   * wait for a reply before counting the attempt as failed.
+   */
+  public record Settings(
+      DeliveryPolicy policy, Duration queueTimeout, Duration replyMargin, int defaultMaxAttempts) {}
+
+  public static void init(ActorSystem<?> system, Settings settings) {
+    ClusterSharding sharding = ClusterSharding.get(system);
+    Function<String, RecipientRef<EndpointEntity.Command>> endpoints =
+        id -> sharding.entityRefFor(EndpointEntity.TYPE_KEY, id);
+    sharding.init(
+        Entity.of(
+                TYPE_KEY,
+                ctx ->
+                    create(ctx.getEntityId(), ctx.getShard(), endpoints, settings, Clock.systemUTC()))
+            // An event stays in memory until its deliveries are terminal, then stops itself.
+            .withSettings(ClusterShardingSettings.create(system).withNoPassivationStrategy()));
   }
 
   public static Behavior<Command> create(
-      String eventId, ActorRef<ClusterSharding.ShardCommand> shard, Clock clock) {
-    return Behaviors.setup(ctx -> new EventEntity(eventId, ctx, shard, clock));
+      String eventId,
+      ActorRef<ClusterSharding.ShardCommand> shard,
+      Function<String, RecipientRef<EndpointEntity.Command>> endpoints,
+      Settings settings,
+      Clock clock) {
+    return Behaviors.setup(
+        ctx ->
+            Behaviors.withTimers(
+                timers -> new EventEntity(eventId, ctx, timers, shard, endpoints, settings, clock)));
   }
 
   private final String eventId;
   private final ActorContext<Command> ctx;
+  private final TimerScheduler<Command> timers;
   private final ActorRef<ClusterSharding.ShardCommand> shard;
+  private final Function<String, RecipientRef<EndpointEntity.Command>> endpoints;
+  private final Settings settings;
   private final Clock clock;
+  private final ActorRef<EndpointEntity.DispatchReply> replies;
+  // Learnt from the endpoints' outcomes; used when an attempt's reply never comes.
+  private final Map<String, Integer> maxAttempts = new LinkedHashMap<>();
 
   private EventEntity(
       String eventId,
       ActorContext<Command> ctx,
+      TimerScheduler<Command> timers,
       ActorRef<ClusterSharding.ShardCommand> shard,
+      Function<String, RecipientRef<EndpointEntity.Command>> endpoints,
+      Settings settings,
       Clock clock) {
     super(PersistenceId.of(TYPE_KEY.name(), eventId));
     this.eventId = eventId;
     this.ctx = ctx;
+    this.timers = timers;
     this.shard = shard;
+    this.endpoints = endpoints;
+    this.settings = settings;
     this.clock = clock;
+    this.replies = ctx.messageAdapter(EndpointEntity.DispatchReply.class, DispatchReplied::new);
   }
 
   @Override
@@ -219,14 +277,19 @@ public final class EventEntity
         .forAnyState()
         .onCommand(Accept.class, this::onAccept)
         .onCommand(Get.class, this::onGet)
-        .onCommand(StartAttempt.class, this::onStartAttempt)
-        .onCommand(RecordAttempt.class, this::onRecordAttempt)
         .onCommand(Replay.class, this::onReplay)
+        .onCommand(DispatchReplied.class, this::onDispatchReplied)
+        .onCommand(RetryDue.class, this::onRetryDue)
+        .onCommand(ReplyOverdue.class, this::onReplyOverdue)
+        .onCommand(Resume.class, (state, resume) -> onResume(state))
         .build();
   }
 
+  // ---- accept and read ----
+
   private ReplyEffect<EventJournal, State> onAccept(State state, Accept cmd) {
     if (!state.isEmpty()) {
+      if (state.allTerminal()) passivate();
       AcceptReply reply =
           state.received().bodyHash().equals(cmd.bodyHash())
               ? new Accepted(eventId, true)
@@ -237,55 +300,31 @@ public final class EventEntity
       passivate();
       return Effect().reply(cmd.replyTo(), new NoSubscribers(eventId));
     }
-    EventJournal.Received received =
+    Instant now = clock.instant();
+    List<String> targets = cmd.endpointIds().stream().distinct().toList();
+    List<EventJournal> events = new ArrayList<>();
+    events.add(
         new EventJournal.Received(
-            eventId,
-            cmd.tenantId(),
-            cmd.type(),
-            cmd.payload(),
-            cmd.idempotencyKey(),
-            cmd.bodyHash(),
-            cmd.endpointIds().stream().distinct().toList(),
-            clock.instant());
-    return Effect().persist(received).thenReply(cmd.replyTo(), s -> new Accepted(eventId, false));
+            eventId, cmd.tenantId(), cmd.type(), cmd.payload(), cmd.idempotencyKey(), cmd.bodyHash(),
+            targets, now));
+    // The first attempts start in the same atomic journal write as the acceptance.
+    for (String endpointId : targets) {
+      events.add(new EventJournal.DispatchStarted(endpointId, 1, "first attempt", now));
+    }
+    return Effect()
+        .persist(events)
+        .thenRun((State s) -> targets.forEach(id -> dispatch(s, id)))
+        .thenReply(cmd.replyTo(), s -> new Accepted(eventId, false));
   }
 
   private ReplyEffect<EventJournal, State> onGet(State state, Get cmd) {
-    if (state.isEmpty()) passivate(); // nothing here: don't keep an empty entity alive
+    // Nothing to do here (empty, or every delivery done): don't stay in memory for a read.
+    if (state.isEmpty() || state.allTerminal()) passivate();
     GetReply reply = state.visibleTo(cmd.tenantId()) ? new Found(state) : new NotFound();
     return Effect().reply(cmd.replyTo(), reply);
   }
 
-  private ReplyEffect<EventJournal, State> onStartAttempt(State state, StartAttempt cmd) {
-    Delivery d = state.deliveries().get(cmd.endpointId());
-    if (d == null) return Effect().reply(cmd.replyTo(), StatusReply.error("no such delivery"));
-    EventJournal.DispatchStarted started =
-        new EventJournal.DispatchStarted(
-            cmd.endpointId(), d.attemptCount() + 1, cmd.reason(), clock.instant());
-    return transition(state, started, cmd.replyTo());
-  }
-
-  private ReplyEffect<EventJournal, State> onRecordAttempt(State state, RecordAttempt cmd) {
-    if (cmd.outcome() == null) return Effect().reply(cmd.replyTo(), StatusReply.error("no outcome"));
-    if (cmd.outcome() == DeliveryStatus.RETRY_SCHEDULED && cmd.nextAttemptAt() == null) {
-      return Effect().reply(cmd.replyTo(), StatusReply.error("a retry needs next_attempt_at"));
-    }
-    Instant now = clock.instant();
-    DeliveryTransition t =
-        switch (cmd.outcome()) {
-          case DELIVERED -> new EventJournal.Delivered(cmd.endpointId(), cmd.attempt(), cmd.reason(), now);
-          case RETRY_SCHEDULED ->
-              new EventJournal.RetryScheduled(
-                  cmd.endpointId(), cmd.attempt(), cmd.nextAttemptAt(), cmd.reason(), now);
-          case DEAD_LETTERED ->
-              new EventJournal.DeadLettered(cmd.endpointId(), cmd.attempt(), cmd.reason(), now);
-          default -> null;
-        };
-    if (t == null) {
-      return Effect().reply(cmd.replyTo(), StatusReply.error("not an outcome: " + cmd.outcome()));
-    }
-    return transition(state, t, cmd.replyTo());
-  }
+  // ---- replay ----
 
   private ReplyEffect<EventJournal, State> onReplay(State state, Replay cmd) {
     if (!state.visibleTo(cmd.tenantId())) {
@@ -296,16 +335,16 @@ public final class EventEntity
       return Effect().reply(cmd.replyTo(), StatusReply.error("nothing to replay"));
     }
     Instant now = clock.instant();
-    List<EventJournal> replayed =
-        targets.stream()
-            .map(
-                d ->
-                    (EventJournal)
-                        new EventJournal.Replayed(
-                            d.endpointId(), d.attemptCount() + 1, cmd.by(), "operator replay", now))
-            .toList();
+    List<EventJournal> replayed = new ArrayList<>();
+    for (Delivery d : targets) {
+      replayed.add(
+          new EventJournal.Replayed(d.endpointId(), d.attemptCount() + 1, cmd.by(), "operator replay", now));
+    }
     ReplayStarted started = new ReplayStarted(targets.stream().map(Delivery::endpointId).toList());
-    return Effect().persist(replayed).thenReply(cmd.replyTo(), s -> StatusReply.success(started));
+    return Effect()
+        .persist(replayed)
+        .thenRun((State s) -> started.endpointIds().forEach(id -> dispatch(s, id)))
+        .thenReply(cmd.replyTo(), s -> StatusReply.success(started));
   }
 
   private static List<Delivery> replayTargets(State state, String endpointId) {
@@ -321,27 +360,152 @@ public final class EventEntity
     return state.deliveries().values().stream().filter(d -> d.status() == status).toList();
   }
 
-  /** Persists a legal transition; when every delivery is then terminal, the entity stops. */
-  private ReplyEffect<EventJournal, State> transition(
-      State state, DeliveryTransition t, ActorRef<StatusReply<State>> replyTo) {
-    Delivery d = state.deliveries().get(t.endpointId());
-    if (d == null) return Effect().reply(replyTo, StatusReply.error("no such delivery"));
-    if (!t.appliesTo(d.status())) {
-      return Effect()
-          .reply(replyTo, StatusReply.error("cannot move from " + d.status() + " to " + t.to()));
+  // ---- driving deliveries ----
+
+  /** Asks the endpoint to send the delivery's current attempt. */
+  private void dispatch(State state, String endpointId) {
+    Delivery d = state.deliveries().get(endpointId);
+    EventJournal.Received r = state.received();
+    WebhookClient.Request request = new WebhookClient.Request(eventId, r.type(), r.payload(), d.attemptCount());
+    endpoints.apply(endpointId).tell(new EndpointEntity.Dispatch(request, replies));
+    expectReplyWithin(endpointId, d.attemptCount(), settings.queueTimeout().plus(settings.replyMargin()));
+  }
+
+  private void expectReplyWithin(String endpointId, int attempt, Duration window) {
+    timers.startSingleTimer(replyTimer(endpointId), new ReplyOverdue(endpointId, attempt), window);
+  }
+
+  private ReplyEffect<EventJournal, State> onDispatchReplied(State state, DispatchReplied replied) {
+    EndpointEntity.DispatchReply reply = replied.reply();
+    Delivery d = state.deliveries().get(reply.endpointId());
+    // A late answer to an attempt this delivery has moved past (timed out, replayed) is dropped.
+    if (d == null || d.status() != DeliveryStatus.DISPATCHING || d.attemptCount() != reply.attemptNumber()) {
+      return Effect().noReply();
     }
+    if (reply instanceof EndpointEntity.Started started) {
+      expectReplyWithin(d.endpointId(), d.attemptCount(), Duration.ofMillis(started.timeoutMs()).plus(settings.replyMargin()));
+      return Effect().noReply();
+    }
+    if (reply instanceof EndpointEntity.Deferred deferred) {
+      return record(
+          new EventJournal.AttemptDeferred(
+              d.endpointId(), d.attemptCount(), deferred.until(), deferred.reason(), clock.instant()));
+    }
+    EndpointEntity.Outcome outcome = (EndpointEntity.Outcome) reply;
+    maxAttempts.put(d.endpointId(), outcome.maxAttempts());
+    return record(decide(d, outcome.attempt(), outcome.verdict(), outcome.retryAfter(), outcome.maxAttempts()));
+  }
+
+  private ReplyEffect<EventJournal, State> onReplyOverdue(State state, ReplyOverdue overdue) {
+    Delivery d = state.deliveries().get(overdue.endpointId());
+    if (d == null || d.status() != DeliveryStatus.DISPATCHING || d.attemptCount() != overdue.attempt()) {
+      return Effect().noReply();
+    }
+    Attempt lost =
+        new Attempt(d.attemptCount(), clock.instant(), null, 0, "no reply from the endpoint in time", null);
+    int max = maxAttempts.getOrDefault(d.endpointId(), settings.defaultMaxAttempts());
+    return record(decide(d, lost, DeliveryPolicy.Verdict.RETRYABLE, null, max));
+  }
+
+  private DeliveryTransition decide(
+      Delivery d, Attempt attempt, DeliveryPolicy.Verdict verdict, Duration retryAfter, int max) {
+    Instant now = clock.instant();
+    DeliveryPolicy.Decision decision =
+        settings.policy().decide(verdict, attempt.statusCode(), d.attemptCount() - d.budgetBase(), max, retryAfter, now);
+    if (decision instanceof DeliveryPolicy.Deliver) {
+      return new EventJournal.Delivered(d.endpointId(), attempt, "HTTP " + attempt.statusCode(), now);
+    }
+    if (decision instanceof DeliveryPolicy.Retry retry) {
+      return new EventJournal.RetryScheduled(d.endpointId(), attempt, retry.at(), retry.reason(), now);
+    }
+    return new EventJournal.DeadLettered(d.endpointId(), attempt, ((DeliveryPolicy.DeadLetter) decision).reason(), now);
+  }
+
+  /** Journals an outcome; then waits for the retry, or stops when all is terminal. */
+  private ReplyEffect<EventJournal, State> record(DeliveryTransition t) {
     return Effect()
         .persist(t)
         .thenRun(
             (State s) -> {
+              timers.cancel(replyTimer(t.endpointId()));
+              Delivery d = s.deliveries().get(t.endpointId());
+              if (d.status() == DeliveryStatus.RETRY_SCHEDULED) scheduleRetry(d);
               if (s.allTerminal()) passivate();
             })
-        .thenReply(replyTo, StatusReply::success);
+        .thenNoReply();
+  }
+
+  private void scheduleRetry(Delivery d) {
+    Duration wait = Duration.between(clock.instant(), d.nextAttemptAt());
+    timers.startSingleTimer(
+        retryTimer(d.endpointId()), new RetryDue(d.endpointId()), wait.isNegative() ? Duration.ZERO : wait);
+  }
+
+  private ReplyEffect<EventJournal, State> onRetryDue(State state, RetryDue due) {
+    Delivery d = state.deliveries().get(due.endpointId());
+    if (d == null || d.status() != DeliveryStatus.RETRY_SCHEDULED) return Effect().noReply();
+    return startAttempts(List.of(d), "retry due");
+  }
+
+  /** Journals the next attempt of each delivery, then dispatches them. */
+  private ReplyEffect<EventJournal, State> startAttempts(List<Delivery> due, String reason) {
+    if (due.isEmpty()) return Effect().noReply();
+    Instant now = clock.instant();
+    List<EventJournal> started = new ArrayList<>();
+    for (Delivery d : due) {
+      started.add(new EventJournal.DispatchStarted(d.endpointId(), d.attemptCount() + 1, reason, now));
+    }
+    return Effect()
+        .persist(started)
+        .thenRun((State s) -> due.forEach(d -> dispatch(s, d.endpointId())))
+        .thenNoReply();
+  }
+
+  /**
+   * After a restart (crash, rebalance, passivation) every delivery goes on where it was:
+   * RECEIVED and overdue retries start an attempt, later retries get their timer, and an
+   * attempt in DISPATCHING is sent again (its outcome was lost with the old incarnation;
+   * receivers de-duplicate on webhook-id).
+   */
+  private ReplyEffect<EventJournal, State> onResume(State state) {
+    Instant now = clock.instant();
+    List<Delivery> toStart = new ArrayList<>();
+    for (Delivery d : state.deliveries().values()) {
+      switch (d.status()) {
+        case RECEIVED -> toStart.add(d);
+        case RETRY_SCHEDULED -> {
+          if (d.nextAttemptAt() == null || !d.nextAttemptAt().isAfter(now)) toStart.add(d);
+          else scheduleRetry(d);
+        }
+        case DISPATCHING -> dispatch(state, d.endpointId());
+        default -> {}
+      }
+    }
+    return startAttempts(toStart, "resumed after restart");
+  }
+
+  private static String replyTimer(String endpointId) {
+    return "reply:" + endpointId;
+  }
+
+  private static String retryTimer(String endpointId) {
+    return "retry:" + endpointId;
   }
 
   // Through the shard, so that messages arriving meanwhile are buffered, not lost.
   private void passivate() {
     shard.tell(new ClusterSharding.Passivate<>(ctx.getSelf()));
+  }
+
+  @Override
+  public SignalHandler<State> signalHandler() {
+    return newSignalHandlerBuilder()
+        .onSignal(
+            RecoveryCompleted.instance(),
+            state -> {
+              if (!state.isEmpty() && !state.allTerminal()) ctx.getSelf().tell(Resume.INSTANCE);
+            })
+        .build();
   }
 
   @Override

@@ -11,6 +11,9 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import io.zyven.app.endpoint.TargetGuard;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import java.util.function.Function;
@@ -27,13 +30,16 @@ public final class EndpointRoutes {
 
   private final ClusterSharding sharding;
   private final EndpointIndex index;
+  private final TargetGuard guard;
   private final Executor ec;
   private final Duration askTimeout;
   private final Defaults defaults;
 
-  EndpointRoutes(ActorSystem<?> system, EndpointIndex index, Duration askTimeout, Defaults defaults) {
+  EndpointRoutes(
+      ActorSystem<?> system, EndpointIndex index, TargetGuard guard, Duration askTimeout, Defaults defaults) {
     this.sharding = ClusterSharding.get(system);
     this.index = index;
+    this.guard = guard;
     this.ec = system.executionContext();
     this.askTimeout = askTimeout;
     this.defaults = defaults;
@@ -52,6 +58,8 @@ public final class EndpointRoutes {
             p.description(),
             p.eventTypes() != null ? List.copyOf(p.eventTypes()) : List.of(),
             request.secret() != null ? request.secret() : EndpointRequest.newSecret(),
+            null,
+            null,
             p.enabled() != null ? p.enabled() : true,
             p.maxInFlight() != null ? p.maxInFlight() : defaults.maxInFlight(),
             p.rateLimitPerSecond(),
@@ -61,7 +69,22 @@ public final class EndpointRoutes {
             now,
             now,
             1);
-    return change(id, replyTo -> new EndpointEntity.Create(config, replyTo), false, 201);
+    return checkTarget(p.url())
+        .thenComposeAsync(
+            ok -> change(id, replyTo -> new EndpointEntity.Create(config, replyTo), false, 201), ec);
+  }
+
+  /** The SSRF guard, at registration: 422 for a URL that does not lead to a public address. */
+  private CompletionStage<Void> checkTarget(String url) {
+    if (url == null) return CompletableFuture.completedFuture(null);
+    return guard
+        .checkUrl(url)
+        .exceptionally(
+            e -> {
+              Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+              if (cause instanceof TargetGuard.Refused refused) throw Problems.unprocessable(refused.getMessage());
+              throw new CompletionException(cause);
+            });
   }
 
   CompletionStage<HttpResponse> list(Tenant tenant) {
@@ -77,12 +100,26 @@ public final class EndpointRoutes {
   CompletionStage<HttpResponse> update(Tenant tenant, String pathId, byte[] body) {
     String id = Ids.canonical(pathId, "endpoint");
     EndpointEntity.Patch patch = EndpointRequest.parse(body, false).patch();
-    return change(id, replyTo -> new EndpointEntity.Update(tenant.id(), patch, replyTo), false, 200);
+    return checkTarget(patch.url())
+        .thenComposeAsync(
+            ok -> change(id, replyTo -> new EndpointEntity.Update(tenant.id(), patch, replyTo), false, 200), ec);
   }
 
   CompletionStage<HttpResponse> delete(Tenant tenant, String pathId) {
     String id = Ids.canonical(pathId, "endpoint");
     return change(id, replyTo -> new EndpointEntity.Delete(tenant.id(), replyTo), true, 204);
+  }
+
+  CompletionStage<HttpResponse> enable(Tenant tenant, String pathId) {
+    String id = Ids.canonical(pathId, "endpoint");
+    return change(id, replyTo -> new EndpointEntity.Enable(tenant.id(), replyTo), false, 200);
+  }
+
+  /** A new secret; the previous one keeps signing beside it for 24 hours. */
+  CompletionStage<HttpResponse> rotateSecret(Tenant tenant, String pathId) {
+    String id = Ids.canonical(pathId, "endpoint");
+    String secret = EndpointRequest.newSecret();
+    return change(id, replyTo -> new EndpointEntity.RotateSecret(tenant.id(), secret, replyTo), false, 200);
   }
 
   /** Journals the change in the entity, then updates the index before answering. */

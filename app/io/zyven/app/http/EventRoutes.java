@@ -24,6 +24,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -34,6 +35,7 @@ import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.headers.RawHeader;
 import org.apache.pekko.persistence.jdbc.query.javadsl.JdbcReadJournal;
+import org.apache.pekko.pattern.StatusReply;
 import org.apache.pekko.persistence.query.EventEnvelope;
 import org.apache.pekko.persistence.query.PersistenceQuery;
 import org.apache.pekko.persistence.typed.PersistenceId;
@@ -203,6 +205,36 @@ final class EventRoutes {
     EventJournal.Received r = s.received();
     return new EventView(r.eventId(), r.type(), s.status(), r.payload(), r.at(), deliveries);
   }
+
+  /**
+   * {@code POST /v1/events/{id}/replay {endpoint_id?}}: dead-lettered (or, failing those,
+   * delivered) deliveries go back to DISPATCHING; journaled with who asked.
+   */
+  CompletionStage<HttpResponse> replay(Tenant tenant, String pathId, byte[] body) {
+    String id = Ids.canonical(pathId, "event");
+    String endpointId = ReplayRequest.endpointId(body);
+    return sharding
+        .entityRefFor(EventEntity.TYPE_KEY, id)
+        .<EventEntity.ReplayStarted>askWithStatus(
+            replyTo -> new EventEntity.Replay(tenant.id(), endpointId, "tenant:" + tenant.id(), replyTo), askTimeout)
+        .handleAsync(
+            (started, error) -> {
+              if (error == null) {
+                return Responses.json(202, new ReplayAccepted(id, started.endpointIds()));
+              }
+              Throwable cause = error instanceof CompletionException ? error.getCause() : error;
+              if (cause instanceof StatusReply.ErrorMessage refused) {
+                if (refused.getMessage().equals("no such event")) throw notFound(id);
+                throw Problems.conflict("nothing to replay: " + (endpointId != null
+                    ? "endpoint " + endpointId + " has no dead-lettered or delivered delivery of this event"
+                    : "no delivery of this event is dead-lettered or delivered"));
+              }
+              throw new CompletionException(cause);
+            },
+            ec);
+  }
+
+  record ReplayAccepted(String eventId, List<String> endpointIds) {}
 
   /** Every journaled transition of the event, in order, read from the journal itself. */
   CompletionStage<HttpResponse> audit(Tenant tenant, String pathId) {

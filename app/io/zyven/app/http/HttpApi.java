@@ -1,5 +1,6 @@
 package io.zyven.app.http;
 
+import io.zyven.app.endpoint.TargetGuard;
 import io.zyven.app.store.Database;
 import io.zyven.app.store.EndpointIndex;
 import io.zyven.app.store.TenantStore;
@@ -46,14 +47,20 @@ public final class HttpApi extends AllDirectives {
   private final Settings settings;
 
   public HttpApi(
-      ActorSystem<?> system, Database db, TenantStore tenants, EndpointIndex index, Settings settings) {
+      ActorSystem<?> system,
+      Database db,
+      TenantStore tenants,
+      EndpointIndex index,
+      TargetGuard guard,
+      Settings settings) {
     this.system = system;
     this.ec = system.executionContext();
     this.db = db;
     this.tenants = tenants;
     this.auth = new Auth(tenants, settings.adminKey());
     this.events = new EventRoutes(system, index, settings.maxIngestBody(), settings.askTimeout());
-    this.endpoints = new EndpointRoutes(system, index, settings.askTimeout(), settings.endpointDefaults());
+    this.endpoints =
+        new EndpointRoutes(system, index, guard, settings.askTimeout(), settings.endpointDefaults());
     this.settings = settings;
   }
 
@@ -123,7 +130,13 @@ public final class HttpApi extends AllDirectives {
                             patch(() -> asTenant((tenant, request) ->
                                 jsonBody(request, MAX_CONFIG_BODY)
                                     .thenComposeAsync(body -> endpoints.update(tenant, id, body), ec))),
-                            delete(() -> asTenant((tenant, request) -> endpoints.delete(tenant, id)))))));
+                            delete(() -> asTenant((tenant, request) -> endpoints.delete(tenant, id))))),
+                path(
+                    PathMatchers.segment().slash("enable"),
+                    id -> post(() -> asTenant((tenant, request) -> endpoints.enable(tenant, id)))),
+                path(
+                    PathMatchers.segment().slash("rotate-secret"),
+                    id -> post(() -> asTenant((tenant, request) -> endpoints.rotateSecret(tenant, id))))));
   }
 
   private Route eventRoutes() {
@@ -135,7 +148,12 @@ public final class HttpApi extends AllDirectives {
                 path(PathMatchers.segment(), id -> get(() -> asTenant((tenant, r) -> events.get(tenant, id)))),
                 path(
                     PathMatchers.segment().slash("audit"),
-                    id -> get(() -> asTenant((tenant, r) -> events.audit(tenant, id))))));
+                    id -> get(() -> asTenant((tenant, r) -> events.audit(tenant, id)))),
+                path(
+                    PathMatchers.segment().slash("replay"),
+                    id -> post(() -> asTenant((tenant, request) ->
+                        optionalJsonBody(request)
+                            .thenComposeAsync(body -> events.replay(tenant, id, body), ec))))));
   }
 
   private Route healthRoutes() {
@@ -179,6 +197,12 @@ public final class HttpApi extends AllDirectives {
 
   private Route asTenant(BiFunction<Tenant, HttpRequest, CompletionStage<HttpResponse>> handler) {
     return respond(request -> auth.tenant(request).thenComposeAsync(t -> handler.apply(t, request), ec));
+  }
+
+  /** A JSON body, or none at all (an empty body of any type reads as {@code {}}). */
+  private CompletionStage<byte[]> optionalJsonBody(HttpRequest request) {
+    if (request.entity().isKnownEmpty()) return CompletableFuture.completedFuture(new byte[0]);
+    return jsonBody(request, MAX_CONFIG_BODY);
   }
 
   private CompletionStage<byte[]> jsonBody(HttpRequest request, long maxBytes) {

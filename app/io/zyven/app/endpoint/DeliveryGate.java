@@ -1,0 +1,88 @@
+package io.zyven.app.endpoint;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+
+/**
+ * One endpoint's admission of requests: at most {@code maxInFlight} at once, at most
+ * {@code ratePerSecond} started per second (token bucket), the rest waiting in a bounded
+ * queue for at most {@code queueTimeout}. Plain state, owned by the endpoint actor.
+ */
+final class DeliveryGate<T> {
+
+  record Limits(int maxInFlight, Integer ratePerSecond, int queueLimit, Duration queueTimeout) {}
+
+  private record Waiting<T>(T item, Instant since) {}
+
+  /** What to do with the items {@link #drain} released. */
+  record Released<T>(List<T> toSend, List<T> expired) {}
+
+  private final Deque<Waiting<T>> queue = new ArrayDeque<>();
+  private int inFlight;
+  private double tokens = -1; // -1: the bucket starts full
+  private Instant refilledAt;
+
+  int inFlight() {
+    return inFlight;
+  }
+
+  boolean hasWaiting() {
+    return !queue.isEmpty();
+  }
+
+  /** True: send it now (counted in flight). False: it waits. Null: the queue is full. */
+  Boolean offer(T item, Instant now, Limits limits) {
+    if (queue.isEmpty() && inFlight < limits.maxInFlight() && takeToken(now, limits)) {
+      inFlight++;
+      return true;
+    }
+    if (queue.size() >= limits.queueLimit()) return null;
+    queue.addLast(new Waiting<>(item, now));
+    return false;
+  }
+
+  /** A request sent past the gate anyway (a circuit probe) still counts as in flight. */
+  void forceStart() {
+    inFlight++;
+  }
+
+  void finished() {
+    inFlight--;
+  }
+
+  /** Waiting items that may go now, and those that waited too long. */
+  Released<T> drain(Instant now, Limits limits) {
+    List<T> toSend = new ArrayList<>();
+    List<T> expired = new ArrayList<>();
+    while (!queue.isEmpty()) {
+      Waiting<T> head = queue.peekFirst();
+      if (Duration.between(head.since(), now).compareTo(limits.queueTimeout()) > 0) {
+        expired.add(queue.pollFirst().item());
+        continue;
+      }
+      if (inFlight >= limits.maxInFlight() || !takeToken(now, limits)) break;
+      inFlight++;
+      toSend.add(queue.pollFirst().item());
+    }
+    return new Released<>(toSend, expired);
+  }
+
+  private boolean takeToken(Instant now, Limits limits) {
+    Integer rate = limits.ratePerSecond();
+    if (rate == null) return true;
+    if (tokens < 0 || refilledAt == null) {
+      tokens = rate;
+    } else {
+      double elapsed = Duration.between(refilledAt, now).toNanos() / 1e9;
+      tokens = Math.min(rate, tokens + elapsed * rate);
+    }
+    refilledAt = now;
+    if (tokens < 1) return false;
+    tokens -= 1;
+    return true;
+  }
+}

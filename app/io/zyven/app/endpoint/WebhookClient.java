@@ -1,0 +1,185 @@
+package io.zyven.app.endpoint;
+
+import io.zyven.protocol.Attempt;
+import io.zyven.protocol.CborSerializable;
+import io.zyven.protocol.EndpointConfig;
+import io.zyven.protocol.Signature;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.Adapter;
+import org.apache.pekko.event.LoggingAdapter;
+import org.apache.pekko.http.javadsl.ClientTransport;
+import org.apache.pekko.http.javadsl.Http;
+import org.apache.pekko.http.javadsl.model.ContentTypes;
+import org.apache.pekko.http.javadsl.model.HttpHeader;
+import org.apache.pekko.http.javadsl.model.HttpRequest;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.headers.RawHeader;
+import org.apache.pekko.http.javadsl.settings.ClientConnectionSettings;
+import org.apache.pekko.http.javadsl.settings.ConnectionPoolSettings;
+import org.apache.pekko.stream.javadsl.Sink;
+import org.apache.pekko.util.ByteString;
+
+/**
+ * Sends one signed webhook request through the Pekko HTTP client and reports what
+ * happened. It never fails: every failure becomes an {@link Attempt} with an error. The
+ * response body is always consumed (the first 4 KiB kept); redirects are not followed.
+ */
+public final class WebhookClient {
+  public static final String USER_AGENT = "Zyven/0.1.0";
+  private static final int KEPT_BODY_BYTES = 4096;
+
+  /** What to send: the event, and which attempt this is. */
+  public record Request(String eventId, String eventType, String payload, int attempt)
+      implements CborSerializable {}
+
+  /** The attempt, and the receiver's Retry-After if it gave one. */
+  public record Result(Attempt attempt, Duration retryAfter) {}
+
+  private final ActorSystem<?> system;
+  private final Http http;
+  private final LoggingAdapter log;
+  private final ClientTransport guardedTransport;
+  private final Duration connectTimeout;
+  private final Executor ec;
+  private final ConnectionPoolSettings basePool;
+  private final ClientConnectionSettings baseConnection;
+
+  public WebhookClient(ActorSystem<?> system, TargetGuard guard, Duration connectTimeout) {
+    this.system = system;
+    this.http = Http.get(system);
+    this.log = Adapter.toClassic(system).log();
+    // Every connection resolves its host through the SSRF guard (DNS may have changed).
+    this.guardedTransport = ClientTransport.withCustomResolver((host, port) -> guard.resolveAsync(host, (Integer) port));
+    this.connectTimeout = connectTimeout;
+    this.ec = system.executionContext();
+    this.basePool = ConnectionPoolSettings.create(system.settings().config());
+    this.baseConnection = ClientConnectionSettings.create(system.settings().config());
+  }
+
+  public CompletionStage<Result> send(EndpointConfig endpoint, Request request) {
+    Instant startedAt = Instant.now();
+    long t0 = System.nanoTime();
+    byte[] body = request.payload().getBytes(StandardCharsets.UTF_8);
+    HttpRequest httpRequest =
+        HttpRequest.POST(endpoint.url())
+            .withEntity(ContentTypes.APPLICATION_JSON, body)
+            .addHeaders(headers(endpoint, request, startedAt, body));
+    Duration timeout = Duration.ofMillis(endpoint.timeoutMs());
+
+    CompletableFuture<HttpResponse> response =
+        http.singleRequest(httpRequest, http.defaultClientHttpsContext(), pool(endpoint), log)
+            .toCompletableFuture();
+    return response
+        .thenComposeAsync(r -> keepBody(r).thenApply(kept -> new Received(r, kept)), ec)
+        .orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
+        .handleAsync(
+            (received, error) -> {
+              long latency = (System.nanoTime() - t0) / 1_000_000;
+              if (error != null) {
+                // A response that comes after the deadline must still be drained.
+                response.thenAccept(late -> late.discardEntityBytes(system));
+                return new Result(
+                    new Attempt(request.attempt(), startedAt, null, latency, describe(error, timeout), null),
+                    null);
+              }
+              int status = received.response().status().intValue();
+              String errorText = status >= 200 && status < 300 ? null : "HTTP " + status;
+              return new Result(
+                  new Attempt(request.attempt(), startedAt, status, latency, errorText, received.body()),
+                  retryAfter(received.response(), Instant.now()));
+            },
+            ec);
+  }
+
+  private record Received(HttpResponse response, String body) {}
+
+  private List<HttpHeader> headers(EndpointConfig endpoint, Request request, Instant now, byte[] body) {
+    long timestamp = now.getEpochSecond();
+    String signature = Signature.header(endpoint.signingSecrets(now), request.eventId(), timestamp, body);
+    List<HttpHeader> headers = new ArrayList<>();
+    for (Map.Entry<String, String> h : endpoint.headers().entrySet()) {
+      headers.add(RawHeader.create(h.getKey(), h.getValue()));
+    }
+    headers.add(RawHeader.create("webhook-id", request.eventId()));
+    headers.add(RawHeader.create("webhook-timestamp", Long.toString(timestamp)));
+    headers.add(RawHeader.create("webhook-signature", signature));
+    headers.add(RawHeader.create("X-Webhook-Id", request.eventId()));
+    headers.add(RawHeader.create("X-Delivery-Id", UUID.randomUUID().toString()));
+    headers.add(RawHeader.create("X-Timestamp", Long.toString(timestamp)));
+    headers.add(RawHeader.create("X-Signature", signature));
+    headers.add(RawHeader.create("X-Event-Type", request.eventType()));
+    return headers;
+  }
+
+  // One pool per endpoint shape: as many connections as the endpoint may have requests in
+  // flight; a connection silent for the attempt timeout is closed, freeing its slot.
+  private ConnectionPoolSettings pool(EndpointConfig endpoint) {
+    Duration timeout = Duration.ofMillis(endpoint.timeoutMs());
+    ClientConnectionSettings connection =
+        baseConnection
+            .withConnectingTimeout(connectTimeout.compareTo(timeout) < 0 ? connectTimeout : timeout)
+            .withIdleTimeout(timeout)
+            .withTransport(guardedTransport);
+    return basePool
+        .withMaxConnections(endpoint.maxInFlight())
+        .withMaxOpenRequests(1024)
+        .withMaxRetries(0)
+        .withConnectionSettings(connection);
+  }
+
+  /** Reads the whole body, keeping only the first 4 KiB. */
+  private CompletionStage<String> keepBody(HttpResponse response) {
+    return response
+        .entity()
+        .getDataBytes()
+        .runWith(
+            Sink.fold(
+                ByteString.emptyByteString(),
+                (kept, chunk) ->
+                    kept.size() >= KEPT_BODY_BYTES ? kept : kept.concat(chunk.take(KEPT_BODY_BYTES - kept.size()))),
+            system)
+        .thenApply(ByteString::utf8String);
+  }
+
+  /** Retry-After as seconds or as an HTTP date; null when absent or unreadable. */
+  static Duration retryAfter(HttpResponse response, Instant now) {
+    Optional<String> value = response.getHeader("Retry-After").map(HttpHeader::value);
+    if (value.isEmpty()) return null;
+    String v = value.get().trim();
+    try {
+      return Duration.ofSeconds(Math.max(0, Long.parseLong(v)));
+    } catch (NumberFormatException notSeconds) {
+      try {
+        Instant at = ZonedDateTime.parse(v, DateTimeFormatter.RFC_1123_DATE_TIME).toInstant();
+        return at.isAfter(now) ? Duration.between(now, at) : Duration.ZERO;
+      } catch (RuntimeException unreadable) {
+        return null;
+      }
+    }
+  }
+
+  private static String describe(Throwable error, Duration timeout) {
+    Throwable root = error;
+    while (root.getCause() != null && root.getCause() != root) root = root.getCause();
+    if (root instanceof TimeoutException) return "timeout after " + timeout.toMillis() + " ms";
+    if (root instanceof TargetGuard.Refused) return "refused: " + root.getMessage();
+    String message = root.getMessage() == null ? "" : ": " + root.getMessage();
+    String text = root.getClass().getSimpleName() + message;
+    return text.length() > 500 ? text.substring(0, 500) : text;
+  }
+}

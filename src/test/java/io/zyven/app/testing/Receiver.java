@@ -1,0 +1,121 @@
+package io.zyven.app.testing;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntFunction;
+
+/**
+ * A real HTTP webhook receiver on loopback. Each path answers as its {@link Behaviour}
+ * says, given how many requests that path has had (1 for the first); every request is
+ * recorded, and the most that were ever in progress at once is tracked.
+ */
+public final class Receiver implements AutoCloseable {
+
+  /** The answer to one request: status, headers, and how long to wait before it. */
+  public record Answer(int status, Map<String, String> headers, long delayMillis) {
+    public static Answer status(int status) {
+      return new Answer(status, Map.of(), 0);
+    }
+
+    public Answer after(long millis) {
+      return new Answer(status, headers, millis);
+    }
+
+    public Answer withHeader(String name, String value) {
+      Map<String, String> h = new TreeMap<>(headers);
+      h.put(name, value);
+      return new Answer(status, h, delayMillis);
+    }
+  }
+
+  /** How a path answers its n-th request. */
+  public interface Behaviour extends IntFunction<Answer> {}
+
+  /** One request as received. Header names are lower-case. */
+  public record Request(String path, Map<String, String> headers, byte[] body, Instant at) {
+    public String header(String name) {
+      return headers.get(name.toLowerCase());
+    }
+
+    public String bodyText() {
+      return new String(body, StandardCharsets.UTF_8);
+    }
+  }
+
+  private final HttpServer server;
+  private final Map<String, Behaviour> behaviours = new ConcurrentHashMap<>();
+  private final Map<String, AtomicInteger> counts = new ConcurrentHashMap<>();
+  private final List<Request> requests = new CopyOnWriteArrayList<>();
+  private final AtomicInteger inProgress = new AtomicInteger();
+  private final AtomicInteger mostInProgress = new AtomicInteger();
+
+  public Receiver() throws IOException {
+    server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+    server.setExecutor(Executors.newFixedThreadPool(64));
+    server.createContext("/", this::handle);
+    server.start();
+  }
+
+  /** The URL of {@code path} (which should start with /) on this receiver. */
+  public String url(String path) {
+    return "http://127.0.0.1:" + server.getAddress().getPort() + path;
+  }
+
+  public void on(String path, Behaviour behaviour) {
+    behaviours.put(path, behaviour);
+  }
+
+  public List<Request> requests(String path) {
+    return requests.stream().filter(r -> r.path().equals(path)).toList();
+  }
+
+  public int mostInProgress() {
+    return mostInProgress.get();
+  }
+
+  private void handle(HttpExchange exchange) throws IOException {
+    int now = inProgress.incrementAndGet();
+    mostInProgress.accumulateAndGet(now, Math::max);
+    try (exchange) {
+      String path = exchange.getRequestURI().getPath();
+      byte[] body;
+      try (InputStream in = exchange.getRequestBody()) {
+        body = in.readAllBytes();
+      }
+      Map<String, String> headers = new TreeMap<>();
+      exchange.getRequestHeaders().forEach((k, v) -> headers.put(k.toLowerCase(), String.join(",", v)));
+      requests.add(new Request(path, headers, body, Instant.now()));
+      int n = counts.computeIfAbsent(path, p -> new AtomicInteger()).incrementAndGet();
+      Answer answer = behaviours.getOrDefault(path, i -> Answer.status(200)).apply(n);
+      if (answer.delayMillis() > 0) Thread.sleep(answer.delayMillis()); // the receiver is slow: that is the behaviour under test
+      answer.headers().forEach((k, v) -> exchange.getResponseHeaders().add(k, v));
+      byte[] response = ("answer " + answer.status()).getBytes(StandardCharsets.UTF_8);
+      exchange.sendResponseHeaders(answer.status(), response.length);
+      try (OutputStream out = exchange.getResponseBody()) {
+        out.write(response);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } finally {
+      inProgress.decrementAndGet();
+    }
+  }
+
+  @Override
+  public void close() {
+    server.stop(0);
+  }
+}
