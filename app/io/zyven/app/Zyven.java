@@ -10,6 +10,7 @@ import io.zyven.app.event.DeliveryPolicy;
 import io.zyven.app.event.EventEntity;
 import io.zyven.app.http.EndpointRoutes;
 import io.zyven.app.http.HttpApi;
+import io.zyven.app.readmodel.EventProjection;
 import io.zyven.app.store.Database;
 import io.zyven.app.store.EmbeddedDatabase;
 import io.zyven.app.store.EndpointIndex;
@@ -97,6 +98,8 @@ public final class Zyven implements AutoCloseable {
             delivery.getDuration("queue-timeout"),
             delivery.getDuration("reply-margin"),
             zyven.getInt("endpoint-defaults.max-attempts")));
+
+    EventProjection.init(system, db);
 
     String adminKey = zyven.getString("admin-key");
     if (adminKey.isEmpty()) {

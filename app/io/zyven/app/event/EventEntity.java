@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Function;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -53,6 +54,12 @@ public final class EventEntity
 
   public static final EntityTypeKey<Command> TYPE_KEY =
       EntityTypeKey.create(Command.class, "Event");
+
+  /**
+   * The journal's tags, read by the read-model projection, one projection instance per
+   * tag. Fixed for the life of the journal: an event's tag is a hash of its id.
+   */
+  public static final List<String> TAGS = List.of("event-0", "event-1", "event-2", "event-3");
 
   // ---- commands ----
 
@@ -230,6 +237,7 @@ public final class EventEntity
   }
 
   private final String eventId;
+  private final String tag;
   private final ActorContext<Command> ctx;
   private final TimerScheduler<Command> timers;
   private final ActorRef<ClusterSharding.ShardCommand> shard;
@@ -250,6 +258,7 @@ public final class EventEntity
       Clock clock) {
     super(PersistenceId.of(TYPE_KEY.name(), eventId));
     this.eventId = eventId;
+    this.tag = TAGS.get(Math.floorMod(eventId.hashCode(), TAGS.size()));
     this.ctx = ctx;
     this.timers = timers;
     this.shard = shard;
@@ -269,6 +278,11 @@ public final class EventEntity
   @Override
   public Recovery recovery() {
     return Recovery.withSnapshotSelectionCriteria(SnapshotSelectionCriteria.none());
+  }
+
+  @Override
+  public Set<String> tagsFor(EventJournal event) {
+    return Set.of(tag);
   }
 
   @Override

@@ -12,6 +12,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import io.zyven.app.endpoint.TargetGuard;
+import io.zyven.app.event.EventEntity;
+import io.zyven.app.readmodel.ReadModelQueries;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
@@ -28,17 +30,26 @@ public final class EndpointRoutes {
   /** Defaults for fields a new endpoint leaves out. */
   public record Defaults(int maxInFlight, int timeoutMs, int maxAttempts) {}
 
+  private final ActorSystem<?> system;
   private final ClusterSharding sharding;
   private final EndpointIndex index;
+  private final ReadModelQueries queries;
   private final TargetGuard guard;
   private final Executor ec;
   private final Duration askTimeout;
   private final Defaults defaults;
 
   EndpointRoutes(
-      ActorSystem<?> system, EndpointIndex index, TargetGuard guard, Duration askTimeout, Defaults defaults) {
+      ActorSystem<?> system,
+      EndpointIndex index,
+      ReadModelQueries queries,
+      TargetGuard guard,
+      Duration askTimeout,
+      Defaults defaults) {
+    this.system = system;
     this.sharding = ClusterSharding.get(system);
     this.index = index;
+    this.queries = queries;
     this.guard = guard;
     this.ec = system.executionContext();
     this.askTimeout = askTimeout;
@@ -121,6 +132,31 @@ public final class EndpointRoutes {
     String secret = EndpointRequest.newSecret();
     return change(id, replyTo -> new EndpointEntity.RotateSecret(tenant.id(), secret, replyTo), false, 200);
   }
+
+  /**
+   * Replays every delivery to this endpoint that was dead-lettered in [since, until): found
+   * in the read model, then each replayed by its event entity (journaled there with who
+   * asked). Answers 202 with how many were found; the replays proceed in the background.
+   */
+  CompletionStage<HttpResponse> recover(Tenant tenant, String pathId, byte[] body) {
+    String id = Ids.canonical(pathId, "endpoint");
+    RecoverRequest window = RecoverRequest.parse(body, Instant.now());
+    String by = "tenant:" + tenant.id() + " (recover)";
+    return ask(id, replyTo -> new EndpointEntity.Get(tenant.id(), replyTo))
+        .thenComposeAsync(config -> queries.deadLetters(tenant.id(), id, window.since(), window.until()), ec)
+        .thenApplyAsync(
+            eventIds -> {
+              for (String eventId : eventIds) {
+                sharding
+                    .entityRefFor(EventEntity.TYPE_KEY, eventId)
+                    .tell(new EventEntity.Replay(tenant.id(), id, by, system.ignoreRef()));
+              }
+              return Responses.json(202, new RecoverAccepted(id, window.since(), window.until(), eventIds.size()));
+            },
+            ec);
+  }
+
+  record RecoverAccepted(String endpointId, Instant since, Instant until, int deadLetters) {}
 
   /** Journals the change in the entity, then updates the index before answering. */
   private CompletionStage<HttpResponse> change(

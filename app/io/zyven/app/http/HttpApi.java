@@ -1,6 +1,7 @@
 package io.zyven.app.http;
 
 import io.zyven.app.endpoint.TargetGuard;
+import io.zyven.app.readmodel.ReadModelQueries;
 import io.zyven.app.store.Database;
 import io.zyven.app.store.EndpointIndex;
 import io.zyven.app.store.TenantStore;
@@ -60,7 +61,8 @@ public final class HttpApi extends AllDirectives {
     this.auth = new Auth(tenants, settings.adminKey());
     this.events = new EventRoutes(system, index, settings.maxIngestBody(), settings.askTimeout());
     this.endpoints =
-        new EndpointRoutes(system, index, guard, settings.askTimeout(), settings.endpointDefaults());
+        new EndpointRoutes(
+            system, index, new ReadModelQueries(db), guard, settings.askTimeout(), settings.endpointDefaults());
     this.settings = settings;
   }
 
@@ -134,6 +136,11 @@ public final class HttpApi extends AllDirectives {
                 path(
                     PathMatchers.segment().slash("enable"),
                     id -> post(() -> asTenant((tenant, request) -> endpoints.enable(tenant, id)))),
+                path(
+                    PathMatchers.segment().slash("recover"),
+                    id -> post(() -> asTenant((tenant, request) ->
+                        jsonBody(request, MAX_CONFIG_BODY)
+                            .thenComposeAsync(body -> endpoints.recover(tenant, id, body), ec)))),
                 path(
                     PathMatchers.segment().slash("rotate-secret"),
                     id -> post(() -> asTenant((tenant, request) -> endpoints.rotateSecret(tenant, id))))));

@@ -63,6 +63,11 @@ public final class Database implements AutoCloseable {
         executor);
   }
 
+  /** A connection of the pool, for callers that manage their own transaction. */
+  public Connection connection() throws SQLException {
+    return dataSource.getConnection();
+  }
+
   /** Whether PostgreSQL answers now. */
   public CompletionStage<Boolean> ping() {
     return query(c -> c.isValid(2)).exceptionally(e -> false);
