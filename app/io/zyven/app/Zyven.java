@@ -114,6 +114,12 @@ public final class Zyven implements AutoCloseable {
             .toCompletableFuture()
             .get(30, TimeUnit.SECONDS);
     binding.addToCoordinatedShutdown(Duration.ofSeconds(10), system);
+    // Outgoing webhook connections close in order, not torn down with the actor system.
+    CoordinatedShutdown.get(system)
+        .addTask(
+            CoordinatedShutdown.PhaseServiceStop(),
+            "close-webhook-pools",
+            () -> Http.get(system).shutdownAllConnectionPools().thenApply(v -> Done.getInstance()));
     log.info("Zyven listening on {}", binding.localAddress());
     return new Zyven(system, binding, adminKey);
   }

@@ -1,5 +1,6 @@
 package io.zyven.app.endpoint;
 
+import io.zyven.app.Metrics;
 import io.zyven.app.event.DeliveryPolicy;
 import io.zyven.app.event.DeliveryPolicy.Verdict;
 import io.zyven.app.store.EndpointIndex;
@@ -337,6 +338,7 @@ public final class EndpointEntity
   }
 
   private void defer(Dispatch cmd, Instant until, String reason) {
+    Metrics.increment("zyven_deliveries_deferred_total");
     // Spread the comeback so deferred deliveries do not all return at the same instant.
     Duration wait = Duration.between(clock.instant(), until);
     Instant jittered = clock.instant().plus(settings.policy().withJitter(wait.isNegative() ? Duration.ZERO : wait));
@@ -349,6 +351,7 @@ public final class EndpointEntity
     Instant now = clock.instant();
     Attempt attempt = done.result().attempt();
     Verdict verdict = DeliveryPolicy.classify(attempt.statusCode());
+    Metrics.increment("zyven_delivery_attempts_total", "outcome=\"" + verdict.name().toLowerCase() + "\"");
     EndpointConfig config = state.config();
     Outcome outcome =
         new Outcome(
@@ -361,6 +364,8 @@ public final class EndpointEntity
       if (config != null && config.enabled() && !now.isBefore(since.plus(settings.disableAfter()))) {
         change = disable(config, "failing continuously since " + since, now);
       } else if (moved == CircuitBreaker.Change.OPENED) {
+        Metrics.increment("zyven_circuits_opened_total");
+        log.info("Circuit opened for endpoint {}: {}", endpointId, attempt.error());
         change = new EndpointJournal.CircuitOpened(since, attempt.error(), now);
       }
     } else {
@@ -385,6 +390,7 @@ public final class EndpointEntity
   }
 
   private EndpointJournal disable(EndpointConfig config, String reason, Instant now) {
+    Metrics.increment("zyven_endpoints_disabled_total");
     log.warn("Disabling endpoint {} of tenant {}: {}", config.id(), config.tenantId(), reason);
     return new EndpointJournal.Disabled(config.withEnabled(false, now), reason, now);
   }

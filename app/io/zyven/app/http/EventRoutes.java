@@ -1,6 +1,7 @@
 package io.zyven.app.http;
 
 import io.zyven.app.Json;
+import io.zyven.app.Metrics;
 import io.zyven.app.endpoint.EventTypeFilter;
 import io.zyven.app.event.EventEntity;
 import io.zyven.app.store.EndpointIndex;
@@ -111,6 +112,7 @@ final class EventRoutes {
 
   private static HttpResponse acceptResponse(EventEntity.AcceptReply reply, IngestBody event) {
     if (reply instanceof EventEntity.Accepted a) {
+      if (!a.replayed()) Metrics.increment("zyven_events_accepted_total");
       HttpResponse r = Responses.json(a.replayed() ? 200 : 202, EventAccepted.of(a.eventId()));
       return a.replayed() ? r.addHeader(RawHeader.create(REPLAYED_HEADER, "true")) : r;
     }

@@ -17,6 +17,8 @@ import java.util.concurrent.Executor;
 import java.util.function.BiFunction;
 import java.util.function.Function;
 import io.zyven.app.Json;
+import io.zyven.app.Metrics;
+import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.typed.Cluster;
@@ -81,7 +83,8 @@ public final class HttpApi extends AllDirectives {
                 () ->
                     concat(
                         pathPrefix("v1", () -> concat(tenantRoutes(), endpointRoutes(), eventRoutes())),
-                        healthRoutes())));
+                        healthRoutes(),
+                        path("metrics", () -> get(() -> complete(metrics()))))));
   }
 
   private Route tenantRoutes() {
@@ -170,6 +173,11 @@ public final class HttpApi extends AllDirectives {
             concat(
                 path("live", () -> get(() -> complete(Responses.json(200, Map.of("status", "live"))))),
                 path("ready", () -> get(() -> respond(request -> ready())))));
+  }
+
+  /** This node's counters, Prometheus text format. */
+  private static HttpResponse metrics() {
+    return HttpResponse.create().withEntity(ContentTypes.TEXT_PLAIN_UTF8, Metrics.scrape());
   }
 
   /** Ready = an Up member of the cluster, and PostgreSQL answers. */

@@ -47,6 +47,7 @@ class CircuitDisableTest {
   @Test
   void anEndpointFailingPastDisableAfterIsDisabledAndCanBeEnabledAgain() {
     ApiClient api = node.api;
+    long disabledBefore = disabledCounter(api);
     boolean[] up = {false};
     receiver.on("/failing", n -> Answer.status(up[0] ? 200 : 503));
     Tenant tenant = api.createTenant("disable");
@@ -59,6 +60,7 @@ class CircuitDisableTest {
 
     assertEquals(1, endpointJournal(endpointId, "CircuitOpened"));
     assertEquals(1, endpointJournal(endpointId, "Disabled"));
+    assertTrue(disabledCounter(api) >= disabledBefore + 1, "counted in /metrics");
     Await.until("the waiting delivery is dead-lettered", PATIENCE,
         () -> api.get("/v1/events/" + eventId, tenant.apiKey()).json().get("status").asText().equals("DEAD_LETTERED"));
     assertEquals(422, api.ingest(tenant.apiKey(), "e2", "{\"type\":\"a.b\",\"payload\":{}}").status());
@@ -69,6 +71,13 @@ class CircuitDisableTest {
     assertEquals(202, api.postJson("/v1/events/" + eventId + "/replay", tenant.apiKey(), "").status());
     Await.until("delivered after enable and replay", PATIENCE,
         () -> api.get("/v1/events/" + eventId, tenant.apiKey()).json().get("status").asText().equals("DELIVERED"));
+  }
+
+  private static long disabledCounter(ApiClient api) {
+    return api.get("/metrics", null).body().lines()
+        .filter(l -> l.startsWith("zyven_endpoints_disabled_total "))
+        .mapToLong(l -> Long.parseLong(l.substring(l.indexOf(' ') + 1)))
+        .findFirst().orElseThrow();
   }
 
   private static long endpointJournal(String endpointId, String eventType) {
