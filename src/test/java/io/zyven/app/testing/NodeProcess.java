@@ -29,7 +29,14 @@ public final class NodeProcess implements AutoCloseable {
     int httpPort = freePort();
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     ProcessBuilder pb =
-        new ProcessBuilder(java, "-Xmx512m", "-cp", System.getProperty("java.class.path"), "io.zyven.app.Main");
+        new ProcessBuilder(
+            java,
+            "-Xmx512m",
+            // Tests deliver to receivers on loopback.
+            "-Dzyven.delivery.allow-private-targets=true",
+            "-cp",
+            System.getProperty("java.class.path"),
+            "io.zyven.app.Main");
     Map<String, String> env = new HashMap<>();
     env.put("ZYVEN_DATA_DIR", dataDir.toString());
     env.put("ZYVEN_HTTP_PORT", Integer.toString(httpPort));

@@ -90,14 +90,21 @@ public final class TestPostgres implements AutoCloseable {
     }
   }
 
-  /** Journal rows of one event. */
+  /** Journal rows of one event (its acceptance and every transition since). */
   public long journalRows(String eventId) {
     return count("SELECT count(*) FROM event_journal WHERE persistence_id = ?", "Event|" + eventId);
   }
 
-  /** Journal rows of all events. */
-  public long allEventRows() {
-    return count("SELECT count(*) FROM event_journal WHERE persistence_id LIKE 'Event|%'");
+  /** How many times this event was accepted: 0 or 1. */
+  public long acceptances(String eventId) {
+    return count(
+        "SELECT count(*) FROM event_journal WHERE persistence_id = ? AND event_ser_manifest LIKE '%$Received'",
+        "Event|" + eventId);
+  }
+
+  /** Events accepted in this database, all tenants (deliveries running meanwhile don't count). */
+  public long allAcceptances() {
+    return count("SELECT count(*) FROM event_journal WHERE event_ser_manifest LIKE '%$Received'");
   }
 
   @Override
