@@ -11,6 +11,8 @@ import io.zyven.app.event.EventEntity;
 import io.zyven.app.http.EndpointRoutes;
 import io.zyven.app.http.HttpApi;
 import io.zyven.app.readmodel.EventProjection;
+import io.zyven.app.readmodel.ReadModelQueries;
+import io.zyven.app.readmodel.Waker;
 import io.zyven.app.store.Database;
 import io.zyven.app.store.EmbeddedDatabase;
 import io.zyven.app.store.EndpointIndex;
@@ -100,6 +102,15 @@ public final class Zyven implements AutoCloseable {
             zyven.getInt("endpoint-defaults.max-attempts")));
 
     EventProjection.init(system, db);
+    Config waker = zyven.getConfig("waker");
+    Waker.init(
+        system,
+        new ReadModelQueries(db),
+        new Waker.Settings(
+            waker.getDuration("interval"),
+            waker.getDuration("retry-grace"),
+            waker.getDuration("stuck-after"),
+            waker.getInt("batch")));
 
     String adminKey = zyven.getString("admin-key");
     if (adminKey.isEmpty()) {

@@ -28,11 +28,17 @@ CREATE TABLE events (
   created_at TIMESTAMPTZ NOT NULL,
   updated_at TIMESTAMPTZ NOT NULL
 );
+-- GET /v1/events lists newest first with a (created_at, event_id) keyset cursor; one index
+-- per filter keeps every page an index range scan, whatever the table's size.
+CREATE INDEX events_tenant_idx ON events (tenant_id, created_at DESC, event_id DESC);
+CREATE INDEX events_tenant_status_idx ON events (tenant_id, status, created_at DESC, event_id DESC);
+CREATE INDEX events_tenant_type_idx ON events (tenant_id, type, created_at DESC, event_id DESC);
 
 CREATE TABLE deliveries (
   event_id          UUID        NOT NULL,
   endpoint_id       UUID        NOT NULL,
   tenant_id         UUID        NOT NULL,
+  event_created_at  TIMESTAMPTZ NOT NULL,
   status            TEXT        NOT NULL,
   attempt_count     INT         NOT NULL,
   next_attempt_at   TIMESTAMPTZ,
@@ -40,9 +46,17 @@ CREATE TABLE deliveries (
   status_changed_at TIMESTAMPTZ NOT NULL,
   PRIMARY KEY (event_id, endpoint_id)
 );
+-- GET /v1/events?endpoint_id=...[&status=...]: the same keyset, per endpoint.
+CREATE INDEX deliveries_endpoint_idx ON deliveries (endpoint_id, event_created_at DESC, event_id DESC);
+CREATE INDEX deliveries_endpoint_status_idx
+  ON deliveries (endpoint_id, status, event_created_at DESC, event_id DESC);
 -- POST /v1/endpoints/{id}/recover: an endpoint's dead letters in a time window.
 CREATE INDEX deliveries_dead_letters_idx ON deliveries (endpoint_id, status_changed_at)
   WHERE status = 'DEAD_LETTERED';
+-- The waker: retries that are due, and attempts that started long ago and never ended.
+CREATE INDEX deliveries_due_idx ON deliveries (next_attempt_at) WHERE status = 'RETRY_SCHEDULED';
+CREATE INDEX deliveries_in_progress_idx ON deliveries (status_changed_at)
+  WHERE status IN ('RECEIVED', 'DISPATCHING');
 
 CREATE TABLE attempts (
   event_id    UUID        NOT NULL,
@@ -54,3 +68,6 @@ CREATE TABLE attempts (
   error       TEXT,
   PRIMARY KEY (event_id, endpoint_id, number)
 );
+
+-- Projection lag: journal rows of a tag past the projection's offset.
+CREATE INDEX event_tag_tag_idx ON event_tag (tag, event_id);

@@ -23,7 +23,6 @@ import org.apache.pekko.actor.typed.RecipientRef;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
-import org.apache.pekko.cluster.sharding.typed.ClusterShardingSettings;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
@@ -100,6 +99,14 @@ public final class EventEntity
 
   /** After recovery: pick up every delivery where it was left. */
   enum Resume implements Command {
+    INSTANCE
+  }
+
+  /**
+   * From the waker: a delivery of this event looks overdue in the read model. Starting the
+   * entity is most of the work (recovery resumes it); a live one starts overdue retries.
+   */
+  public enum Wake implements Command {
     INSTANCE
   }
 
@@ -215,13 +222,11 @@ public final class EventEntity
     ClusterSharding sharding = ClusterSharding.get(system);
     Function<String, RecipientRef<EndpointEntity.Command>> endpoints =
         id -> sharding.entityRefFor(EndpointEntity.TYPE_KEY, id);
+    // Idle events passivate (cluster.conf); the waker brings back those whose retry comes due.
     sharding.init(
         Entity.of(
-                TYPE_KEY,
-                ctx ->
-                    create(ctx.getEntityId(), ctx.getShard(), endpoints, settings, Clock.systemUTC()))
-            // An event stays in memory until its deliveries are terminal, then stops itself.
-            .withSettings(ClusterShardingSettings.create(system).withNoPassivationStrategy()));
+            TYPE_KEY,
+            ctx -> create(ctx.getEntityId(), ctx.getShard(), endpoints, settings, Clock.systemUTC())));
   }
 
   public static Behavior<Command> create(
@@ -296,6 +301,7 @@ public final class EventEntity
         .onCommand(RetryDue.class, this::onRetryDue)
         .onCommand(ReplyOverdue.class, this::onReplyOverdue)
         .onCommand(Resume.class, (state, resume) -> onResume(state))
+        .onCommand(Wake.class, (state, wake) -> onWake(state))
         .build();
   }
 
@@ -496,6 +502,19 @@ public final class EventEntity
       }
     }
     return startAttempts(toStart, "resumed after restart");
+  }
+
+  private ReplyEffect<EventJournal, State> onWake(State state) {
+    if (state.isEmpty() || state.allTerminal()) {
+      passivate();
+      return Effect().noReply();
+    }
+    Instant now = clock.instant();
+    List<Delivery> overdue =
+        state.deliveries().values().stream()
+            .filter(d -> d.status() == DeliveryStatus.RETRY_SCHEDULED && !d.nextAttemptAt().isAfter(now))
+            .toList();
+    return startAttempts(overdue, "retry due (woken)");
   }
 
   private static String replyTimer(String endpointId) {

@@ -4,6 +4,7 @@ import io.zyven.app.Json;
 import io.zyven.app.Metrics;
 import io.zyven.app.endpoint.EventTypeFilter;
 import io.zyven.app.event.EventEntity;
+import io.zyven.app.readmodel.ReadModelQueries;
 import io.zyven.app.store.EndpointIndex;
 import io.zyven.app.store.EndpointIndex.Subscription;
 import io.zyven.app.store.TenantStore.Tenant;
@@ -56,15 +57,22 @@ final class EventRoutes {
   private final ActorSystem<?> system;
   private final ClusterSharding sharding;
   private final EndpointIndex endpoints;
+  private final ReadModelQueries queries;
   private final JdbcReadJournal journal;
   private final Executor ec;
   private final long maxBody;
   private final Duration askTimeout;
 
-  EventRoutes(ActorSystem<?> system, EndpointIndex endpoints, long maxBody, Duration askTimeout) {
+  EventRoutes(
+      ActorSystem<?> system,
+      EndpointIndex endpoints,
+      ReadModelQueries queries,
+      long maxBody,
+      Duration askTimeout) {
     this.system = system;
     this.sharding = ClusterSharding.get(system);
     this.endpoints = endpoints;
+    this.queries = queries;
     this.journal =
         PersistenceQuery.get(system).getReadJournalFor(JdbcReadJournal.class, JdbcReadJournal.Identifier());
     this.ec = system.executionContext();
@@ -177,6 +185,14 @@ final class EventRoutes {
   }
 
   // ---- reads ----
+
+  /** {@code GET /v1/events}: from the read model (which trails the journal slightly). */
+  CompletionStage<HttpResponse> list(Tenant tenant, HttpRequest request) {
+    ListRequest query = ListRequest.parse(request.getUri().query().toMap());
+    return queries
+        .listEvents(tenant.id(), query.filter(), query.limit(), query.cursor())
+        .thenApplyAsync(page -> Responses.json(200, page), ec);
+  }
 
   CompletionStage<HttpResponse> get(Tenant tenant, String pathId) {
     String id = Ids.canonical(pathId, "event");

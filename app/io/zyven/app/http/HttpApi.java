@@ -45,6 +45,7 @@ public final class HttpApi extends AllDirectives {
   private final Database db;
   private final TenantStore tenants;
   private final Auth auth;
+  private final ReadModelQueries queries;
   private final EventRoutes events;
   private final EndpointRoutes endpoints;
   private final Settings settings;
@@ -61,10 +62,10 @@ public final class HttpApi extends AllDirectives {
     this.db = db;
     this.tenants = tenants;
     this.auth = new Auth(tenants, settings.adminKey());
-    this.events = new EventRoutes(system, index, settings.maxIngestBody(), settings.askTimeout());
+    this.queries = new ReadModelQueries(db);
+    this.events = new EventRoutes(system, index, queries, settings.maxIngestBody(), settings.askTimeout());
     this.endpoints =
-        new EndpointRoutes(
-            system, index, new ReadModelQueries(db), guard, settings.askTimeout(), settings.endpointDefaults());
+        new EndpointRoutes(system, index, queries, guard, settings.askTimeout(), settings.endpointDefaults());
     this.settings = settings;
   }
 
@@ -84,7 +85,7 @@ public final class HttpApi extends AllDirectives {
                     concat(
                         pathPrefix("v1", () -> concat(tenantRoutes(), endpointRoutes(), eventRoutes())),
                         healthRoutes(),
-                        path("metrics", () -> get(() -> complete(metrics()))))));
+                        path("metrics", () -> get(() -> respond(request -> metrics()))))));
   }
 
   private Route tenantRoutes() {
@@ -154,7 +155,7 @@ public final class HttpApi extends AllDirectives {
         "events",
         () ->
             concat(
-                pathEnd(() -> post(() -> asTenant(events::ingest))),
+                pathEnd(() -> concat(post(() -> asTenant(events::ingest)), get(() -> asTenant(events::list)))),
                 path(PathMatchers.segment(), id -> get(() -> asTenant((tenant, r) -> events.get(tenant, id)))),
                 path(
                     PathMatchers.segment().slash("audit"),
@@ -175,9 +176,24 @@ public final class HttpApi extends AllDirectives {
                 path("ready", () -> get(() -> respond(request -> ready())))));
   }
 
-  /** This node's counters, Prometheus text format. */
-  private static HttpResponse metrics() {
-    return HttpResponse.create().withEntity(ContentTypes.TEXT_PLAIN_UTF8, Metrics.scrape());
+  /** This node's counters and the read model's lag, Prometheus text format. */
+  private CompletionStage<HttpResponse> metrics() {
+    return queries
+        .lag()
+        .handleAsync(
+            (lag, error) -> {
+              String text = Metrics.scrape();
+              if (lag != null) {
+                text += "# HELP zyven_readmodel_lag_events Journaled events the read model has not projected yet.\n"
+                    + "# TYPE zyven_readmodel_lag_events gauge\n"
+                    + "zyven_readmodel_lag_events " + lag.events() + "\n"
+                    + "# HELP zyven_readmodel_lag_seconds Age of the oldest event the read model has not projected yet.\n"
+                    + "# TYPE zyven_readmodel_lag_seconds gauge\n"
+                    + "zyven_readmodel_lag_seconds " + lag.seconds() + "\n";
+              }
+              return HttpResponse.create().withEntity(ContentTypes.TEXT_PLAIN_UTF8, text);
+            },
+            ec);
   }
 
   /** Ready = an Up member of the cluster, and PostgreSQL answers. */

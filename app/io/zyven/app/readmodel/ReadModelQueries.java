@@ -1,22 +1,191 @@
 package io.zyven.app.readmodel;
 
 import io.zyven.app.store.Database;
+import io.zyven.protocol.DeliveryStatus;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletionStage;
 
 /** Queries of the read model. It trails the journal by the projection's lag. */
 public final class ReadModelQueries {
+
+  /** Where a page ends: the last row's (created_at, event_id), opaque to clients. */
+  public record Cursor(Instant createdAt, UUID eventId) {
+    public String encode() {
+      String raw = createdAt.getEpochSecond() + ":" + createdAt.getNano() + ":" + eventId;
+      return Base64.getUrlEncoder().withoutPadding().encodeToString(raw.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** @throws IllegalArgumentException when it is not a cursor this API gave out */
+    public static Cursor decode(String text) {
+      String[] parts = new String(Base64.getUrlDecoder().decode(text), StandardCharsets.UTF_8).split(":");
+      if (parts.length != 3) throw new IllegalArgumentException("not a cursor");
+      return new Cursor(
+          Instant.ofEpochSecond(Long.parseLong(parts[0]), Long.parseLong(parts[1])), UUID.fromString(parts[2]));
+    }
+  }
+
+  /**
+   * The tenant's events, newest first, after {@code cursor} (null: from the newest). A
+   * keyset page: events inserted meanwhile are newer than any cursor and never shift the
+   * pages a client is walking through.
+   */
+  public CompletionStage<EventPage> listEvents(
+      String tenantId, EventPage.Filter filter, int limit, Cursor cursor) {
+    return db.query(
+        c -> {
+          boolean byEndpoint = filter.endpointId() != null;
+          // With an endpoint, status is that delivery's status; otherwise the event's.
+          String from = byEndpoint
+              ? "deliveries d JOIN events e ON e.event_id = d.event_id"
+                  + " WHERE d.endpoint_id = ? AND d.tenant_id = ?"
+              : "events e WHERE e.tenant_id = ?";
+          String time = byEndpoint ? "d.event_created_at" : "e.created_at";
+          String id = byEndpoint ? "d.event_id" : "e.event_id";
+          StringBuilder sql = new StringBuilder(
+              "SELECT e.event_id, e.type, e.status, e.created_at, e.updated_at FROM " + from);
+          List<Object> params = new ArrayList<>();
+          if (byEndpoint) params.add(UUID.fromString(filter.endpointId()));
+          params.add(UUID.fromString(tenantId));
+          if (filter.status() != null) {
+            sql.append(byEndpoint ? " AND d.status = ?" : " AND e.status = ?");
+            params.add(filter.status().name());
+          }
+          if (filter.type() != null) {
+            sql.append(" AND e.type = ?");
+            params.add(filter.type());
+          }
+          if (filter.since() != null) {
+            sql.append(" AND ").append(time).append(" >= ?");
+            params.add(Timestamp.from(filter.since()));
+          }
+          if (filter.until() != null) {
+            sql.append(" AND ").append(time).append(" < ?");
+            params.add(Timestamp.from(filter.until()));
+          }
+          if (cursor != null) {
+            sql.append(" AND (").append(time).append(", ").append(id).append(") < (?, ?)");
+            params.add(Timestamp.from(cursor.createdAt()));
+            params.add(cursor.eventId());
+          }
+          sql.append(" ORDER BY ").append(time).append(" DESC, ").append(id).append(" DESC LIMIT ?");
+          params.add(limit + 1); // one more tells whether there is a next page
+
+          List<EventPage.Summary> rows = new ArrayList<>();
+          try (PreparedStatement st = c.prepareStatement(sql.toString())) {
+            for (int i = 0; i < params.size(); i++) st.setObject(i + 1, params.get(i));
+            try (ResultSet rs = st.executeQuery()) {
+              while (rs.next()) {
+                rows.add(new EventPage.Summary(
+                    rs.getString(1), rs.getString(2), DeliveryStatus.valueOf(rs.getString(3)),
+                    rs.getTimestamp(4).toInstant(), rs.getTimestamp(5).toInstant(), List.of()));
+              }
+            }
+          }
+          boolean more = rows.size() > limit;
+          List<EventPage.Summary> page = more ? rows.subList(0, limit) : rows;
+          List<EventPage.Summary> withDeliveries = withDeliveries(c, page);
+          String next = null;
+          if (more) {
+            EventPage.Summary last = page.get(page.size() - 1);
+            next = new Cursor(last.createdAt(), UUID.fromString(last.id())).encode();
+          }
+          return new EventPage(withDeliveries, next);
+        });
+  }
+
+  private static List<EventPage.Summary> withDeliveries(Connection c, List<EventPage.Summary> events)
+      throws SQLException {
+    if (events.isEmpty()) return events;
+    Map<String, List<EventPage.DeliverySummary>> byEvent = new HashMap<>();
+    try (PreparedStatement st = c.prepareStatement(
+        "SELECT event_id, endpoint_id, status, attempt_count, next_attempt_at, last_error"
+            + " FROM deliveries WHERE event_id = ANY (?) ORDER BY endpoint_id")) {
+      st.setArray(1, c.createArrayOf("uuid", events.stream().map(e -> UUID.fromString(e.id())).toArray()));
+      try (ResultSet rs = st.executeQuery()) {
+        while (rs.next()) {
+          Timestamp next = rs.getTimestamp(5);
+          byEvent.computeIfAbsent(rs.getString(1), k -> new ArrayList<>()).add(new EventPage.DeliverySummary(
+              rs.getString(2), DeliveryStatus.valueOf(rs.getString(3)), rs.getInt(4),
+              next == null ? null : next.toInstant(), rs.getString(6)));
+        }
+      }
+    }
+    List<EventPage.Summary> out = new ArrayList<>();
+    for (EventPage.Summary e : events) {
+      out.add(new EventPage.Summary(e.id(), e.type(), e.status(), e.createdAt(), e.updatedAt(),
+          byEvent.getOrDefault(e.id(), List.of())));
+    }
+    return out;
+  }
   private final Database db;
 
   public ReadModelQueries(Database db) {
     this.db = db;
   }
+
+  /**
+   * Events to wake: a retry due before {@code retryDueBefore}, or an attempt in RECEIVED or
+   * DISPATCHING since before {@code startedBefore}.
+   */
+  public CompletionStage<List<String>> toWake(Instant retryDueBefore, Instant startedBefore, int limit) {
+    return db.query(
+        c -> {
+          try (PreparedStatement st = c.prepareStatement(
+              "(SELECT event_id FROM deliveries WHERE status = 'RETRY_SCHEDULED' AND next_attempt_at < ?"
+                  + " ORDER BY next_attempt_at LIMIT ?)"
+                  + " UNION"
+                  + " (SELECT event_id FROM deliveries WHERE status IN ('RECEIVED', 'DISPATCHING')"
+                  + " AND status_changed_at < ? ORDER BY status_changed_at LIMIT ?)")) {
+            st.setTimestamp(1, Timestamp.from(retryDueBefore));
+            st.setInt(2, limit);
+            st.setTimestamp(3, Timestamp.from(startedBefore));
+            st.setInt(4, limit);
+            List<String> ids = new ArrayList<>();
+            try (ResultSet rs = st.executeQuery()) {
+              while (rs.next()) ids.add(rs.getString(1));
+            }
+            return ids;
+          }
+        });
+  }
+
+  /**
+   * How far the read model trails the journal: journaled events not yet projected, and the
+   * age of the oldest of them in seconds (0 when none).
+   */
+  public CompletionStage<Lag> lag() {
+    return db.query(
+        c -> {
+          try (PreparedStatement st = c.prepareStatement(
+              "SELECT count(*), COALESCE(min(j.write_timestamp), 0) FROM event_tag t"
+                  + " JOIN event_journal j ON j.ordering = t.event_id"
+                  + " LEFT JOIN pekko_projection_offset_store o"
+                  + "   ON o.projection_name = 'read-model' AND o.projection_key = t.tag"
+                  + " WHERE t.tag LIKE 'event-%' AND t.event_id > COALESCE(CAST(o.current_offset AS BIGINT), 0)")) {
+            try (ResultSet rs = st.executeQuery()) {
+              rs.next();
+              long behind = rs.getLong(1);
+              long oldestMillis = rs.getLong(2);
+              double seconds = behind == 0 ? 0 : Math.max(0, (System.currentTimeMillis() - oldestMillis) / 1000.0);
+              return new Lag(behind, seconds);
+            }
+          }
+        });
+  }
+
+  public record Lag(long events, double seconds) {}
 
   /** Ids of the events whose delivery to this endpoint was dead-lettered in [since, until). */
   public CompletionStage<List<String>> deadLetters(String tenantId, String endpointId, Instant since, Instant until) {

@@ -1,0 +1,76 @@
+package io.zyven.app.http;
+
+import io.zyven.app.readmodel.EventPage;
+import io.zyven.app.readmodel.ReadModelQueries.Cursor;
+import io.zyven.protocol.DeliveryStatus;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeParseException;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The query of {@code GET /v1/events?status=&type=&endpoint_id=&since=&until=&limit=&cursor=}.
+ * Unknown parameters are refused, so a misspelt filter cannot silently list everything.
+ */
+record ListRequest(EventPage.Filter filter, int limit, Cursor cursor) {
+  static final int DEFAULT_LIMIT = 20;
+  static final int MAX_LIMIT = 100;
+  private static final Set<String> PARAMS = Set.of("status", "type", "endpoint_id", "since", "until", "limit", "cursor");
+
+  static ListRequest parse(Map<String, String> query) {
+    for (String name : query.keySet()) {
+      if (!PARAMS.contains(name)) throw Problems.badRequest("unknown query parameter '" + name + "'");
+    }
+    DeliveryStatus status = null;
+    if (query.containsKey("status")) {
+      try {
+        status = DeliveryStatus.valueOf(query.get("status"));
+      } catch (IllegalArgumentException e) {
+        throw Problems.badRequest("status must be one of RECEIVED, DISPATCHING, RETRY_SCHEDULED, DELIVERED, DEAD_LETTERED");
+      }
+    }
+    String type = query.get("type");
+    if (type != null && !IngestBody.TYPE.matcher(type).matches()) {
+      throw Problems.badRequest("type must match [A-Za-z0-9_.:-]{1,128}");
+    }
+    String endpointId = null;
+    if (query.containsKey("endpoint_id")) {
+      try {
+        endpointId = java.util.UUID.fromString(query.get("endpoint_id")).toString();
+      } catch (IllegalArgumentException e) {
+        throw Problems.badRequest("endpoint_id must be an endpoint id");
+      }
+    }
+    Instant since = time(query, "since");
+    Instant until = time(query, "until");
+    if (since != null && until != null && !since.isBefore(until)) throw Problems.badRequest("since must be before until");
+    int limit = DEFAULT_LIMIT;
+    if (query.containsKey("limit")) {
+      try {
+        limit = Integer.parseInt(query.get("limit"));
+      } catch (NumberFormatException e) {
+        limit = -1;
+      }
+      if (limit < 1 || limit > MAX_LIMIT) throw Problems.badRequest("limit must be from 1 to " + MAX_LIMIT);
+    }
+    Cursor cursor = null;
+    if (query.containsKey("cursor")) {
+      try {
+        cursor = Cursor.decode(query.get("cursor"));
+      } catch (RuntimeException e) {
+        throw Problems.badRequest("cursor is not one this API gave out");
+      }
+    }
+    return new ListRequest(new EventPage.Filter(status, type, endpointId, since, until), limit, cursor);
+  }
+
+  private static Instant time(Map<String, String> query, String name) {
+    if (!query.containsKey(name)) return null;
+    try {
+      return OffsetDateTime.parse(query.get(name)).toInstant();
+    } catch (DateTimeParseException e) {
+      throw Problems.badRequest(name + " must be an RFC 3339 timestamp, e.g. 2026-01-31T12:00:00Z");
+    }
+  }
+}
