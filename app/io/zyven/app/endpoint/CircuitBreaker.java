@@ -23,6 +23,9 @@ public final class CircuitBreaker {
 
   record Reject(Instant retryAt, String reason) implements Admission {}
 
+  /** Half-open with the probe still out: wait (in the endpoint's queue) for its verdict. */
+  record Wait() implements Admission {}
+
   /** How a result moved the breaker. */
   enum Change {
     NONE,
@@ -58,12 +61,17 @@ public final class CircuitBreaker {
     return firstFailureAt;
   }
 
-  Admission admit(Instant now, Duration probeWait) {
+  Admission admit(Instant now) {
     if (openUntil == null) return new Allow();
     if (now.isBefore(openUntil)) return new Reject(openUntil, "circuit open");
-    if (probeInFlight) return new Reject(now.plus(probeWait), "circuit half-open: probe in flight");
+    if (probeInFlight) return new Wait();
     probeInFlight = true;
     return new Probe();
+  }
+
+  /** Whether requests must wait for a probe's verdict. */
+  boolean awaitingProbe() {
+    return probeInFlight;
   }
 
   /** The receiver answered in a way that shows it is up (2xx, or a permanent 4xx). */
@@ -81,7 +89,7 @@ public final class CircuitBreaker {
   Change onFailure(boolean wasProbe, Instant now) {
     if (firstFailureAt == null) firstFailureAt = now;
     consecutiveFailures++;
-    if (wasProbe) {
+    if (wasProbe && probeInFlight) { // a probe whose circuit closed meanwhile is an ordinary failure
       probeInFlight = false;
       cooldown = min(cooldown.multipliedBy(2), settings.maxCooldown());
       openUntil = now.plus(cooldown);

@@ -45,6 +45,13 @@ final class DeliveryGate<T> {
     return false;
   }
 
+  /** Queues an item whatever the limits allow now; false when the queue is full. */
+  boolean hold(T item, Instant now, Limits limits) {
+    if (queue.size() >= limits.queueLimit()) return false;
+    queue.addLast(new Waiting<>(item, now));
+    return true;
+  }
+
   /** A request sent past the gate anyway (a circuit probe) still counts as in flight. */
   void forceStart() {
     inFlight++;
@@ -54,8 +61,11 @@ final class DeliveryGate<T> {
     inFlight--;
   }
 
-  /** Waiting items that may go now, and those that waited too long. */
-  Released<T> drain(Instant now, Limits limits) {
+  /**
+   * Waiting items that may go now (none when {@code mayRelease} is false), and those that
+   * waited too long.
+   */
+  Released<T> drain(Instant now, Limits limits, boolean mayRelease) {
     List<T> toSend = new ArrayList<>();
     List<T> expired = new ArrayList<>();
     while (!queue.isEmpty()) {
@@ -63,6 +73,17 @@ final class DeliveryGate<T> {
       if (Duration.between(head.since(), now).compareTo(limits.queueTimeout()) > 0) {
         expired.add(queue.pollFirst().item());
         continue;
+      }
+      if (!mayRelease) {
+        // Keep checking the rest for expiry.
+        List<Waiting<T>> kept = new ArrayList<>();
+        while (!queue.isEmpty()) {
+          Waiting<T> w = queue.pollFirst();
+          if (Duration.between(w.since(), now).compareTo(limits.queueTimeout()) > 0) expired.add(w.item());
+          else kept.add(w);
+        }
+        queue.addAll(kept);
+        break;
       }
       if (inFlight >= limits.maxInFlight() || !takeToken(now, limits)) break;
       inFlight++;

@@ -312,9 +312,11 @@ public final class EndpointEntity
   /** Past the breaker, then past the in-flight limit and rate limit, or into the queue. */
   private void admit(Dispatch cmd, EndpointConfig config) {
     Instant now = clock.instant();
-    CircuitBreaker.Admission admission = breaker.admit(now, Duration.ofMillis(config.timeoutMs()));
+    CircuitBreaker.Admission admission = breaker.admit(now);
     if (admission instanceof CircuitBreaker.Reject reject) {
       defer(cmd, reject.retryAt(), reject.reason());
+    } else if (admission instanceof CircuitBreaker.Wait) {
+      if (!gate.hold(cmd, now, limits(config))) defer(cmd, now.plus(Duration.ofSeconds(1)), "endpoint queue full");
     } else if (admission instanceof CircuitBreaker.Probe) {
       gate.forceStart();
       send(cmd, config, true);
@@ -398,20 +400,26 @@ public final class EndpointEntity
   private ReplyEffect<EndpointJournal, State> drain(State state) {
     EndpointConfig config = state.config();
     if (config == null) return Effect().noReply();
-    DeliveryGate.Released<Dispatch> released = gate.drain(clock.instant(), limits(config));
+    DeliveryGate.Released<Dispatch> released =
+        gate.drain(clock.instant(), limits(config), !breaker.awaitingProbe());
     for (Dispatch expired : released.expired()) {
       defer(expired, clock.instant().plus(Duration.ofSeconds(1)), "endpoint busy: waited too long in its queue");
     }
     for (Dispatch next : released.toSend()) {
       // Counted in flight by the gate already; the breaker may have opened meanwhile.
-      CircuitBreaker.Admission admission =
-          accepting(state) ? breaker.admit(clock.instant(), Duration.ofMillis(config.timeoutMs())) : null;
+      CircuitBreaker.Admission admission = accepting(state) ? breaker.admit(clock.instant()) : null;
       if (admission == null) {
         gate.finished();
         refuse(next, state);
       } else if (admission instanceof CircuitBreaker.Reject reject) {
         gate.finished();
         defer(next, reject.retryAt(), reject.reason());
+      } else if (admission instanceof CircuitBreaker.Wait) {
+        // Another item became the probe meanwhile: this one waits again.
+        gate.finished();
+        if (!gate.hold(next, clock.instant(), limits(config))) {
+          defer(next, clock.instant().plus(Duration.ofSeconds(1)), "endpoint queue full");
+        }
       } else {
         send(next, config, admission instanceof CircuitBreaker.Probe);
       }
