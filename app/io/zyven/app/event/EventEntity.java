@@ -497,7 +497,10 @@ public final class EventEntity
           if (d.nextAttemptAt() == null || !d.nextAttemptAt().isAfter(now)) toStart.add(d);
           else scheduleRetry(d);
         }
-        case DISPATCHING -> dispatch(state, d.endpointId());
+        case DISPATCHING -> {
+          // Unless this incarnation already sent it (a Wake handled before this Resume).
+          if (!timers.isTimerActive(replyTimer(d.endpointId()))) dispatch(state, d.endpointId());
+        }
         default -> {}
       }
     }

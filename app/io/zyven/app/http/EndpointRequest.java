@@ -37,6 +37,8 @@ record EndpointRequest(Patch patch, String secret) {
           "proxy-authorization", "proxy-connection", "x-webhook-id", "x-delivery-id",
           "x-timestamp", "x-signature", "x-event-type");
   private static final SecureRandom RANDOM = new SecureRandom();
+  // Bounded so that an attempt always ends well within an event entity's idle passivation.
+  static final int MAX_TIMEOUT_MS = 120_000;
 
   static EndpointRequest parse(byte[] body, boolean create) {
     JsonNode root;
@@ -66,7 +68,7 @@ record EndpointRequest(Patch patch, String secret) {
             integer(root.get("max_in_flight"), "max_in_flight", 1, 1000),
             integer(rate, "rate_limit_per_second", 1, 100_000),
             rate != null && rate.isNull(),
-            integer(root.get("timeout_ms"), "timeout_ms", 1, 300_000),
+            integer(root.get("timeout_ms"), "timeout_ms", 1, MAX_TIMEOUT_MS),
             integer(root.get("max_attempts"), "max_attempts", 1, 100),
             headers(root.get("headers")));
     return new EndpointRequest(patch, secret(root.get("secret")));

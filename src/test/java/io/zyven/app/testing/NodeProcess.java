@@ -5,7 +5,9 @@ import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
@@ -26,17 +28,20 @@ public final class NodeProcess implements AutoCloseable {
 
   /** Starts a node whose embedded PostgreSQL keeps its data in {@code dataDir}. */
   public static NodeProcess start(Path dataDir, Path log, Map<String, String> extraEnv) throws IOException {
+    return start(dataDir, log, extraEnv, Map.of());
+  }
+
+  /** The same, with config overrides passed as {@code -Dpath=value}. */
+  public static NodeProcess start(
+      Path dataDir, Path log, Map<String, String> extraEnv, Map<String, String> config) throws IOException {
     int httpPort = freePort();
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    ProcessBuilder pb =
-        new ProcessBuilder(
-            java,
-            "-Xmx512m",
-            // Tests deliver to receivers on loopback.
-            "-Dzyven.delivery.allow-private-targets=true",
-            "-cp",
-            System.getProperty("java.class.path"),
-            "io.zyven.app.Main");
+    List<String> command = new ArrayList<>(List.of(java, "-Xmx512m"));
+    // Tests deliver to receivers on loopback.
+    command.add("-Dzyven.delivery.allow-private-targets=true");
+    config.forEach((k, v) -> command.add("-D" + k + "=" + v));
+    command.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.zyven.app.Main"));
+    ProcessBuilder pb = new ProcessBuilder(command);
     Map<String, String> env = new HashMap<>();
     env.put("ZYVEN_DATA_DIR", dataDir.toString());
     env.put("ZYVEN_HTTP_PORT", Integer.toString(httpPort));

@@ -44,8 +44,8 @@ public final class Receiver implements AutoCloseable {
   /** How a path answers its n-th request. */
   public interface Behaviour extends IntFunction<Answer> {}
 
-  /** One request as received. Header names are lower-case. */
-  public record Request(String path, Map<String, String> headers, byte[] body, Instant at) {
+  /** One request as received, and the status it was answered with. Header names are lower-case. */
+  public record Request(String path, Map<String, String> headers, byte[] body, Instant at, int answered) {
     public String header(String name) {
       return headers.get(name.toLowerCase());
     }
@@ -97,9 +97,10 @@ public final class Receiver implements AutoCloseable {
       }
       Map<String, String> headers = new TreeMap<>();
       exchange.getRequestHeaders().forEach((k, v) -> headers.put(k.toLowerCase(), String.join(",", v)));
-      requests.add(new Request(path, headers, body, Instant.now()));
+      Instant at = Instant.now();
       int n = counts.computeIfAbsent(path, p -> new AtomicInteger()).incrementAndGet();
       Answer answer = behaviours.getOrDefault(path, i -> Answer.status(200)).apply(n);
+      requests.add(new Request(path, headers, body, at, answer.status()));
       if (answer.delayMillis() > 0) Thread.sleep(answer.delayMillis()); // the receiver is slow: that is the behaviour under test
       answer.headers().forEach((k, v) -> exchange.getResponseHeaders().add(k, v));
       byte[] response = ("answer " + answer.status()).getBytes(StandardCharsets.UTF_8);

@@ -1,0 +1,1095 @@
+package io.zyven.app.event;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.typesafe.config.ConfigFactory;
+import io.zyven.app.endpoint.EndpointEntity;
+import io.zyven.app.endpoint.EndpointEntity.Dispatch;
+import io.zyven.app.endpoint.EndpointEntity.DispatchReply;
+import io.zyven.app.endpoint.WebhookClient;
+import io.zyven.app.event.DeliveryPolicy.Verdict;
+import io.zyven.app.event.EventEntity.Accept;
+import io.zyven.app.event.EventEntity.AcceptReply;
+import io.zyven.app.event.EventEntity.Command;
+import io.zyven.app.event.EventEntity.Delivery;
+import io.zyven.app.event.EventEntity.Get;
+import io.zyven.app.event.EventEntity.GetReply;
+import io.zyven.app.event.EventEntity.Replay;
+import io.zyven.app.event.EventEntity.ReplayStarted;
+import io.zyven.app.event.EventEntity.State;
+import io.zyven.protocol.Attempt;
+import io.zyven.protocol.DeliveryStatus;
+import io.zyven.protocol.EventJournal;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.SerializationTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.pattern.StatusReply;
+import org.apache.pekko.persistence.testkit.JournalOperation;
+import org.apache.pekko.persistence.testkit.ProcessingPolicy;
+import org.apache.pekko.persistence.testkit.ProcessingResult;
+import org.apache.pekko.persistence.testkit.ProcessingSuccess$;
+import org.apache.pekko.persistence.testkit.WriteEvents;
+import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit;
+import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit.CommandResultWithReply;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The event entity through Pekko's {@link EventSourcedBehaviorTestKit}. The endpoints are
+ * test probes: the entity's {@link Dispatch} messages arrive there, and the test answers
+ * them through the dispatch's {@code replyTo} (the entity's message adapter), as an
+ * endpoint entity would. The testkit checks on every command that the command, its reply,
+ * the events and the state serialize (Jackson CBOR, bound as in serialization.conf).
+ */
+class EventEntityTest {
+
+  private static final ActorTestKit testKit =
+      ActorTestKit.create(
+          EventSourcedBehaviorTestKit.config()
+              .withFallback(
+                  ConfigFactory.parseString(
+                      "pekko.actor.serialization-bindings {"
+                          + " \"io.zyven.protocol.CborSerializable\" = jackson-cbor }")));
+
+  private static final Instant NOW = Instant.parse("2025-03-01T12:00:00Z");
+
+  private static final String TENANT = "tenant-a";
+  private static final String OTHER_TENANT = "tenant-b";
+  private static final String TYPE = "order.created";
+  private static final String PAYLOAD = "{\"order\":42}";
+  private static final String KEY = "idem-1";
+  private static final String BODY_HASH = "sha256:aaaa";
+  private static final String OPERATOR = "ops@tenant-a";
+
+  // Deliberately not sorted, so that keeping the caller's order is visible.
+  private static final String EP_1 = "ep-b";
+  private static final String EP_2 = "ep-a";
+
+  private static final Duration FIRST_BACKOFF = Duration.ofMillis(100);
+  private static final DeliveryPolicy POLICY =
+      new DeliveryPolicy(List.of(FIRST_BACKOFF, Duration.ofMillis(200)), 0.0, Duration.ofHours(1));
+  private static final EventEntity.Settings SETTINGS =
+      new EventEntity.Settings(POLICY, Duration.ofSeconds(10), Duration.ofSeconds(5), 3);
+
+  /** Time stands still unless a test moves it (Clock.fixed, but settable). */
+  private static final class TestClock extends Clock {
+    private volatile Instant now = NOW;
+
+    void set(Instant instant) {
+      now = instant;
+    }
+
+    @Override
+    public ZoneId getZone() {
+      return ZoneOffset.UTC;
+    }
+
+    @Override
+    public Clock withZone(ZoneId zone) {
+      return this;
+    }
+
+    @Override
+    public Instant instant() {
+      return now;
+    }
+  }
+
+  private String eventId;
+  private TestClock clock;
+  private TestProbe<ClusterSharding.ShardCommand> shardProbe;
+  private Map<String, TestProbe<EndpointEntity.Command>> endpointProbes;
+  private EventSourcedBehaviorTestKit<Command, EventJournal, State> entity;
+  /** Every journal write of this test's entity, as its batch of events. */
+  private final List<List<Object>> writes = new CopyOnWriteArrayList<>();
+
+  @AfterAll
+  static void shutdown() {
+    testKit.shutdownTestKit();
+  }
+
+  @BeforeEach
+  void freshEntity() {
+    clock = new TestClock();
+    shardProbe = testKit.createTestProbe(ClusterSharding.ShardCommand.class);
+    endpointProbes =
+        Map.of(
+            EP_1, testKit.createTestProbe(EndpointEntity.Command.class),
+            EP_2, testKit.createTestProbe(EndpointEntity.Command.class));
+    startEntity(SETTINGS);
+  }
+
+  @AfterEach
+  void resetJournalPolicy() {
+    entity.persistenceTestKit().resetPolicy();
+  }
+
+  /** A new entity (new event id) with these settings. */
+  private void startEntity(EventEntity.Settings settings) {
+    eventId = "evt-" + UUID.randomUUID();
+    entity =
+        EventSourcedBehaviorTestKit.create(
+            testKit.system(),
+            EventEntity.create(
+                eventId, shardProbe.ref(), id -> endpointProbes.get(id).ref(), settings, clock));
+    writes.clear();
+    String pid = persistenceId();
+    entity
+        .persistenceTestKit()
+        .withPolicy(
+            new ProcessingPolicy<JournalOperation>() {
+              @Override
+              public ProcessingResult tryProcess(String persistenceId, JournalOperation op) {
+                if (persistenceId.equals(pid) && op instanceof WriteEvents w) {
+                  writes.add(List.copyOf(w.getBatch()));
+                }
+                return ProcessingSuccess$.MODULE$;
+              }
+            });
+  }
+
+  // ---- accept ----
+
+  @Test
+  void acceptPersistsReceivedAndTheFirstAttemptsInOneWrite() {
+    var result = accept(BODY_HASH, List.of(EP_1, EP_2));
+
+    assertEquals(new EventEntity.Accepted(eventId, false), result.reply());
+    List<EventJournal> expected =
+        List.of(
+            new EventJournal.Received(
+                eventId, TENANT, TYPE, PAYLOAD, KEY, BODY_HASH, List.of(EP_1, EP_2), NOW),
+            new EventJournal.DispatchStarted(EP_1, 1, "first attempt", NOW),
+            new EventJournal.DispatchStarted(EP_2, 1, "first attempt", NOW));
+    assertEquals(expected, result.events());
+    // Atomic: acceptance and first attempts are one journal write.
+    assertEquals(List.of(List.<Object>copyOf(expected)), writes);
+
+    State state = result.state();
+    assertEquals(List.of(EP_1, EP_2), List.copyOf(state.deliveries().keySet()));
+    assertEquals(dispatching(EP_1, 1), state.deliveries().get(EP_1));
+    assertEquals(dispatching(EP_2, 1), state.deliveries().get(EP_2));
+    assertEquals(DeliveryStatus.DISPATCHING, state.status());
+  }
+
+  @Test
+  void acceptSendsOneDispatchPerEndpointForAttemptOne() {
+    accept(BODY_HASH, List.of(EP_1, EP_2));
+
+    for (String ep : List.of(EP_1, EP_2)) {
+      Dispatch d = expectDispatch(ep);
+      assertEquals(new WebhookClient.Request(eventId, TYPE, PAYLOAD, 1), d.request());
+      assertNotNull(d.replyTo());
+      endpointProbes.get(ep).expectNoMessage(Duration.ofMillis(100));
+    }
+    shardProbe.expectNoMessage(Duration.ofMillis(50));
+  }
+
+  @Test
+  void acceptFansOutToEachEndpointOnce() {
+    var result = accept(BODY_HASH, List.of(EP_1, EP_1));
+
+    assertEquals(List.of(EP_1), ((EventJournal.Received) result.events().get(0)).endpointIds());
+    assertEquals(2, result.events().size());
+    expectDispatch(EP_1, 1);
+    endpointProbes.get(EP_1).expectNoMessage(Duration.ofMillis(100));
+  }
+
+  @Test
+  void acceptAgainWithTheSameBodyIsAReplayAndPersistsAndSendsNothing() {
+    State before = accept(BODY_HASH, List.of(EP_1)).state();
+    expectDispatch(EP_1, 1);
+
+    var again = accept(BODY_HASH, List.of(EP_1));
+
+    assertEquals(new EventEntity.Accepted(eventId, true), again.reply());
+    assertTrue(again.hasNoEvents(), () -> "persisted " + again.events());
+    assertEquals(before, again.state());
+    endpointProbes.get(EP_1).expectNoMessage(Duration.ofMillis(200));
+    assertEquals(1, writes.size());
+  }
+
+  @Test
+  void acceptAgainWithADifferentBodyIsAConflictAndChangesNothing() {
+    State before = accept(BODY_HASH, List.of(EP_1)).state();
+    expectDispatch(EP_1, 1);
+
+    var again = accept("sha256:bbbb", List.of(EP_1));
+
+    assertEquals(new EventEntity.Conflict(eventId), again.reply());
+    assertTrue(again.hasNoEvents());
+    assertEquals(before, again.state());
+    endpointProbes.get(EP_1).expectNoMessage(Duration.ofMillis(200));
+  }
+
+  @Test
+  void acceptWithoutEndpointsRepliesNoSubscribersPersistsNothingAndPassivates() {
+    var result = accept(BODY_HASH, List.of());
+
+    assertEquals(new EventEntity.NoSubscribers(eventId), result.reply());
+    assertTrue(result.hasNoEvents());
+    assertNull(result.state().received());
+    expectPassivate();
+    assertEquals(List.of(), writes);
+    endpointProbes.values().forEach(p -> p.expectNoMessage(Duration.ofMillis(50)));
+  }
+
+  // ---- get ----
+
+  @Test
+  void getForTheOwnerIsFoundWithTheState() {
+    State state = accept(BODY_HASH, List.of(EP_1, EP_2)).state();
+
+    var result = get(TENANT);
+
+    assertEquals(new EventEntity.Found(state), result.reply());
+    assertTrue(result.hasNoEvents());
+  }
+
+  @Test
+  void getForAnotherTenantIsNotFound() {
+    accept(BODY_HASH, List.of(EP_1));
+
+    assertEquals(new EventEntity.NotFound(), get(OTHER_TENANT).reply());
+  }
+
+  @Test
+  void getOnAnEmptyEntityIsNotFoundAndPassivates() {
+    assertEquals(new EventEntity.NotFound(), get(TENANT).reply());
+    expectPassivate();
+  }
+
+  // ---- outcomes ----
+
+  @Test
+  void successIsDelivered() {
+    accept(BODY_HASH, List.of(EP_1));
+    Dispatch d = expectDispatch(EP_1, 1);
+    int mark = mark();
+
+    State state = answer(d, outcome(EP_1, ok(1), Verdict.SUCCESS, null, 3));
+
+    assertEquals(
+        List.of(new EventJournal.Delivered(EP_1, ok(1), "HTTP 200", NOW)), persistedSince(mark, 1));
+    assertEquals(
+        new Delivery(EP_1, DeliveryStatus.DELIVERED, 1, 0, null, null, List.of(ok(1))),
+        state.deliveries().get(EP_1));
+    assertEquals(DeliveryStatus.DELIVERED, state.status());
+    expectPassivate();
+    endpointProbes.get(EP_1).expectNoMessage(Duration.ofMillis(100));
+  }
+
+  @Test
+  void passivatesOnlyWhenEveryDeliveryIsTerminal() {
+    accept(BODY_HASH, List.of(EP_1, EP_2));
+    Dispatch d1 = expectDispatch(EP_1, 1);
+    Dispatch d2 = expectDispatch(EP_2, 1);
+
+    answer(d1, outcome(EP_1, ok(1), Verdict.SUCCESS, null, 3));
+    shardProbe.expectNoMessage(Duration.ofMillis(200));
+
+    State state = answer(d2, outcome(EP_2, http(1, 400), Verdict.PERMANENT, null, 3));
+    expectPassivate();
+    assertEquals(DeliveryStatus.DEAD_LETTERED, state.status());
+  }
+
+  @Test
+  void retryableFailureSchedulesARetryAfterTheFirstBackoff() {
+    accept(BODY_HASH, List.of(EP_1));
+    Dispatch d = expectDispatch(EP_1, 1);
+    int mark = mark();
+
+    State state = answer(d, outcome(EP_1, http(1, 503), Verdict.RETRYABLE, null, 3));
+
+    Instant next = NOW.plus(FIRST_BACKOFF);
+    assertEquals(
+        List.of(new EventJournal.RetryScheduled(EP_1, http(1, 503), next, "retryable failure", NOW)),
+        persistedSince(mark, 1));
+    assertEquals(
+        new Delivery(EP_1, DeliveryStatus.RETRY_SCHEDULED, 1, 0, next, "HTTP 503", List.of(http(1, 503))),
+        state.deliveries().get(EP_1));
+    assertEquals(DeliveryStatus.RETRY_SCHEDULED, state.status());
+    shardProbe.expectNoMessage(Duration.ofMillis(50));
+  }
+
+  @Test
+  void whenTheRetryIsDueTheNextAttemptStartsAndIsDispatched() {
+    accept(BODY_HASH, List.of(EP_1));
+    Dispatch first = expectDispatch(EP_1, 1);
+    answer(first, outcome(EP_1, http(1, 503), Verdict.RETRYABLE, null, 3));
+    int mark = mark();
+
+    Dispatch second = expectDispatch(EP_1, 2);
+
+    assertEquals(
+        List.of(new EventJournal.DispatchStarted(EP_1, 2, "retry due", NOW)), persistedSince(mark, 1));
+    assertEquals(first.replyTo(), second.replyTo());
+    Delivery d = entity.getState().deliveries().get(EP_1);
+    assertEquals(DeliveryStatus.DISPATCHING, d.status());
+    assertEquals(2, d.attemptCount());
+    assertNull(d.nextAttemptAt());
+    assertEquals(List.of(http(1, 503)), d.attempts());
+  }
+
+  @Test
+  void retryAfterOfTheReceiverIsHonoured() {
+    accept(BODY_HASH, List.of(EP_1));
+    Dispatch d = expectDispatch(EP_1, 1);
+
+    State state = answer(d, outcome(EP_1, http(1, 429), Verdict.RETRYABLE, Duration.ofSeconds(90), 3));
+
+    Delivery delivery = state.deliveries().get(EP_1);
+    assertEquals(DeliveryStatus.RETRY_SCHEDULED, delivery.status());
+    assertEquals(NOW.plusSeconds(90), delivery.nextAttemptAt());
+    // Not the 100 ms backoff: nothing is sent again soon.
+    endpointProbes.get(EP_1).expectNoMessage(Duration.ofMillis(400));
+  }
+
+  @Test
+  void theRetryBudgetIsCapped() {
+    accept(BODY_HASH, List.of(EP_1));
+    answer(expectDispatch(EP_1, 1), outcome(EP_1, http(1, 503), Verdict.RETRYABLE, null, 2));
+    Dispatch second = expectDispatch(EP_1, 2);
+    int mark = mark();
+
+    State state = answer(second, outcome(EP_1, http(2, 503), Verdict.RETRYABLE, null, 2));
+
+    assertEquals(
+        List.of(new EventJournal.DeadLettered(EP_1, http(2, 503), "gave up after 2 attempts", NOW)),
+        persistedSince(mark, 1));
+    Delivery d = state.deliveries().get(EP_1);
+    assertEquals(DeliveryStatus.DEAD_LETTERED, d.status());
+    assertEquals(2, d.attemptCount());
+    assertEquals(List.of(http(1, 503), http(2, 503)), d.attempts());
+    assertEquals(DeliveryStatus.DEAD_LETTERED, state.status());
+    expectPassivate();
+    endpointProbes.get(EP_1).expectNoMessage(Duration.ofMillis(300));
+  }
+
+  @Test
+  void theSecondRetryWaitsTheSecondBackoff() {
+    accept(BODY_HASH, List.of(EP_1));
+    answer(expectDispatch(EP_1, 1), outcome(EP_1, http(1, 500), Verdict.RETRYABLE, null, 5));
+    Dispatch second = expectDispatch(EP_1, 2);
+
+    State state = answer(second, outcome(EP_1, http(2, 500), Verdict.RETRYABLE, null, 5));
+
+    assertEquals(NOW.plusMillis(200), state.deliveries().get(EP_1).nextAttemptAt());
+    expectDispatch(EP_1, 3);
+  }
+
+  @Test
+  void permanentFailureIsDeadLetteredAtOnce() {
+    accept(BODY_HASH, List.of(EP_1));
+    Dispatch d = expectDispatch(EP_1, 1);
+    int mark = mark();
+
+    State state = answer(d, outcome(EP_1, http(1, 400), Verdict.PERMANENT, null, 3));
+
+    assertEquals(
+        List.of(new EventJournal.DeadLettered(EP_1, http(1, 400), "permanent failure (HTTP 400)", NOW)),
+        persistedSince(mark, 1));
+    assertEquals(
+        new Delivery(EP_1, DeliveryStatus.DEAD_LETTERED, 1, 0, null, "HTTP 400", List.of(http(1, 400))),
+        state.deliveries().get(EP_1));
+    expectPassivate();
+    endpointProbes.get(EP_1).expectNoMessage(Duration.ofMillis(300));
+  }
+
+  @Test
+  void goneIsDeadLetteredAtOnce() {
+    accept(BODY_HASH, List.of(EP_1));
+    Dispatch d = expectDispatch(EP_1, 1);
+    int mark = mark();
+
+    State state = answer(d, outcome(EP_1, http(1, 410), Verdict.GONE, null, 3));
+
+    assertEquals(
+        List.of(
+            new EventJournal.DeadLettered(
+                EP_1, http(1, 410), "410 Gone: the endpoint is disabled", NOW)),
+        persistedSince(mark, 1));
+    assertEquals(DeliveryStatus.DEAD_LETTERED, state.deliveries().get(EP_1).status());
+    expectPassivate();
+  }
+
+  // ---- deferrals ----
+
+  @Test
+  void aDeferredAttemptIsGivenBackAndRetriedAsTheSameNumber() {
+    accept(BODY_HASH, List.of(EP_1));
+    Dispatch d = expectDispatch(EP_1, 1);
+    int mark = mark();
+    Instant until = NOW.plusMillis(150);
+
+    State state = answer(d, new EndpointEntity.Deferred(EP_1, 1, until, "circuit open"));
+
+    assertEquals(
+        List.of(new EventJournal.AttemptDeferred(EP_1, 1, until, "circuit open", NOW)),
+        persistedSince(mark, 1));
+    assertEquals(
+        new Delivery(EP_1, DeliveryStatus.RETRY_SCHEDULED, 0, 0, until, "circuit open", List.of()),
+        state.deliveries().get(EP_1));
+    assertEquals(DeliveryStatus.RETRY_SCHEDULED, state.status());
+
+    // Back at `until`, as attempt 1 again.
+    Dispatch again = expectDispatch(EP_1, 1);
+    assertEquals(
+        new EventJournal.DispatchStarted(EP_1, 1, "retry due", NOW), persistedSince(mark, 2).get(1));
+    assertEquals(1, entity.getState().deliveries().get(EP_1).attemptCount());
+
+    // The deferral spent nothing: this is attempt 1 of the budget, so with max_attempts 1
+    // its failure dead-letters "after 1 attempts".
+    State after = answer(again, outcome(EP_1, http(1, 503), Verdict.RETRYABLE, null, 1));
+    EventJournal last = (EventJournal) persistedSince(mark, 3).get(2);
+    assertEquals(new EventJournal.DeadLettered(EP_1, http(1, 503), "gave up after 1 attempts", NOW), last);
+    assertEquals(List.of(http(1, 503)), after.deliveries().get(EP_1).attempts());
+  }
+
+  // ---- stale replies ----
+
+  @Test
+  void aReplyForAnotherAttemptNumberChangesNothing() {
+    State before = accept(BODY_HASH, List.of(EP_1)).state();
+    Dispatch d = expectDispatch(EP_1, 1);
+    int mark = mark();
+
+    assertEquals(before, answer(d, outcome(EP_1, ok(2), Verdict.SUCCESS, null, 3)));
+    assertEquals(before, answer(d, outcome(EP_1, ok(0), Verdict.SUCCESS, null, 3)));
+    assertEquals(before, answer(d, new EndpointEntity.Deferred(EP_1, 2, NOW, "circuit open")));
+    assertEquals(before, answer(d, new EndpointEntity.Started(EP_1, 2, 100)));
+
+    assertEquals(mark, mark());
+    shardProbe.expectNoMessage(Duration.ofMillis(50));
+  }
+
+  @Test
+  void aReplyForAnUnknownEndpointChangesNothing() {
+    State before = accept(BODY_HASH, List.of(EP_1)).state();
+    Dispatch d = expectDispatch(EP_1, 1);
+    int mark = mark();
+
+    assertEquals(before, answer(d, outcome("ep-unknown", ok(1), Verdict.SUCCESS, null, 3)));
+    assertEquals(mark, mark());
+  }
+
+  @Test
+  void aReplyForADeliveryNoLongerDispatchingChangesNothing() {
+    accept(BODY_HASH, List.of(EP_1));
+    Dispatch d = expectDispatch(EP_1, 1);
+    State delivered = answer(d, outcome(EP_1, ok(1), Verdict.SUCCESS, null, 3));
+    int mark = mark();
+
+    assertEquals(delivered, answer(d, outcome(EP_1, http(1, 503), Verdict.RETRYABLE, null, 3)));
+    assertEquals(delivered, answer(d, outcome(EP_1, ok(1), Verdict.SUCCESS, null, 3)));
+    assertEquals(delivered, answer(d, new EndpointEntity.Deferred(EP_1, 1, NOW, "queue full")));
+
+    assertEquals(mark, mark());
+    endpointProbes.get(EP_1).expectNoMessage(Duration.ofMillis(300));
+  }
+
+  @Test
+  void aLateReplyWhileARetryIsScheduledChangesNothing() {
+    accept(BODY_HASH, List.of(EP_1));
+    Dispatch d = expectDispatch(EP_1, 1);
+    State waiting = answer(d, outcome(EP_1, http(1, 429), Verdict.RETRYABLE, Duration.ofHours(1), 3));
+    int mark = mark();
+
+    assertEquals(waiting, answer(d, outcome(EP_1, ok(1), Verdict.SUCCESS, null, 3)));
+    assertEquals(mark, mark());
+  }
+
+  // ---- lost replies ----
+
+  @Test
+  void noReplyAfterStartedCountsAsARetryableFailure() {
+    startEntity(
+        new EventEntity.Settings(POLICY, Duration.ofMillis(200), Duration.ofMillis(100), 3));
+    accept(BODY_HASH, List.of(EP_1));
+    Dispatch d = expectDispatch(EP_1, 1);
+    int mark = mark();
+
+    // The endpoint sends it now; its outcome should come within 100 ms (+ 100 ms margin).
+    State state = answer(d, new EndpointEntity.Started(EP_1, 1, 100));
+    assertEquals(DeliveryStatus.DISPATCHING, state.deliveries().get(EP_1).status());
+
+    Attempt lost = new Attempt(1, NOW, null, 0, "no reply from the endpoint in time", null);
+    assertEquals(
+        List.of(new EventJournal.RetryScheduled(EP_1, lost, NOW.plus(FIRST_BACKOFF), "retryable failure", NOW)),
+        persistedSince(mark, 1));
+    // And then the retry goes out.
+    expectDispatch(EP_1, 2);
+    Delivery after = entity.getState().deliveries().get(EP_1);
+    assertEquals(List.of(lost), after.attempts());
+    assertEquals("no reply from the endpoint in time", after.lastError());
+  }
+
+  @Test
+  void noAnswerAtAllCountsAsARetryableFailureAfterTheQueueTimeout() {
+    startEntity(
+        new EventEntity.Settings(POLICY, Duration.ofMillis(200), Duration.ofMillis(100), 3));
+    accept(BODY_HASH, List.of(EP_1));
+    expectDispatch(EP_1, 1);
+    int mark = mark();
+
+    Attempt lost = new Attempt(1, NOW, null, 0, "no reply from the endpoint in time", null);
+    assertEquals(
+        List.of(new EventJournal.RetryScheduled(EP_1, lost, NOW.plus(FIRST_BACKOFF), "retryable failure", NOW)),
+        persistedSince(mark, 1));
+    expectDispatch(EP_1, 2);
+  }
+
+  @Test
+  void startedExtendsTheWaitToTheAttemptTimeout() {
+    startEntity(
+        new EventEntity.Settings(POLICY, Duration.ofMillis(200), Duration.ofMillis(100), 3));
+    accept(BODY_HASH, List.of(EP_1));
+    Dispatch d = expectDispatch(EP_1, 1);
+    int mark = mark();
+
+    // Waits 1000 + 100 ms now, not the 300 ms of the queue window.
+    answer(d, new EndpointEntity.Started(EP_1, 1, 1000));
+    endpointProbes.get(EP_1).expectNoMessage(Duration.ofMillis(600));
+    assertEquals(mark, mark());
+
+    // The outcome arrives in time: no lost-reply failure afterwards.
+    State state = answer(d, outcome(EP_1, ok(1), Verdict.SUCCESS, null, 3));
+    assertEquals(DeliveryStatus.DELIVERED, state.deliveries().get(EP_1).status());
+    endpointProbes.get(EP_1).expectNoMessage(Duration.ofMillis(800));
+    assertEquals(mark + 1, mark());
+  }
+
+  @Test
+  void aLostReplyAtTheEndOfTheBudgetDeadLetters() {
+    startEntity(new EventEntity.Settings(POLICY, Duration.ofMillis(100), Duration.ofMillis(50), 2));
+    accept(BODY_HASH, List.of(EP_1));
+    expectDispatch(EP_1, 1);
+    expectDispatch(EP_1, 2);
+
+    Attempt lost = new Attempt(2, NOW, null, 0, "no reply from the endpoint in time", null);
+    List<Object> journal =
+        shardProbe.awaitAssert(
+            Duration.ofSeconds(3),
+            () -> {
+              List<Object> all = journal();
+              assertEquals(
+                  new EventJournal.DeadLettered(EP_1, lost, "gave up after 2 attempts", NOW),
+                  all.get(all.size() - 1));
+              return all;
+            });
+    assertEquals(5, journal.size(), () -> "journal: " + journal);
+    expectPassivate();
+  }
+
+  // ---- replay ----
+
+  @Test
+  void replayOfADeadLetteredDeliveryStartsTheNextAttempt() {
+    accept(BODY_HASH, List.of(EP_1));
+    answer(expectDispatch(EP_1, 1), outcome(EP_1, http(1, 400), Verdict.PERMANENT, null, 3));
+    expectPassivate();
+
+    var result = replay(TENANT, null);
+
+    assertEquals(StatusReply.success(new ReplayStarted(List.of(EP_1))), result.reply());
+    assertEquals(
+        List.of(new EventJournal.Replayed(EP_1, 2, OPERATOR, "operator replay", NOW)), result.events());
+    Delivery d = result.state().deliveries().get(EP_1);
+    assertEquals(
+        new Delivery(EP_1, DeliveryStatus.DISPATCHING, 2, 1, null, "HTTP 400", List.of(http(1, 400))), d);
+    assertEquals(DeliveryStatus.DISPATCHING, result.state().status());
+
+    Dispatch again = expectDispatch(EP_1, 2);
+    State delivered = answer(again, outcome(EP_1, ok(2), Verdict.SUCCESS, null, 3));
+    assertEquals(DeliveryStatus.DELIVERED, delivered.deliveries().get(EP_1).status());
+    assertEquals(List.of(http(1, 400), ok(2)), delivered.deliveries().get(EP_1).attempts());
+  }
+
+  @Test
+  void replayGivesAFreshRetryBudget() {
+    accept(BODY_HASH, List.of(EP_1));
+    answer(expectDispatch(EP_1, 1), outcome(EP_1, http(1, 503), Verdict.RETRYABLE, null, 2));
+    State dead = answer(expectDispatch(EP_1, 2), outcome(EP_1, http(2, 503), Verdict.RETRYABLE, null, 2));
+    assertEquals(DeliveryStatus.DEAD_LETTERED, dead.deliveries().get(EP_1).status());
+
+    var result = replay(TENANT, EP_1);
+    assertTrue(result.reply().isSuccess(), () -> "replay refused: " + result.reply());
+    assertEquals(2, result.state().deliveries().get(EP_1).budgetBase());
+
+    // Attempt 3 is the first of the new budget of 2: a failure is retried after the first
+    // backoff, not dead-lettered.
+    State retried = answer(expectDispatch(EP_1, 3), outcome(EP_1, http(3, 503), Verdict.RETRYABLE, null, 2));
+    Delivery d = retried.deliveries().get(EP_1);
+    assertEquals(DeliveryStatus.RETRY_SCHEDULED, d.status());
+    assertEquals(NOW.plus(FIRST_BACKOFF), d.nextAttemptAt());
+
+    // Attempt 4 spends it.
+    State deadAgain =
+        answer(expectDispatch(EP_1, 4), outcome(EP_1, http(4, 503), Verdict.RETRYABLE, null, 2));
+    Delivery last = deadAgain.deliveries().get(EP_1);
+    assertEquals(DeliveryStatus.DEAD_LETTERED, last.status());
+    assertEquals(4, last.attempts().size());
+    EventJournal.DeadLettered event =
+        (EventJournal.DeadLettered) journal().get(journal().size() - 1);
+    assertEquals("gave up after 2 attempts", event.reason());
+  }
+
+  @Test
+  void replayWithNothingTerminalIsRefusedAndPersistsNothing() {
+    State before = accept(BODY_HASH, List.of(EP_1, EP_2)).state();
+    expectDispatch(EP_1, 1);
+    expectDispatch(EP_2, 1);
+
+    var result = replay(TENANT, null);
+
+    assertTrue(result.reply().isError(), () -> "expected an error, got " + result.reply());
+    assertTrue(result.hasNoEvents());
+    assertEquals(before, result.state());
+    endpointProbes.values().forEach(p -> p.expectNoMessage(Duration.ofMillis(100)));
+  }
+
+  @Test
+  void replayOfANonTerminalEndpointIsRefused() {
+    accept(BODY_HASH, List.of(EP_1, EP_2));
+    answer(expectDispatch(EP_1, 1), outcome(EP_1, ok(1), Verdict.SUCCESS, null, 3));
+    expectDispatch(EP_2, 1);
+    State before = entity.getState();
+
+    var result = replay(TENANT, EP_2);
+
+    assertTrue(result.reply().isError());
+    assertTrue(result.hasNoEvents());
+    assertEquals(before, result.state());
+  }
+
+  @Test
+  void replayByAnotherTenantIsRefused() {
+    accept(BODY_HASH, List.of(EP_1));
+    State dead =
+        answer(expectDispatch(EP_1, 1), outcome(EP_1, http(1, 404), Verdict.PERMANENT, null, 3));
+
+    var result = replay(OTHER_TENANT, null);
+
+    assertTrue(result.reply().isError());
+    assertTrue(result.hasNoEvents());
+    assertEquals(dead, result.state());
+    endpointProbes.get(EP_1).expectNoMessage(Duration.ofMillis(100));
+  }
+
+  @Test
+  void replayWithoutEndpointPrefersDeadLetteredOverDelivered() {
+    accept(BODY_HASH, List.of(EP_1, EP_2));
+    answer(expectDispatch(EP_1, 1), outcome(EP_1, ok(1), Verdict.SUCCESS, null, 3));
+    answer(expectDispatch(EP_2, 1), outcome(EP_2, http(1, 400), Verdict.PERMANENT, null, 3));
+
+    var result = replay(TENANT, null);
+
+    assertEquals(StatusReply.success(new ReplayStarted(List.of(EP_2))), result.reply());
+    assertEquals(DeliveryStatus.DELIVERED, result.state().deliveries().get(EP_1).status());
+    assertEquals(DeliveryStatus.DISPATCHING, result.state().deliveries().get(EP_2).status());
+    expectDispatch(EP_2, 2);
+    endpointProbes.get(EP_1).expectNoMessage(Duration.ofMillis(100));
+  }
+
+  @Test
+  void replayOfADeliveredDeliveryByEndpoint() {
+    accept(BODY_HASH, List.of(EP_1));
+    answer(expectDispatch(EP_1, 1), outcome(EP_1, ok(1), Verdict.SUCCESS, null, 3));
+
+    var result = replay(TENANT, EP_1);
+
+    assertEquals(StatusReply.success(new ReplayStarted(List.of(EP_1))), result.reply());
+    assertEquals(
+        List.of(new EventJournal.Replayed(EP_1, 2, OPERATOR, "operator replay", NOW)), result.events());
+    expectDispatch(EP_1, 2);
+  }
+
+  // ---- derived event status ----
+
+  @Test
+  void eventIsRetryScheduledWhileOneDeliveryWaitsForARetry() {
+    accept(BODY_HASH, List.of(EP_1, EP_2));
+    answer(expectDispatch(EP_1, 1), outcome(EP_1, ok(1), Verdict.SUCCESS, null, 3));
+    State state =
+        answer(
+            expectDispatch(EP_2, 1),
+            outcome(EP_2, http(1, 503), Verdict.RETRYABLE, Duration.ofHours(1), 3));
+
+    assertEquals(DeliveryStatus.DELIVERED, state.deliveries().get(EP_1).status());
+    assertEquals(DeliveryStatus.RETRY_SCHEDULED, state.deliveries().get(EP_2).status());
+    assertEquals(DeliveryStatus.RETRY_SCHEDULED, state.status());
+    shardProbe.expectNoMessage(Duration.ofMillis(100));
+  }
+
+  @Test
+  void eventIsDeliveredWhenEveryDeliveryIs() {
+    accept(BODY_HASH, List.of(EP_1, EP_2));
+    answer(expectDispatch(EP_1, 1), outcome(EP_1, ok(1), Verdict.SUCCESS, null, 3));
+    State state = answer(expectDispatch(EP_2, 1), outcome(EP_2, ok(1), Verdict.SUCCESS, null, 3));
+
+    assertEquals(DeliveryStatus.DELIVERED, state.status());
+    expectPassivate();
+  }
+
+  // ---- recovery ----
+
+  @Test
+  void restartResendsAnAttemptLeftDispatching() {
+    State before = accept(BODY_HASH, List.of(EP_1)).state();
+    Dispatch first = expectDispatch(EP_1, 1);
+    int mark = mark();
+
+    State recovered = entity.restart().state();
+
+    assertEquals(before, recovered);
+    Dispatch again = expectDispatch(EP_1, 1);
+    assertEquals(first.request(), again.request());
+    assertNotEquals(first.replyTo(), again.replyTo(), "the new incarnation's adapter");
+    assertEquals(mark, mark());
+
+    // The new incarnation takes the outcome.
+    State delivered = answer(again, outcome(EP_1, ok(1), Verdict.SUCCESS, null, 3));
+    assertEquals(DeliveryStatus.DELIVERED, delivered.deliveries().get(EP_1).status());
+    assertEquals(mark + 1, mark());
+  }
+
+  @Test
+  void restartStartsAnOverdueRetryAtOnce() {
+    accept(BODY_HASH, List.of(EP_1));
+    // A distant retry; the entity goes away (crash, passivation) while it waits.
+    State waiting =
+        answer(
+            expectDispatch(EP_1, 1),
+            outcome(EP_1, http(1, 503), Verdict.RETRYABLE, Duration.ofMinutes(30), 3));
+    assertEquals(NOW.plus(Duration.ofMinutes(30)), waiting.deliveries().get(EP_1).nextAttemptAt());
+    int mark = mark();
+
+    Instant later = NOW.plus(Duration.ofHours(1));
+    clock.set(later);
+    State recovered = entity.restart().state();
+    assertEquals(waiting, recovered);
+
+    expectDispatch(EP_1, 2);
+    assertEquals(
+        List.of(new EventJournal.DispatchStarted(EP_1, 2, "resumed after restart", later)),
+        persistedSince(mark, 1));
+    assertEquals(DeliveryStatus.DISPATCHING, entity.getState().deliveries().get(EP_1).status());
+  }
+
+  @Test
+  void restartWaitsForARetryStillInTheFuture() {
+    accept(BODY_HASH, List.of(EP_1));
+    State waiting =
+        answer(
+            expectDispatch(EP_1, 1),
+            outcome(EP_1, http(1, 503), Verdict.RETRYABLE, Duration.ofMinutes(30), 3));
+    int mark = mark();
+
+    // 29 min 59 s later: one second to go.
+    Instant later = NOW.plus(Duration.ofMinutes(30)).minusSeconds(1);
+    clock.set(later);
+    assertEquals(waiting, entity.restart().state());
+
+    endpointProbes.get(EP_1).expectNoMessage(Duration.ofMillis(300));
+    assertEquals(mark, mark());
+    expectDispatch(EP_1, 2);
+    assertEquals(
+        List.of(new EventJournal.DispatchStarted(EP_1, 2, "retry due", later)), persistedSince(mark, 1));
+  }
+
+  @Test
+  void restartOfAFinishedEventDoesNothing() {
+    accept(BODY_HASH, List.of(EP_1));
+    State delivered =
+        answer(expectDispatch(EP_1, 1), outcome(EP_1, ok(1), Verdict.SUCCESS, null, 3));
+    int mark = mark();
+
+    assertEquals(delivered, entity.restart().state());
+
+    endpointProbes.get(EP_1).expectNoMessage(Duration.ofMillis(200));
+    assertEquals(mark, mark());
+  }
+
+  // ---- the waker ----
+
+  @Test
+  void wakeStartsAnOverdueRetryOfALiveEntity() {
+    accept(BODY_HASH, List.of(EP_1));
+    answer(
+        expectDispatch(EP_1, 1),
+        outcome(EP_1, http(1, 503), Verdict.RETRYABLE, Duration.ofMinutes(30), 3));
+    Instant later = NOW.plus(Duration.ofHours(1));
+    clock.set(later);
+
+    var result = entity.runCommand(EventEntity.Wake.INSTANCE);
+
+    assertEquals(
+        List.of(new EventJournal.DispatchStarted(EP_1, 2, "retry due (woken)", later)), result.events());
+    expectDispatch(EP_1, 2);
+    endpointProbes.get(EP_1).expectNoMessage(Duration.ofMillis(200));
+  }
+
+  @Test
+  void wakeLeavesAFutureRetryAndADispatchingAttemptAlone() {
+    accept(BODY_HASH, List.of(EP_1, EP_2));
+    expectDispatch(EP_2, 1);
+    answer(
+        expectDispatch(EP_1, 1),
+        outcome(EP_1, http(1, 503), Verdict.RETRYABLE, Duration.ofMinutes(30), 3));
+
+    var result = entity.runCommand(EventEntity.Wake.INSTANCE);
+
+    assertTrue(result.hasNoEvents(), () -> "persisted " + result.events());
+    endpointProbes.values().forEach(p -> p.expectNoMessage(Duration.ofMillis(200)));
+    shardProbe.expectNoMessage(Duration.ofMillis(50));
+  }
+
+  @Test
+  void wakeOnAFinishedEventPassivatesIt() {
+    accept(BODY_HASH, List.of(EP_1));
+    answer(expectDispatch(EP_1, 1), outcome(EP_1, ok(1), Verdict.SUCCESS, null, 3));
+    expectPassivate();
+
+    assertTrue(entity.runCommand(EventEntity.Wake.INSTANCE).hasNoEvents());
+    expectPassivate();
+  }
+
+  @Test
+  void wakeOnAnUnknownEventPassivatesIt() {
+    assertTrue(entity.runCommand(EventEntity.Wake.INSTANCE).hasNoEvents());
+    expectPassivate();
+  }
+
+  /**
+   * The waker's usual case: the entity was passivated while its retry waited; the Wake
+   * starts it, and arrives while it recovers. Recovery resumes the delivery and the Wake
+   * starts overdue retries: together they must send the attempt once, not twice.
+   */
+  @Test
+  void wakingAPassivatedEventSendsTheOverdueAttemptOnce() {
+    String id = "evt-" + UUID.randomUUID();
+    Instant later = NOW.plus(Duration.ofHours(1));
+    clock.set(later);
+
+    ActorRef<Command> woken =
+        startAgain(
+            id,
+            List.of(
+                received(id, List.of(EP_1)),
+                new EventJournal.DispatchStarted(EP_1, 1, "first attempt", NOW),
+                new EventJournal.RetryScheduled(
+                    EP_1, http(1, 503), NOW.plus(Duration.ofMinutes(30)), "Retry-After 1800s", NOW)),
+            EventEntity.Wake.INSTANCE);
+    try {
+      Dispatch d = expectDispatch(EP_1);
+      assertEquals(new WebhookClient.Request(id, TYPE, PAYLOAD, 2), d.request());
+      endpointProbes.get(EP_1).expectNoMessage(Duration.ofMillis(500));
+      assertEquals(
+          1,
+          journalOf(id).stream().filter(e -> e instanceof EventJournal.DispatchStarted s && s.attempt() == 2).count(),
+          () -> "journal: " + journalOf(id));
+    } finally {
+      testKit.stop(woken);
+    }
+  }
+
+  /**
+   * An operator's replay (e.g. an endpoint's recover) reaching an event that was
+   * passivated with another delivery still waiting: the replayed attempt goes out once.
+   */
+  @Test
+  void replayArrivingWhileTheEventRecoversSendsTheAttemptOnce() {
+    String id = "evt-" + UUID.randomUUID();
+    TestProbe<StatusReply<ReplayStarted>> replies = testKit.createTestProbe();
+
+    ActorRef<Command> started =
+        startAgain(
+            id,
+            List.of(
+                received(id, List.of(EP_1, EP_2)),
+                new EventJournal.DispatchStarted(EP_1, 1, "first attempt", NOW),
+                new EventJournal.DispatchStarted(EP_2, 1, "first attempt", NOW),
+                new EventJournal.DeadLettered(EP_1, http(1, 400), "permanent failure (HTTP 400)", NOW),
+                new EventJournal.RetryScheduled(
+                    EP_2, http(1, 503), NOW.plus(Duration.ofMinutes(30)), "Retry-After 1800s", NOW)),
+            new Replay(TENANT, EP_1, OPERATOR, replies.ref()));
+    try {
+      assertEquals(StatusReply.success(new ReplayStarted(List.of(EP_1))), replies.receiveMessage());
+      Dispatch d = expectDispatch(EP_1);
+      assertEquals(new WebhookClient.Request(id, TYPE, PAYLOAD, 2), d.request());
+      endpointProbes.get(EP_1).expectNoMessage(Duration.ofMillis(500));
+      endpointProbes.get(EP_2).expectNoMessage(Duration.ofMillis(50));
+    } finally {
+      testKit.stop(started);
+    }
+  }
+
+  /**
+   * Starts another incarnation of event {@code id} from {@code journal}, as sharding would
+   * on a message to a passivated entity: {@code first} is in its mailbox before its
+   * recovery completes (the journal holds the recovery's reads until it is sent).
+   */
+  private ActorRef<Command> startAgain(String id, List<EventJournal> journal, Command first) {
+    String pid = EventEntity.TYPE_KEY.name() + "|" + id;
+    entity.persistenceTestKit().persistForRecovery(pid, List.copyOf(journal));
+    CountDownLatch sent = new CountDownLatch(1);
+    entity
+        .persistenceTestKit()
+        .withPolicy(
+            (persistenceId, op) -> {
+              if (persistenceId.equals(pid) && !(op instanceof WriteEvents)) {
+                try {
+                  sent.await(3, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                  Thread.currentThread().interrupt();
+                }
+              }
+              return ProcessingSuccess$.MODULE$;
+            });
+    ActorRef<Command> ref =
+        testKit.spawn(
+            EventEntity.create(id, shardProbe.ref(), ep -> endpointProbes.get(ep).ref(), SETTINGS, clock));
+    ref.tell(first);
+    sent.countDown();
+    return ref;
+  }
+
+  private List<Object> journalOf(String id) {
+    return entity.persistenceTestKit().persistedInStorage(EventEntity.TYPE_KEY.name() + "|" + id);
+  }
+
+  private static EventJournal.Received received(String id, List<String> endpointIds) {
+    return new EventJournal.Received(id, TENANT, TYPE, PAYLOAD, KEY, BODY_HASH, endpointIds, NOW);
+  }
+
+  // ---- messages between event and endpoint entities cross nodes ----
+
+  @Test
+  void dispatchAndItsRepliesSerialize() {
+    accept(BODY_HASH, List.of(EP_1));
+    Dispatch d = expectDispatch(EP_1, 1);
+    SerializationTestKit serialization = new SerializationTestKit(testKit.system());
+
+    List<Object> messages = new ArrayList<>();
+    messages.add(d);
+    messages.add(new EndpointEntity.Started(EP_1, 1, 30_000));
+    messages.add(outcome(EP_1, http(1, 429), Verdict.RETRYABLE, Duration.ofSeconds(30), 9));
+    messages.add(outcome(EP_1, ok(1), Verdict.SUCCESS, null, 9));
+    messages.add(new EndpointEntity.Deferred(EP_1, 1, NOW.plusSeconds(30), "circuit open"));
+    messages.add(EventEntity.Wake.INSTANCE); // from the waker singleton, on any node
+    for (Object m : messages) {
+      assertEquals(m, serialization.verifySerialization(m, true));
+    }
+  }
+
+  // ---- commands ----
+
+  private CommandResultWithReply<Command, EventJournal, State, AcceptReply> accept(
+      String bodyHash, List<String> endpointIds) {
+    return entity.runCommand(
+        replyTo -> new Accept(TENANT, TYPE, PAYLOAD, KEY, bodyHash, endpointIds, replyTo));
+  }
+
+  private CommandResultWithReply<Command, EventJournal, State, GetReply> get(String tenantId) {
+    return entity.runCommand(replyTo -> new Get(tenantId, replyTo));
+  }
+
+  private CommandResultWithReply<Command, EventJournal, State, StatusReply<ReplayStarted>> replay(
+      String tenantId, String endpointId) {
+    return entity.runCommand(replyTo -> new Replay(tenantId, endpointId, OPERATOR, replyTo));
+  }
+
+  // ---- the endpoint's side ----
+
+  private Dispatch expectDispatch(String endpointId) {
+    return endpointProbes.get(endpointId).expectMessageClass(Dispatch.class, Duration.ofSeconds(3));
+  }
+
+  /** The next dispatch to this endpoint, which must be of this event and attempt. */
+  private Dispatch expectDispatch(String endpointId, int attempt) {
+    Dispatch d = expectDispatch(endpointId);
+    assertEquals(new WebhookClient.Request(eventId, TYPE, PAYLOAD, attempt), d.request());
+    return d;
+  }
+
+  /**
+   * Answers a dispatch as the endpoint would, and returns the entity's state once it has
+   * handled the answer: the state query queues behind the answer in the entity's mailbox,
+   * and waits for any journal write the answer caused.
+   */
+  private State answer(Dispatch dispatch, DispatchReply reply) {
+    dispatch.replyTo().tell(reply);
+    return entity.getState();
+  }
+
+  private static EndpointEntity.Outcome outcome(
+      String endpointId, Attempt attempt, Verdict verdict, Duration retryAfter, int maxAttempts) {
+    return new EndpointEntity.Outcome(endpointId, attempt, verdict, retryAfter, maxAttempts);
+  }
+
+  // ---- journal ----
+
+  private String persistenceId() {
+    return EventEntity.TYPE_KEY.name() + "|" + eventId;
+  }
+
+  private List<Object> journal() {
+    return entity.persistenceTestKit().persistedInStorage(persistenceId());
+  }
+
+  /** How many events the journal holds now. */
+  private int mark() {
+    return journal().size();
+  }
+
+  /** The {@code count} events persisted after {@code mark}, waiting for them if need be. */
+  private List<Object> persistedSince(int mark, int count) {
+    return shardProbe.awaitAssert(
+        Duration.ofSeconds(3),
+        () -> {
+          List<Object> all = journal();
+          assertTrue(all.size() >= mark + count, () -> "journal so far: " + all);
+          return List.copyOf(all.subList(mark, mark + count));
+        });
+  }
+
+  // ---- values ----
+
+  private static Attempt ok(int number) {
+    return new Attempt(number, NOW, 200, 35, null, "ok");
+  }
+
+  private static Attempt http(int number, int status) {
+    return new Attempt(number, NOW, status, 20, "HTTP " + status, "nope");
+  }
+
+  private static Delivery dispatching(String endpointId, int attempt) {
+    return new Delivery(endpointId, DeliveryStatus.DISPATCHING, attempt, 0, null, null, List.of());
+  }
+
+  private void expectPassivate() {
+    ClusterSharding.Passivate<?> p =
+        shardProbe.expectMessageClass(ClusterSharding.Passivate.class, Duration.ofSeconds(3));
+    assertNotNull(p.entity());
+  }
+}
