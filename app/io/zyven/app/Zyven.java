@@ -140,6 +140,7 @@ public final class Zyven implements AutoCloseable {
         adminKey,
         zyven.getBytes("ingest.max-body"),
         zyven.getDuration("ingest.ask-timeout"),
+        zyven.getDuration("ingest.ask-timeout-while-unreachable"),
         zyven.getDuration("ingest.retry-after"),
         new EndpointRoutes.Defaults(
             zyven.getInt("endpoint-defaults.max-in-flight"),

@@ -52,6 +52,13 @@ final class DeliveryGate<T> {
     return true;
   }
 
+  /** Empties the queue, returning what waited in it. */
+  List<T> takeAll() {
+    List<T> all = new ArrayList<>();
+    while (!queue.isEmpty()) all.add(queue.pollFirst().item());
+    return all;
+  }
+
   /** A request sent past the gate anyway (a circuit probe) still counts as in flight. */
   void forceStart() {
     inFlight++;

@@ -78,6 +78,14 @@ public final class EndpointEntity
     INSTANCE
   }
 
+  /**
+   * Sharding's stop message (hand-off, passivation): requests already sent finish first, so
+   * their outcomes reach the events; queued ones are deferred, to be sent from the new home.
+   */
+  enum Stop implements Command {
+    INSTANCE
+  }
+
   /** Every answer names the delivery (endpoint) and the attempt it is about. */
   public sealed interface DispatchReply extends CborSerializable {
     String endpointId();
@@ -165,8 +173,9 @@ public final class EndpointEntity
     ClusterSharding.get(system)
         .init(
             Entity.of(
-                TYPE_KEY,
-                ctx -> create(ctx.getEntityId(), index, client, settings, Clock.systemUTC())));
+                    TYPE_KEY,
+                    ctx -> create(ctx.getEntityId(), index, client, settings, Clock.systemUTC()))
+                .withStopMessage(Stop.INSTANCE));
   }
 
   public static Behavior<Command> create(
@@ -186,6 +195,7 @@ public final class EndpointEntity
   private final Clock clock;
   private final DeliveryGate<Dispatch> gate = new DeliveryGate<>();
   private final CircuitBreaker breaker;
+  private boolean stopping;
 
   private EndpointEntity(
       String endpointId,
@@ -224,6 +234,7 @@ public final class EndpointEntity
         .onCommand(Dispatch.class, this::onDispatch)
         .onCommand(RequestDone.class, this::onRequestDone)
         .onCommand(Drain.class, (state, drain) -> drain(state))
+        .onCommand(Stop.class, (state, stop) -> onStop(state))
         .build();
   }
 
@@ -378,6 +389,7 @@ public final class EndpointEntity
     }
     if (change == null) {
       done.dispatch().replyTo().tell(outcome);
+      if (stopping) return gate.inFlight() == 0 ? Effect().stop().thenNoReply() : Effect().noReply();
       return drain(state);
     }
     return Effect()
@@ -386,9 +398,17 @@ public final class EndpointEntity
             (State s) -> {
               done.dispatch().replyTo().tell(outcome);
               if (s.config() != null) index.upsert(s.config(), s.deleted());
-              ctx.getSelf().tell(Drain.INSTANCE);
+              ctx.getSelf().tell(stopping ? Stop.INSTANCE : Drain.INSTANCE);
             })
         .thenNoReply();
+  }
+
+  private ReplyEffect<EndpointJournal, State> onStop(State state) {
+    stopping = true;
+    timers.cancel(Drain.INSTANCE);
+    for (Dispatch d : gate.takeAll()) defer(d, clock.instant().plus(Duration.ofSeconds(1)), "endpoint moving to another node");
+    if (gate.inFlight() > 0) return Effect().noReply(); // the last RequestDone stops it
+    return Effect().stop().thenNoReply();
   }
 
   private EndpointJournal disable(EndpointConfig config, String reason, Instant now) {
@@ -399,7 +419,7 @@ public final class EndpointEntity
 
   private ReplyEffect<EndpointJournal, State> drain(State state) {
     EndpointConfig config = state.config();
-    if (config == null) return Effect().noReply();
+    if (config == null || stopping) return Effect().noReply();
     DeliveryGate.Released<Dispatch> released =
         gate.drain(clock.instant(), limits(config), !breaker.awaitingProbe());
     for (Dispatch expired : released.expired()) {

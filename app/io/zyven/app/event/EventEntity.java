@@ -110,6 +110,15 @@ public final class EventEntity
     INSTANCE
   }
 
+  /**
+   * Sharding's stop message (hand-off to another node, passivation): the entity first lets
+   * the attempts it has out come back and be journaled, so a graceful leave neither loses
+   * an outcome nor sends an attempt twice.
+   */
+  enum Stop implements Command {
+    INSTANCE
+  }
+
   public sealed interface AcceptReply extends CborSerializable {}
 
   public record Accepted(String eventId, boolean replayed) implements AcceptReply {}
@@ -225,8 +234,9 @@ public final class EventEntity
     // Idle events passivate (cluster.conf); the waker brings back those whose retry comes due.
     sharding.init(
         Entity.of(
-            TYPE_KEY,
-            ctx -> create(ctx.getEntityId(), ctx.getShard(), endpoints, settings, Clock.systemUTC())));
+                TYPE_KEY,
+                ctx -> create(ctx.getEntityId(), ctx.getShard(), endpoints, settings, Clock.systemUTC()))
+            .withStopMessage(Stop.INSTANCE));
   }
 
   public static Behavior<Command> create(
@@ -252,6 +262,7 @@ public final class EventEntity
   private final ActorRef<EndpointEntity.DispatchReply> replies;
   // Learnt from the endpoints' outcomes; used when an attempt's reply never comes.
   private final Map<String, Integer> maxAttempts = new LinkedHashMap<>();
+  private boolean stopping;
 
   private EventEntity(
       String eventId,
@@ -302,6 +313,7 @@ public final class EventEntity
         .onCommand(ReplyOverdue.class, this::onReplyOverdue)
         .onCommand(Resume.class, (state, resume) -> onResume(state))
         .onCommand(Wake.class, (state, wake) -> onWake(state))
+        .onCommand(Stop.class, (state, stop) -> onStop(state))
         .build();
   }
 
@@ -450,7 +462,8 @@ public final class EventEntity
               timers.cancel(replyTimer(t.endpointId()));
               Delivery d = s.deliveries().get(t.endpointId());
               if (d.status() == DeliveryStatus.RETRY_SCHEDULED) scheduleRetry(d);
-              if (s.allTerminal()) passivate();
+              if (stopping && !attemptsOut(s)) ctx.getSelf().tell(Stop.INSTANCE);
+              else if (s.allTerminal()) passivate();
             })
         .thenNoReply();
   }
@@ -505,6 +518,20 @@ public final class EventEntity
       }
     }
     return startAttempts(toStart, "resumed after restart");
+  }
+
+  private ReplyEffect<EventJournal, State> onStop(State state) {
+    if (attemptsOut(state)) {
+      stopping = true; // the last outcome to come back stops it (sharding's hand-off timeout bounds the wait)
+      return Effect().noReply();
+    }
+    return Effect().stop().thenNoReply();
+  }
+
+  /** Whether this incarnation has sent an attempt whose outcome has not come back. */
+  private boolean attemptsOut(State state) {
+    return state.deliveries().values().stream()
+        .anyMatch(d -> d.status() == DeliveryStatus.DISPATCHING && timers.isTimerActive(replyTimer(d.endpointId())));
   }
 
   private ReplyEffect<EventJournal, State> onWake(State state) {

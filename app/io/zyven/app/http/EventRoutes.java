@@ -30,6 +30,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.cluster.Cluster;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.http.javadsl.model.ContentType;
 import org.apache.pekko.http.javadsl.model.HttpEntity;
@@ -62,13 +63,15 @@ final class EventRoutes {
   private final Executor ec;
   private final long maxBody;
   private final Duration askTimeout;
+  private final Duration askTimeoutWhileUnreachable;
 
   EventRoutes(
       ActorSystem<?> system,
       EndpointIndex endpoints,
       ReadModelQueries queries,
       long maxBody,
-      Duration askTimeout) {
+      Duration askTimeout,
+      Duration askTimeoutWhileUnreachable) {
     this.system = system;
     this.sharding = ClusterSharding.get(system);
     this.endpoints = endpoints;
@@ -78,6 +81,7 @@ final class EventRoutes {
     this.ec = system.executionContext();
     this.maxBody = maxBody;
     this.askTimeout = askTimeout;
+    this.askTimeoutWhileUnreachable = askTimeoutWhileUnreachable;
   }
 
   // ---- ingest: 415, 413, 400, 422, then the entity decides 202 / 200 / 409 ----
@@ -112,10 +116,19 @@ final class EventRoutes {
                       replyTo ->
                           new EventEntity.Accept(
                               tenant.id(), event.type(), event.payload(), key, sha256(body), targets, replyTo),
-                      askTimeout);
+                      acceptTimeout());
             },
             ec)
         .thenApplyAsync(reply -> acceptResponse(reply, event), ec);
+  }
+
+  /**
+   * While a member is unreachable, its shards answer nothing until the split brain resolver
+   * has moved them: say 503 quickly rather than after the whole ask timeout. A write that
+   * lands late is harmless; the client's retry with the same key gets it back.
+   */
+  private Duration acceptTimeout() {
+    return Cluster.get(system).state().getUnreachable().isEmpty() ? askTimeout : askTimeoutWhileUnreachable;
   }
 
   private static HttpResponse acceptResponse(EventEntity.AcceptReply reply, IngestBody event) {

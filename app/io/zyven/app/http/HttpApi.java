@@ -37,7 +37,11 @@ public final class HttpApi extends AllDirectives {
   private static final long MAX_CONFIG_BODY = 64 * 1024;
 
   public record Settings(
-      String adminKey, long maxIngestBody, Duration askTimeout, Duration retryAfter,
+      String adminKey,
+      long maxIngestBody,
+      Duration askTimeout,
+      Duration askTimeoutWhileUnreachable,
+      Duration retryAfter,
       EndpointRoutes.Defaults endpointDefaults) {}
 
   private final ActorSystem<?> system;
@@ -46,6 +50,7 @@ public final class HttpApi extends AllDirectives {
   private final TenantStore tenants;
   private final Auth auth;
   private final ReadModelQueries queries;
+  private final ClusterRoutes cluster;
   private final EventRoutes events;
   private final EndpointRoutes endpoints;
   private final Settings settings;
@@ -63,7 +68,11 @@ public final class HttpApi extends AllDirectives {
     this.tenants = tenants;
     this.auth = new Auth(tenants, settings.adminKey());
     this.queries = new ReadModelQueries(db);
-    this.events = new EventRoutes(system, index, queries, settings.maxIngestBody(), settings.askTimeout());
+    this.events =
+        new EventRoutes(
+            system, index, queries, settings.maxIngestBody(), settings.askTimeout(),
+            settings.askTimeoutWhileUnreachable());
+    this.cluster = new ClusterRoutes(system, settings.askTimeout());
     this.endpoints =
         new EndpointRoutes(system, index, queries, guard, settings.askTimeout(), settings.endpointDefaults());
     this.settings = settings;
@@ -83,7 +92,7 @@ public final class HttpApi extends AllDirectives {
                 rejections,
                 () ->
                     concat(
-                        pathPrefix("v1", () -> concat(tenantRoutes(), endpointRoutes(), eventRoutes())),
+                        pathPrefix("v1", () -> concat(tenantRoutes(), endpointRoutes(), eventRoutes(), clusterRoutes())),
                         healthRoutes(),
                         path("metrics", () -> get(() -> respond(request -> metrics()))))));
   }
@@ -114,6 +123,15 @@ public final class HttpApi extends AllDirectives {
     return tenants
         .create(name.asText().trim())
         .thenApply(t -> Responses.json(201, new TenantCreated(t.tenant().id(), t.tenant().name(), t.apiKey())));
+  }
+
+  private Route clusterRoutes() {
+    return path(
+        "cluster",
+        () -> get(() -> respond(request -> {
+          auth.requireAdmin(request);
+          return cluster.status();
+        })));
   }
 
   private Route endpointRoutes() {

@@ -38,6 +38,8 @@ public final class TestNode implements AutoCloseable {
     settings.put("zyven.admin-key", ADMIN_KEY);
     settings.put("zyven.delivery.allow-private-targets", true);
     settings.put("pekko.loglevel", "WARNING");
+    // Several nodes share this JVM in cluster tests.
+    settings.put("pekko.cluster.jmx.multi-mbeans-in-same-jvm", "on");
     settings.putAll(overrides);
     Config config = ConfigFactory.parseMap(settings).withFallback(ConfigFactory.load());
     try {

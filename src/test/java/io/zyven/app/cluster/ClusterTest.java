@@ -1,0 +1,221 @@
+package io.zyven.app.cluster;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.zyven.app.testing.ApiClient;
+import io.zyven.app.testing.ApiClient.Response;
+import io.zyven.app.testing.ApiClient.Tenant;
+import io.zyven.app.testing.Await;
+import io.zyven.app.testing.Receiver;
+import io.zyven.app.testing.TestNode;
+import io.zyven.app.testing.TestPostgres;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Several nodes (ActorSystems in this JVM) on one PostgreSQL form one cluster: events sent
+ * to any node are delivered; a node leaves gracefully under load, or joins under load, and
+ * no request fails and no accepted event is lost.
+ */
+class ClusterTest {
+  private static final Duration PATIENCE = Duration.ofSeconds(60);
+
+  private final List<TestNode> nodes = new ArrayList<>();
+  private Receiver receiver;
+  private Tenant tenant;
+
+  @BeforeEach
+  void threeNodes() throws Exception {
+    receiver = new Receiver();
+    TestNode first = TestNode.start(TestPostgres.shared());
+    nodes.add(first);
+    nodes.add(join());
+    nodes.add(join());
+    awaitMembers(first.api, 3);
+    tenant = first.api.createTenant("cluster-" + UUID.randomUUID());
+    first.api.createEndpoint(tenant.apiKey(), "{\"url\":\"" + receiver.url("/hook") + "\"}");
+  }
+
+  @AfterEach
+  void stopAll() throws Exception {
+    for (TestNode n : nodes) {
+      if (n != null) n.close();
+    }
+    receiver.close();
+  }
+
+  @Test
+  void eventsSentToEveryNodeAreDelivered() {
+    List<String> ids = new ArrayList<>();
+    for (int i = 0; i < 60; i++) {
+      Response r = nodes.get(i % 3).api.ingest(tenant.apiKey(), "k-" + i, body(i));
+      assertEquals(202, r.status(), r.body());
+      ids.add(r.json().get("event_id").asText());
+    }
+    // Any node reads any event: the entity lives on one of them.
+    for (int i = 0; i < ids.size(); i++) {
+      String id = ids.get(i);
+      ApiClient reader = nodes.get((i + 1) % 3).api;
+      Await.until(id + " delivered", PATIENCE,
+          () -> reader.get("/v1/events/" + id, tenant.apiKey()).json().get("status").asText().equals("DELIVERED"));
+    }
+    assertEquals(60, receiver.requests("/hook").size());
+    assertSharesOfTheWork(nodes.get(0).api);
+  }
+
+  @Test
+  void aNodeLeavingGracefullyUnderLoadLosesNothingAndFailsNoRequest() throws Exception {
+    Load load = new Load(List.of(nodes.get(0).api, nodes.get(1).api));
+    load.start();
+    Await.until("load running", PATIENCE, () -> load.accepted.size() >= 50);
+
+    TestNode leaving = nodes.remove(2);
+    leaving.close(); // CoordinatedShutdown: leave, hand shards over, stop
+    Await.until("more load after the leave", PATIENCE, () -> load.accepted.size() >= load.countAtMark() + 100);
+    load.stop();
+
+    assertEquals(List.of(), load.failures, "no request failed during the leave");
+    awaitAllDelivered(nodes.get(0).api, load.accepted);
+    awaitMembers(nodes.get(0).api, 2);
+  }
+
+  @Test
+  void aNodeJoiningUnderLoadTakesShardsAndTheLoadGoesOn() throws Exception {
+    Load load = new Load(List.of(nodes.get(0).api, nodes.get(1).api, nodes.get(2).api));
+    load.start();
+    Await.until("load running", PATIENCE, () -> load.accepted.size() >= 50);
+
+    TestNode joined = join();
+    nodes.add(joined);
+    awaitMembers(nodes.get(0).api, 4);
+    String joinedAddress = Cluster.get(joined.zyven().system()).selfMember().address().toString();
+    Await.until("shards rebalanced onto the new node", PATIENCE,
+        () -> shardsOf(nodes.get(0).api, joinedAddress) > 0);
+    load.mark();
+    Await.until("load goes on", PATIENCE, () -> load.accepted.size() >= load.countAtMark() + 100);
+    load.stop();
+
+    assertEquals(List.of(), load.failures, "no request failed while the node joined");
+    awaitAllDelivered(nodes.get(0).api, load.accepted);
+  }
+
+  // ---- helpers ----
+
+  private TestNode join() {
+    String seed = Cluster.get(nodes.get(0).zyven().system()).selfMember().address().toString();
+    return TestNode.start(TestPostgres.shared(), Map.of("pekko.cluster.seed-nodes", List.of(seed)));
+  }
+
+  private void awaitMembers(ApiClient api, int count) {
+    Await.until(count + " members up", PATIENCE, () -> {
+      JsonNode members = api.send(api.request("/v1/cluster", TestNode.ADMIN_KEY).GET()).json().get("members");
+      int up = 0;
+      for (JsonNode m : members) if (m.get("status").asText().equals("Up")) up++;
+      return up == count && members.size() == count;
+    });
+  }
+
+  private static int shardsOf(ApiClient api, String address) {
+    for (JsonNode m : api.send(api.request("/v1/cluster", TestNode.ADMIN_KEY).GET()).json().get("members")) {
+      if (m.get("address").asText().equals(address)) return m.get("sharding").get("Event").get("shards").asInt();
+    }
+    return 0;
+  }
+
+  private void assertSharesOfTheWork(ApiClient api) {
+    int holding = 0;
+    for (JsonNode m : api.send(api.request("/v1/cluster", TestNode.ADMIN_KEY).GET()).json().get("members")) {
+      if (m.get("sharding").get("Event").get("shards").asInt() > 0) holding++;
+    }
+    assertTrue(holding >= 2, "event shards spread over the nodes: " + holding);
+  }
+
+  private void awaitAllDelivered(ApiClient api, ConcurrentLinkedQueue<String> accepted) {
+    Await.until("every accepted event listed as delivered", PATIENCE,
+        () -> listed(api, "DELIVERED").containsAll(accepted));
+    Map<String, Integer> seen = new HashMap<>();
+    receiver.requests("/hook").forEach(r -> seen.merge(r.header("webhook-id"), 1, Integer::sum));
+    assertTrue(seen.keySet().containsAll(accepted), "every accepted event reached the receiver");
+    long twice = seen.values().stream().filter(n -> n > 1).count();
+    System.out.printf("%d accepted, %d delivered more than once%n", accepted.size(), twice);
+  }
+
+  /** Every event of the tenant with this status, walking the list API's pages. */
+  private java.util.Set<String> listed(ApiClient api, String status) {
+    java.util.Set<String> ids = new java.util.HashSet<>();
+    String cursor = null;
+    do {
+      JsonNode page = api.get("/v1/events?limit=100&status=" + status + (cursor == null ? "" : "&cursor=" + cursor),
+          tenant.apiKey()).json();
+      page.get("data").forEach(e -> ids.add(e.get("id").asText()));
+      cursor = page.get("next_cursor").isNull() ? null : page.get("next_cursor").asText();
+    } while (cursor != null);
+    return ids;
+  }
+
+  private static String body(int i) {
+    return "{\"type\":\"order.paid\",\"payload\":{\"n\":" + i + "}}";
+  }
+
+  /** Producers ingesting as fast as they can, round-robin over some nodes. */
+  private final class Load {
+    final ConcurrentLinkedQueue<String> accepted = new ConcurrentLinkedQueue<>();
+    final List<String> failures = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final List<ApiClient> targets;
+    private final AtomicBoolean running = new AtomicBoolean(true);
+    private final List<Thread> threads = new ArrayList<>();
+    private volatile int mark;
+
+    Load(List<ApiClient> targets) {
+      this.targets = targets;
+    }
+
+    void start() {
+      for (int t = 0; t < 4; t++) {
+        int worker = t;
+        Thread thread = new Thread(() -> {
+          int i = 0;
+          while (running.get()) {
+            ApiClient api = targets.get((worker + i) % targets.size());
+            String key = "load-" + worker + "-" + i++;
+            try {
+              Response r = api.ingest(tenant.apiKey(), key, body(i));
+              if (r.status() == 202) accepted.add(r.json().get("event_id").asText());
+              else failures.add(key + ": " + r.status() + " " + r.body());
+            } catch (RuntimeException e) {
+              failures.add(key + ": " + e);
+            }
+          }
+        });
+        thread.start();
+        threads.add(thread);
+      }
+      mark();
+    }
+
+    void mark() {
+      mark = accepted.size();
+    }
+
+    int countAtMark() {
+      return mark;
+    }
+
+    void stop() throws InterruptedException {
+      running.set(false);
+      for (Thread t : threads) t.join();
+    }
+  }
+}
