@@ -25,19 +25,45 @@ public final class EmbeddedDatabase implements AutoCloseable {
   }
 
   public static EmbeddedDatabase start(Path dataDir) throws IOException {
+    return start(dataDir, 0);
+  }
+
+  /** On a given port (0: any free one). */
+  public static EmbeddedDatabase start(Path dataDir, int port) throws IOException {
     Path pgData = dataDir.resolve("postgres").toAbsolutePath();
     Files.createDirectories(pgData);
     stopSurvivor(pgData);
-    EmbeddedPostgres pg =
+    EmbeddedPostgres.Builder builder =
         EmbeddedPostgres.builder()
             .setDataDirectory(pgData)
             .setCleanDataDirectory(false)
             .setPGStartupWait(Duration.ofSeconds(60))
             // Room for several nodes' pools (journal + read model) on one machine.
-            .setServerConfig("max_connections", "300")
-            .start();
+            .setServerConfig("max_connections", "300");
+    if (port > 0) builder.setPort(port);
+    EmbeddedPostgres pg = builder.start();
     log.info("Embedded PostgreSQL on port {} with data in {}", pg.getPort(), pgData);
     return new EmbeddedDatabase(pg);
+  }
+
+  /**
+   * A PostgreSQL on its own, for a local cluster whose nodes all use it:
+   * {@code java -cp target/zyven.jar io.zyven.app.store.EmbeddedDatabase <data-dir> <port>}.
+   * Runs until stopped (SIGTERM stops PostgreSQL cleanly).
+   */
+  public static void main(String[] args) throws Exception {
+    Path dir = Path.of(args.length > 0 ? args[0] : "data/cluster");
+    int port = args.length > 1 ? Integer.parseInt(args[1]) : 5433;
+    EmbeddedDatabase db = start(dir, port);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      try {
+        db.close();
+      } catch (IOException e) {
+        log.warn("PostgreSQL did not stop cleanly", e);
+      }
+    }));
+    System.out.println("PostgreSQL ready: " + db.jdbcUrl() + " (user postgres)");
+    Thread.currentThread().join();
   }
 
   public String jdbcUrl() {
