@@ -1,10 +1,8 @@
 package io.zyven.app.http;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.zyven.app.Json;
 import io.zyven.app.endpoint.EndpointEntity.Patch;
 import io.zyven.app.endpoint.EventTypeFilter;
-import java.io.IOException;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.security.SecureRandom;
@@ -41,17 +39,7 @@ record EndpointRequest(Patch patch, String secret) {
   static final int MAX_TIMEOUT_MS = 120_000;
 
   static EndpointRequest parse(byte[] body, boolean create) {
-    JsonNode root;
-    try {
-      root = Json.MAPPER.readTree(body);
-    } catch (IOException e) {
-      throw Problems.badRequest("malformed JSON");
-    }
-    if (root == null || !root.isObject()) throw Problems.badRequest("the body must be a JSON object");
-    for (Iterator<String> names = root.fieldNames(); names.hasNext(); ) {
-      String name = names.next();
-      if (!FIELDS.contains(name)) throw Problems.badRequest("unknown field '" + name + "'");
-    }
+    JsonNode root = RequestBodies.object(body, FIELDS);
     if (create && !root.hasNonNull("url")) throw Problems.badRequest("url is required");
     if (!create && root.has("secret")) {
       throw Problems.badRequest("secret cannot be patched; use POST /v1/endpoints/{id}/rotate-secret");

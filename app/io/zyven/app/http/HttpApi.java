@@ -8,7 +8,7 @@ import io.zyven.app.store.TenantStore;
 import io.zyven.app.store.TenantStore.Tenant;
 import io.zyven.protocol.TenantApi.TenantCreated;
 import com.fasterxml.jackson.databind.JsonNode;
-import java.io.IOException;
+import java.util.Set;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -16,7 +16,6 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import java.util.function.BiFunction;
 import java.util.function.Function;
-import io.zyven.app.Json;
 import io.zyven.app.Metrics;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -107,17 +106,8 @@ public final class HttpApi extends AllDirectives {
   }
 
   private CompletionStage<HttpResponse> createTenant(byte[] body) {
-    JsonNode root;
-    try {
-      root = Json.MAPPER.readTree(body);
-    } catch (IOException e) {
-      throw Problems.badRequest("malformed JSON");
-    }
-    if (root == null || !root.isObject() || root.size() != 1 || !root.has("name")) {
-      throw Problems.badRequest("the body must be {\"name\": \"...\"}");
-    }
-    JsonNode name = root.get("name");
-    if (!name.isTextual() || name.asText().isBlank() || name.asText().length() > 200) {
+    JsonNode name = RequestBodies.object(body, Set.of("name")).get("name");
+    if (name == null || !name.isTextual() || name.asText().isBlank() || name.asText().length() > 200) {
       throw Problems.badRequest("name must be a string of 1-200 characters");
     }
     return tenants

@@ -4,8 +4,6 @@ import io.zyven.app.readmodel.EventPage;
 import io.zyven.app.readmodel.ReadModelQueries.Cursor;
 import io.zyven.protocol.DeliveryStatus;
 import java.time.Instant;
-import java.time.OffsetDateTime;
-import java.time.format.DateTimeParseException;
 import java.util.Map;
 import java.util.Set;
 
@@ -66,11 +64,7 @@ record ListRequest(EventPage.Filter filter, int limit, Cursor cursor) {
   }
 
   private static Instant time(Map<String, String> query, String name) {
-    if (!query.containsKey(name)) return null;
-    try {
-      return OffsetDateTime.parse(query.get(name)).toInstant();
-    } catch (DateTimeParseException e) {
-      throw Problems.badRequest(name + " must be an RFC 3339 timestamp, e.g. 2026-01-31T12:00:00Z");
-    }
+    return query.containsKey(name) ? RequestBodies.timestamp(query.get(name), name) : null;
   }
+
 }
