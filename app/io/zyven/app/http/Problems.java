@@ -98,11 +98,14 @@ public final class Problems {
   static HttpResponse fromThrowable(Throwable t, Duration retryAfter) {
     Throwable cause = unwrap(t);
     if (cause instanceof ApiException api) return api.response;
-    if (cause instanceof DatabaseUnavailable
-        || cause instanceof TimeoutException
-        || cause instanceof CircuitBreakerOpenException) {
+    if (cause instanceof DatabaseUnavailable || cause instanceof CircuitBreakerOpenException) {
       log.warn("Storage unavailable: {}", cause.toString());
       return unavailable(retryAfter, "storage is unavailable; retry with the same Idempotency-Key");
+    }
+    if (cause instanceof TimeoutException) {
+      // The journal is slow or away, or the entity's shard is moving between nodes.
+      log.warn("No answer in time: {}", cause.toString());
+      return unavailable(retryAfter, "not answered in time (storage or cluster busy); retry with the same Idempotency-Key");
     }
     log.error("Unexpected failure while handling a request", cause);
     return response(500, "internal", "Internal error", "an unexpected error occurred");
