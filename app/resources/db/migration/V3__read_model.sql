@@ -38,6 +38,7 @@ CREATE TABLE deliveries (
   event_id          UUID        NOT NULL,
   endpoint_id       UUID        NOT NULL,
   tenant_id         UUID        NOT NULL,
+  event_type        TEXT        NOT NULL,
   event_created_at  TIMESTAMPTZ NOT NULL,
   status            TEXT        NOT NULL,
   attempt_count     INT         NOT NULL,
@@ -46,10 +47,16 @@ CREATE TABLE deliveries (
   status_changed_at TIMESTAMPTZ NOT NULL,
   PRIMARY KEY (event_id, endpoint_id)
 );
--- GET /v1/events?endpoint_id=...[&status=...]: the same keyset, per endpoint.
-CREATE INDEX deliveries_endpoint_idx ON deliveries (endpoint_id, event_created_at DESC, event_id DESC);
+-- GET /v1/events?endpoint_id=...[&status=...|&type=...]: the same keyset, per endpoint.
+-- tenant_id leads so that another tenant's endpoint id is an empty range, not a scan of
+-- that endpoint's deliveries; the event type is copied here so a type filter stays in
+-- the index too.
+CREATE INDEX deliveries_endpoint_idx
+  ON deliveries (tenant_id, endpoint_id, event_created_at DESC, event_id DESC);
 CREATE INDEX deliveries_endpoint_status_idx
-  ON deliveries (endpoint_id, status, event_created_at DESC, event_id DESC);
+  ON deliveries (tenant_id, endpoint_id, status, event_created_at DESC, event_id DESC);
+CREATE INDEX deliveries_endpoint_type_idx
+  ON deliveries (tenant_id, endpoint_id, event_type, event_created_at DESC, event_id DESC);
 -- POST /v1/endpoints/{id}/recover: an endpoint's dead letters in a time window.
 CREATE INDEX deliveries_dead_letters_idx ON deliveries (endpoint_id, status_changed_at)
   WHERE status = 'DEAD_LETTERED';

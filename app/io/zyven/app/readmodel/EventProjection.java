@@ -99,14 +99,15 @@ public final class EventProjection extends JdbcHandler<EventEnvelope<EventJourna
     }
     try (PreparedStatement st = c.prepareStatement(
         "INSERT INTO deliveries"
-            + " (event_id, endpoint_id, tenant_id, event_created_at, status, attempt_count, status_changed_at)"
-            + " VALUES (?, ?, ?, ?, 'RECEIVED', 0, ?) ON CONFLICT DO NOTHING")) {
+            + " (event_id, endpoint_id, tenant_id, event_type, event_created_at, status, attempt_count,"
+            + " status_changed_at) VALUES (?, ?, ?, ?, ?, 'RECEIVED', 0, ?) ON CONFLICT DO NOTHING")) {
       for (String endpointId : r.endpointIds()) {
         st.setObject(1, id);
         st.setObject(2, UUID.fromString(endpointId));
         st.setObject(3, UUID.fromString(r.tenantId()));
-        st.setTimestamp(4, Timestamp.from(r.at()));
+        st.setString(4, r.type());
         st.setTimestamp(5, Timestamp.from(r.at()));
+        st.setTimestamp(6, Timestamp.from(r.at()));
         st.addBatch();
       }
       st.executeBatch();

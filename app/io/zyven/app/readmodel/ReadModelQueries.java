@@ -49,21 +49,21 @@ public final class ReadModelQueries {
           // With an endpoint, status is that delivery's status; otherwise the event's.
           String from = byEndpoint
               ? "deliveries d JOIN events e ON e.event_id = d.event_id"
-                  + " WHERE d.endpoint_id = ? AND d.tenant_id = ?"
+                  + " WHERE d.tenant_id = ? AND d.endpoint_id = ?"
               : "events e WHERE e.tenant_id = ?";
           String time = byEndpoint ? "d.event_created_at" : "e.created_at";
           String id = byEndpoint ? "d.event_id" : "e.event_id";
           StringBuilder sql = new StringBuilder(
               "SELECT e.event_id, e.type, e.status, e.created_at, e.updated_at FROM " + from);
           List<Object> params = new ArrayList<>();
-          if (byEndpoint) params.add(UUID.fromString(filter.endpointId()));
           params.add(UUID.fromString(tenantId));
+          if (byEndpoint) params.add(UUID.fromString(filter.endpointId()));
           if (filter.status() != null) {
             sql.append(byEndpoint ? " AND d.status = ?" : " AND e.status = ?");
             params.add(filter.status().name());
           }
           if (filter.type() != null) {
-            sql.append(" AND e.type = ?");
+            sql.append(byEndpoint ? " AND d.event_type = ?" : " AND e.type = ?");
             params.add(filter.type());
           }
           if (filter.since() != null) {
