@@ -143,20 +143,25 @@ public final class EventProjection extends JdbcHandler<EventEnvelope<EventJourna
     Integer attemptCount = attemptCountAfter(t);
     Instant next = t instanceof EventJournal.RetryScheduled r ? r.nextAttemptAt()
         : t instanceof EventJournal.AttemptDeferred d ? d.nextAttemptAt() : null;
+    // An attempt's outcome or a deferral sets last_error (to null on success), as the
+    // entity does; starting or replaying an attempt leaves it as it was.
+    boolean setsError = attempt != null || t instanceof EventJournal.AttemptDeferred;
     String error = attempt != null ? attempt.error()
         : t instanceof EventJournal.AttemptDeferred d ? d.reason() : null;
     try (PreparedStatement st = c.prepareStatement(
         "UPDATE deliveries SET status = ?, status_changed_at = ?, next_attempt_at = ?,"
-            + " attempt_count = COALESCE(?, attempt_count), last_error = COALESCE(?, last_error)"
+            + " attempt_count = COALESCE(?, attempt_count),"
+            + " last_error = CASE WHEN ? THEN ? ELSE last_error END"
             + " WHERE event_id = ? AND endpoint_id = ?")) {
       st.setString(1, t.to().name());
       st.setTimestamp(2, Timestamp.from(t.at()));
       st.setTimestamp(3, next == null ? null : Timestamp.from(next));
       if (attemptCount == null) st.setNull(4, Types.INTEGER);
       else st.setInt(4, attemptCount);
-      st.setString(5, error);
-      st.setObject(6, id);
-      st.setObject(7, endpointId);
+      st.setBoolean(5, setsError);
+      st.setString(6, error);
+      st.setObject(7, id);
+      st.setObject(8, endpointId);
       st.executeUpdate();
     }
   }
