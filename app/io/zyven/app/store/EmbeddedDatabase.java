@@ -39,7 +39,12 @@ public final class EmbeddedDatabase implements AutoCloseable {
             .setCleanDataDirectory(false)
             .setPGStartupWait(Duration.ofSeconds(60))
             // Room for several nodes' pools (journal + read model) on one machine.
-            .setServerConfig("max_connections", "300");
+            .setServerConfig("max_connections", "300")
+            // zonky's defaults are for throwaway test databases (fsync and synchronous
+            // commit off): an accepted event must survive a power cut, so turn them back on.
+            .setServerConfig("fsync", "on")
+            .setServerConfig("synchronous_commit", "on")
+            .setServerConfig("full_page_writes", "on");
     if (port > 0) builder.setPort(port);
     EmbeddedPostgres pg = builder.start();
     log.info("Embedded PostgreSQL on port {} with data in {}", pg.getPort(), pgData);
