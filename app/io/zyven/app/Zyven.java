@@ -99,7 +99,8 @@ public final class Zyven implements AutoCloseable {
             policy,
             delivery.getDuration("queue-timeout"),
             delivery.getDuration("reply-margin"),
-            zyven.getInt("endpoint-defaults.max-attempts")));
+            zyven.getInt("endpoint-defaults.max-attempts"),
+            delivery.getDuration("passivate-before-retry")));
 
     EventProjection.init(system, db);
     Config waker = zyven.getConfig("waker");

@@ -139,6 +139,9 @@ public final class WebhookClient {
         .withMaxConnections(endpoint.maxInFlight())
         .withMaxOpenRequests(1024)
         .withMaxRetries(0)
+        // A refused connection should fail attempts quickly (the circuit breaker protects
+        // the host), not leave them waiting in the pool behind a reconnect backoff of minutes.
+        .withMaxConnectionBackoff(Duration.ofSeconds(1))
         .withConnectionSettings(connection);
   }
 

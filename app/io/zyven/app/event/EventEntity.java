@@ -225,7 +225,11 @@ public final class EventEntity
    * wait for a reply before counting the attempt as failed.
    */
   public record Settings(
-      DeliveryPolicy policy, Duration queueTimeout, Duration replyMargin, int defaultMaxAttempts) {}
+      DeliveryPolicy policy,
+      Duration queueTimeout,
+      Duration replyMargin,
+      int defaultMaxAttempts,
+      Duration passivateBeforeRetry) {}
 
   public static void init(ActorSystem<?> system, Settings settings) {
     ClusterSharding sharding = ClusterSharding.get(system);
@@ -463,9 +467,21 @@ public final class EventEntity
               Delivery d = s.deliveries().get(t.endpointId());
               if (d.status() == DeliveryStatus.RETRY_SCHEDULED) scheduleRetry(d);
               if (stopping && !attemptsOut(s)) ctx.getSelf().tell(Stop.INSTANCE);
-              else if (s.allTerminal()) passivate();
+              else if (s.allTerminal() || onlyDistantRetries(s)) passivate();
             })
         .thenNoReply();
+  }
+
+  /**
+   * Nothing to do for a while: every open delivery waits for a retry further away than
+   * {@code passivateBeforeRetry}. The entity leaves memory at once (rather than after the
+   * idle timeout); the waker brings it back when a retry is due.
+   */
+  private boolean onlyDistantRetries(State s) {
+    Instant soon = clock.instant().plus(settings.passivateBeforeRetry());
+    return s.deliveries().values().stream()
+        .allMatch(d -> d.status().isTerminal()
+            || (d.status() == DeliveryStatus.RETRY_SCHEDULED && d.nextAttemptAt().isAfter(soon)));
   }
 
   private void scheduleRetry(Delivery d) {

@@ -89,7 +89,7 @@ class EventEntityTest {
   private static final DeliveryPolicy POLICY =
       new DeliveryPolicy(List.of(FIRST_BACKOFF, Duration.ofMillis(200)), 0.0, Duration.ofHours(1));
   private static final EventEntity.Settings SETTINGS =
-      new EventEntity.Settings(POLICY, Duration.ofSeconds(10), Duration.ofSeconds(5), 3);
+      new EventEntity.Settings(POLICY, Duration.ofSeconds(10), Duration.ofSeconds(5), 3, Duration.ofMinutes(1));
 
   /** Time stands still unless a test moves it (Clock.fixed, but settable). */
   private static final class TestClock extends Clock {
@@ -333,6 +333,17 @@ class EventEntityTest {
   }
 
   @Test
+  void anEventWhoseOnlyRetryIsDistantLeavesMemoryAtOnce() {
+    accept(BODY_HASH, List.of(EP_1));
+    Dispatch d = expectDispatch(EP_1, 1);
+
+    // Retry-After 90 s: further away than passivate-before-retry (1 min).
+    answer(d, outcome(EP_1, http(1, 429), Verdict.RETRYABLE, Duration.ofSeconds(90), 3));
+
+    expectPassivate();
+  }
+
+  @Test
   void whenTheRetryIsDueTheNextAttemptStartsAndIsDispatched() {
     accept(BODY_HASH, List.of(EP_1));
     Dispatch first = expectDispatch(EP_1, 1);
@@ -524,7 +535,7 @@ class EventEntityTest {
   @Test
   void noReplyAfterStartedCountsAsARetryableFailure() {
     startEntity(
-        new EventEntity.Settings(POLICY, Duration.ofMillis(200), Duration.ofMillis(100), 3));
+        new EventEntity.Settings(POLICY, Duration.ofMillis(200), Duration.ofMillis(100), 3, Duration.ofMinutes(1)));
     accept(BODY_HASH, List.of(EP_1));
     Dispatch d = expectDispatch(EP_1, 1);
     int mark = mark();
@@ -547,7 +558,7 @@ class EventEntityTest {
   @Test
   void noAnswerAtAllCountsAsARetryableFailureAfterTheQueueTimeout() {
     startEntity(
-        new EventEntity.Settings(POLICY, Duration.ofMillis(200), Duration.ofMillis(100), 3));
+        new EventEntity.Settings(POLICY, Duration.ofMillis(200), Duration.ofMillis(100), 3, Duration.ofMinutes(1)));
     accept(BODY_HASH, List.of(EP_1));
     expectDispatch(EP_1, 1);
     int mark = mark();
@@ -562,7 +573,7 @@ class EventEntityTest {
   @Test
   void startedExtendsTheWaitToTheAttemptTimeout() {
     startEntity(
-        new EventEntity.Settings(POLICY, Duration.ofMillis(200), Duration.ofMillis(100), 3));
+        new EventEntity.Settings(POLICY, Duration.ofMillis(200), Duration.ofMillis(100), 3, Duration.ofMinutes(1)));
     accept(BODY_HASH, List.of(EP_1));
     Dispatch d = expectDispatch(EP_1, 1);
     int mark = mark();
@@ -581,7 +592,7 @@ class EventEntityTest {
 
   @Test
   void aLostReplyAtTheEndOfTheBudgetDeadLetters() {
-    startEntity(new EventEntity.Settings(POLICY, Duration.ofMillis(100), Duration.ofMillis(50), 2));
+    startEntity(new EventEntity.Settings(POLICY, Duration.ofMillis(100), Duration.ofMillis(50), 2, Duration.ofMinutes(1)));
     accept(BODY_HASH, List.of(EP_1));
     expectDispatch(EP_1, 1);
     expectDispatch(EP_1, 2);
@@ -733,7 +744,7 @@ class EventEntityTest {
     State state =
         answer(
             expectDispatch(EP_2, 1),
-            outcome(EP_2, http(1, 503), Verdict.RETRYABLE, Duration.ofHours(1), 3));
+            outcome(EP_2, http(1, 503), Verdict.RETRYABLE, null, 3)); // a retry soon: it stays
 
     assertEquals(DeliveryStatus.DELIVERED, state.deliveries().get(EP_1).status());
     assertEquals(DeliveryStatus.RETRY_SCHEDULED, state.deliveries().get(EP_2).status());
