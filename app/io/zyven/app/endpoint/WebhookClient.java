@@ -85,14 +85,14 @@ public final class WebhookClient {
         http.singleRequest(httpRequest, http.defaultClientHttpsContext(), pool(endpoint), log)
             .toCompletableFuture();
     return response
-        .thenComposeAsync(r -> keepBody(r).thenApply(kept -> new Received(r, kept)), ec)
+        .thenComposeAsync(r -> keepBody(r).thenApplyAsync(kept -> new Received(r, kept), ec), ec)
         .orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
         .handleAsync(
             (received, error) -> {
               long latency = (System.nanoTime() - t0) / 1_000_000;
               if (error != null) {
                 // A response that comes after the deadline must still be drained.
-                response.thenAccept(late -> late.discardEntityBytes(system));
+                response.thenAcceptAsync(late -> late.discardEntityBytes(system), ec);
                 return new Result(
                     new Attempt(request.attempt(), startedAt, null, latency, describe(error, timeout), null),
                     null);
@@ -156,7 +156,9 @@ public final class WebhookClient {
                 (kept, chunk) ->
                     kept.size() >= KEPT_BODY_BYTES ? kept : kept.concat(chunk.take(KEPT_BODY_BYTES - kept.size()))),
             system)
-        .thenApply(ByteString::utf8String);
+        // With the executor: a Pekko stage's plain thenApply runs on the common pool, which
+        // on two cores starts a thread per task.
+        .thenApplyAsync(ByteString::utf8String, ec);
   }
 
   /** Retry-After as seconds or as an HTTP date; null when absent or unreadable. */
