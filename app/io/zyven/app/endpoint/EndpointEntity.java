@@ -300,6 +300,11 @@ public final class EndpointEntity
   // ---- the delivery gate ----
 
   private ReplyEffect<EndpointJournal, State> onDispatch(State state, Dispatch cmd) {
+    if (stopping) {
+      // Already in its mailbox when the hand-off began: send it from the new home.
+      defer(cmd, clock.instant().plus(Duration.ofSeconds(1)), "endpoint moving to another node");
+      return Effect().noReply();
+    }
     if (!accepting(state)) {
       refuse(cmd, state);
     } else {

@@ -538,7 +538,10 @@ public final class EventEntity
 
   private ReplyEffect<EventJournal, State> onStop(State state) {
     if (attemptsOut(state)) {
-      stopping = true; // the last outcome to come back stops it (sharding's hand-off timeout bounds the wait)
+      // The last outcome to come back stops it. Stopping earlier would leave the delivery
+      // in DISPATCHING with no live entity until the waker's stuck-after; sharding's
+      // hand-off timeout bounds the wait.
+      stopping = true;
       return Effect().noReply();
     }
     return Effect().stop().thenNoReply();

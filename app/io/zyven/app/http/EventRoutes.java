@@ -31,6 +31,8 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.cluster.Cluster;
+import org.apache.pekko.cluster.Member;
+import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.http.javadsl.model.ContentType;
 import org.apache.pekko.http.javadsl.model.HttpEntity;
@@ -128,7 +130,13 @@ final class EventRoutes {
    * lands late is harmless; the client's retry with the same key gets it back.
    */
   private Duration acceptTimeout() {
-    return Cluster.get(system).state().getUnreachable().isEmpty() ? askTimeout : askTimeoutWhileUnreachable;
+    // A member that is leaving gracefully may look unreachable as it shuts down; its
+    // shards are being handed over, not lost: the normal timeout applies.
+    boolean lost = false;
+    for (Member m : Cluster.get(system).state().getUnreachable()) {
+      lost |= m.status() != MemberStatus.leaving() && m.status() != MemberStatus.exiting();
+    }
+    return lost ? askTimeoutWhileUnreachable : askTimeout;
   }
 
   private static HttpResponse acceptResponse(EventEntity.AcceptReply reply, IngestBody event) {
