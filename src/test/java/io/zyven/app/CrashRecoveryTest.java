@@ -3,7 +3,6 @@ package io.zyven.app;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import io.zyven.app.testing.ApiClient;
 import io.zyven.app.testing.ApiClient.Response;
 import io.zyven.app.testing.ApiClient.Tenant;
@@ -17,11 +16,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -65,7 +61,7 @@ class CrashRecoveryTest {
   void tearDown() throws Exception {
     if (node != null) node.close();
     receiver.close();
-    postgresPid().flatMap(ProcessHandle::of).ifPresent(ProcessHandle::destroyForcibly);
+    NodeProcess.postgresPid(dataDir).flatMap(ProcessHandle::of).ifPresent(ProcessHandle::destroyForcibly);
   }
 
   @Test
@@ -135,28 +131,6 @@ class CrashRecoveryTest {
 
     // The read model lists them all as delivered.
     Await.until("the read model lists every event as delivered", PATIENCE,
-        () -> listAll(api, tenant, "DELIVERED").containsAll(ids));
-  }
-
-  private static Set<String> listAll(ApiClient api, Tenant tenant, String status) {
-    Set<String> seen = new HashSet<>();
-    String cursor = null;
-    do {
-      JsonNode page = api.get("/v1/events?limit=100&status=" + status + (cursor == null ? "" : "&cursor=" + cursor),
-          tenant.apiKey()).json();
-      page.get("data").forEach(e -> seen.add(e.get("id").asText()));
-      cursor = page.get("next_cursor").isNull() ? null : page.get("next_cursor").asText();
-    } while (cursor != null);
-    return seen;
-  }
-
-  private Optional<Long> postgresPid() {
-    try {
-      Path pidFile = dataDir.resolve("postgres").resolve("postmaster.pid");
-      if (!Files.exists(pidFile)) return Optional.empty();
-      return Optional.of(Long.parseLong(Files.readAllLines(pidFile).get(0).trim()));
-    } catch (IOException | RuntimeException e) {
-      return Optional.empty();
-    }
+        () -> api.listIds(tenant.apiKey(), "DELIVERED").containsAll(ids));
   }
 }

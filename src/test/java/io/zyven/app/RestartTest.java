@@ -42,7 +42,7 @@ class RestartTest {
   void cleanUp() throws Exception {
     if (node != null) node.close();
     // Whatever happened, leave no PostgreSQL behind.
-    postgresPid().flatMap(ProcessHandle::of).ifPresent(ProcessHandle::destroyForcibly);
+    NodeProcess.postgresPid(dataDir).flatMap(ProcessHandle::of).ifPresent(ProcessHandle::destroyForcibly);
   }
 
   @Test
@@ -53,7 +53,7 @@ class RestartTest {
     List<String> ids = ingest(node.api, tenant, 20);
 
     node.kill();
-    Optional<Long> survivor = postgresPid();
+    Optional<Long> survivor = NodeProcess.postgresPid(dataDir);
     assertTrue(survivor.flatMap(ProcessHandle::of).map(ProcessHandle::isAlive).orElse(false),
         "the killed node's PostgreSQL is still running (the case under test)");
 
@@ -70,7 +70,7 @@ class RestartTest {
     List<String> ids = ingest(node.api, tenant, 20);
 
     node.terminate();
-    assertFalse(postgresPid().flatMap(ProcessHandle::of).map(ProcessHandle::isAlive).orElse(false),
+    assertFalse(NodeProcess.postgresPid(dataDir).flatMap(ProcessHandle::of).map(ProcessHandle::isAlive).orElse(false),
         "SIGTERM stops the embedded PostgreSQL too");
 
     node = start();
@@ -107,15 +107,5 @@ class RestartTest {
 
   private static String body(int n) {
     return "{\"type\":\"invoice.paid\",\"payload\":{\"n\":" + n + "}}";
-  }
-
-  private Optional<Long> postgresPid() {
-    try {
-      Path pidFile = dataDir.resolve("postgres").resolve("postmaster.pid");
-      if (!Files.exists(pidFile)) return Optional.empty();
-      return Optional.of(Long.parseLong(Files.readAllLines(pidFile).get(0).trim()));
-    } catch (IOException | RuntimeException e) {
-      return Optional.empty();
-    }
   }
 }

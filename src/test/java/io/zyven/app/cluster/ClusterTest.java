@@ -146,25 +146,12 @@ class ClusterTest {
 
   private void awaitAllDelivered(ApiClient api, ConcurrentLinkedQueue<String> accepted) {
     Await.until("every accepted event listed as delivered", PATIENCE,
-        () -> listed(api, "DELIVERED").containsAll(accepted));
+        () -> api.listIds(tenant.apiKey(), "DELIVERED").containsAll(accepted));
     Map<String, Integer> seen = new HashMap<>();
     receiver.requests("/hook").forEach(r -> seen.merge(r.header("webhook-id"), 1, Integer::sum));
     assertTrue(seen.keySet().containsAll(accepted), "every accepted event reached the receiver");
     long twice = seen.values().stream().filter(n -> n > 1).count();
     System.out.printf("%d accepted, %d delivered more than once%n", accepted.size(), twice);
-  }
-
-  /** Every event of the tenant with this status, walking the list API's pages. */
-  private java.util.Set<String> listed(ApiClient api, String status) {
-    java.util.Set<String> ids = new java.util.HashSet<>();
-    String cursor = null;
-    do {
-      JsonNode page = api.get("/v1/events?limit=100&status=" + status + (cursor == null ? "" : "&cursor=" + cursor),
-          tenant.apiKey()).json();
-      page.get("data").forEach(e -> ids.add(e.get("id").asText()));
-      cursor = page.get("next_cursor").isNull() ? null : page.get("next_cursor").asText();
-    } while (cursor != null);
-    return ids;
   }
 
   private static String body(int i) {

@@ -86,7 +86,7 @@ class ProcessClusterTest {
     Set<String> ids = new HashSet<>(producers.accepted.values());
     assertEquals(producers.accepted.size(), ids.size(), "one event per key");
     Await.until("the dead node is removed", PATIENCE, () -> members(first).size() == 2);
-    Await.until("every accepted event delivered", PATIENCE, () -> listed(first, tenant, "DELIVERED").containsAll(ids));
+    Await.until("every accepted event delivered", PATIENCE, () -> first.listIds(tenant.apiKey(), "DELIVERED").containsAll(ids));
 
     Map<String, Integer> seen = new HashMap<>();
     receiver.requests("/hook").forEach(r -> seen.merge(r.header("webhook-id"), 1, Integer::sum));
@@ -114,18 +114,6 @@ class ProcessClusterTest {
       return List.of();
     }
     return up;
-  }
-
-  private static Set<String> listed(ApiClient api, Tenant tenant, String status) {
-    Set<String> ids = new HashSet<>();
-    String cursor = null;
-    do {
-      JsonNode page = api.get("/v1/events?limit=100&status=" + status + (cursor == null ? "" : "&cursor=" + cursor),
-          tenant.apiKey()).json();
-      page.get("data").forEach(e -> ids.add(e.get("id").asText()));
-      cursor = page.get("next_cursor").isNull() ? null : page.get("next_cursor").asText();
-    } while (cursor != null);
-    return ids;
   }
 
   private static int freePort() throws Exception {

@@ -90,6 +90,18 @@ public final class ApiClient {
         .POST(HttpRequest.BodyPublishers.ofString(json)));
   }
 
+  /** Every event id of the tenant's list with this status, walking all its pages. */
+  public java.util.Set<String> listIds(String apiKey, String status) {
+    java.util.Set<String> ids = new java.util.HashSet<>();
+    String cursor = null;
+    do {
+      JsonNode page = get("/v1/events?limit=100&status=" + status + (cursor == null ? "" : "&cursor=" + cursor), apiKey).json();
+      page.get("data").forEach(e -> ids.add(e.get("id").asText()));
+      cursor = page.get("next_cursor").isNull() ? null : page.get("next_cursor").asText();
+    } while (cursor != null);
+    return ids;
+  }
+
   /** A request with the tenant's key as a Bearer token (none when {@code apiKey} is null). */
   public HttpRequest.Builder request(String path, String apiKey) {
     HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(30));

@@ -85,6 +85,17 @@ public final class NodeProcess implements AutoCloseable {
     return process.pid();
   }
 
+  /** The PostgreSQL a node started in {@code dataDir}, from its postmaster.pid, if any. */
+  public static java.util.Optional<Long> postgresPid(Path dataDir) {
+    try {
+      Path pidFile = dataDir.resolve("postgres").resolve("postmaster.pid");
+      if (!java.nio.file.Files.exists(pidFile)) return java.util.Optional.empty();
+      return java.util.Optional.of(Long.parseLong(java.nio.file.Files.readAllLines(pidFile).get(0).trim()));
+    } catch (IOException | RuntimeException e) {
+      return java.util.Optional.empty();
+    }
+  }
+
   private static int freePort() throws IOException {
     try (ServerSocket s = new ServerSocket(0)) {
       return s.getLocalPort();
