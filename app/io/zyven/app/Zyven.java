@@ -100,7 +100,8 @@ public final class Zyven implements AutoCloseable {
             delivery.getDuration("queue-timeout"),
             delivery.getDuration("reply-margin"),
             zyven.getInt("endpoint-defaults.max-attempts"),
-            delivery.getDuration("passivate-before-retry")));
+            delivery.getDuration("passivate-before-retry"),
+            delivery.getDuration("handoff-wait")));
 
     EventProjection.init(system, db);
     Config waker = zyven.getConfig("waker");
@@ -142,6 +143,7 @@ public final class Zyven implements AutoCloseable {
         zyven.getBytes("ingest.max-body"),
         zyven.getDuration("ingest.ask-timeout"),
         zyven.getDuration("ingest.ask-timeout-while-unreachable"),
+        zyven.getDuration("ingest.resend-after"),
         zyven.getDuration("ingest.retry-after"),
         new EndpointRoutes.Defaults(
             zyven.getInt("endpoint-defaults.max-in-flight"),

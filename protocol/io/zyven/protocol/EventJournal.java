@@ -69,7 +69,8 @@ public sealed interface EventJournal extends CborSerializable {
   /**
    * DISPATCHING → RETRY_SCHEDULED without spending an attempt: the endpoint did not send
    * attempt {@code attempt} (circuit open, queue full) and asks to come back at
-   * {@code nextAttemptAt}.
+   * {@code nextAttemptAt}; or the event moved to another node before the attempt's outcome
+   * came back, and the attempt is made again from there.
    */
   record AttemptDeferred(
       String endpointId, int attempt, Instant nextAttemptAt, String reason, Instant at)

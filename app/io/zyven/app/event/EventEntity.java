@@ -64,13 +64,18 @@ public final class EventEntity
 
   public sealed interface Command extends CborSerializable {}
 
-  /** Accept the event, or answer how an earlier accept with the same key went. */
+  /**
+   * Accept the event, or answer how an earlier accept with the same key went. {@code
+   * requestId} names the HTTP request: ingest may send the same request again when an
+   * answer is slow to come.
+   */
   public record Accept(
       String tenantId,
       String type,
       String payload,
       String idempotencyKey,
       String bodyHash,
+      String requestId,
       List<String> endpointIds,
       ActorRef<AcceptReply> replyTo)
       implements Command {}
@@ -112,10 +117,14 @@ public final class EventEntity
 
   /**
    * Sharding's stop message (hand-off to another node, passivation): the entity first lets
-   * the attempts it has out come back and be journaled, so a graceful leave neither loses
-   * an outcome nor sends an attempt twice.
+   * the attempts it has out come back and be journaled, for at most {@code handoffWait}.
    */
   enum Stop implements Command {
+    INSTANCE
+  }
+
+  /** The outcomes did not come back within {@code handoffWait}: hand over without them. */
+  enum StopOverdue implements Command {
     INSTANCE
   }
 
@@ -222,14 +231,16 @@ public final class EventEntity
   /**
    * {@code queueTimeout}: how long an endpoint may hold an attempt before sending it;
    * {@code replyMargin}: how much longer than that (and than the attempt's own timeout) to
-   * wait for a reply before counting the attempt as failed.
+   * wait for a reply before counting the attempt as failed; {@code handoffWait}: how long a
+   * stopping entity waits for the outcomes of the attempts it has out.
    */
   public record Settings(
       DeliveryPolicy policy,
       Duration queueTimeout,
       Duration replyMargin,
       int defaultMaxAttempts,
-      Duration passivateBeforeRetry) {}
+      Duration passivateBeforeRetry,
+      Duration handoffWait) {}
 
   public static void init(ActorSystem<?> system, Settings settings) {
     ClusterSharding sharding = ClusterSharding.get(system);
@@ -267,6 +278,9 @@ public final class EventEntity
   // Learnt from the endpoints' outcomes; used when an attempt's reply never comes.
   private final Map<String, Integer> maxAttempts = new LinkedHashMap<>();
   private boolean stopping;
+  // The request that created the event, while this incarnation lives: a resend of it is
+  // answered as the original was (202), not as a replay.
+  private String acceptedRequest;
 
   private EventEntity(
       String eventId,
@@ -318,6 +332,7 @@ public final class EventEntity
         .onCommand(Resume.class, (state, resume) -> onResume(state))
         .onCommand(Wake.class, (state, wake) -> onWake(state))
         .onCommand(Stop.class, (state, stop) -> onStop(state))
+        .onCommand(StopOverdue.class, (state, overdue) -> onStopOverdue(state))
         .build();
   }
 
@@ -326,9 +341,10 @@ public final class EventEntity
   private ReplyEffect<EventJournal, State> onAccept(State state, Accept cmd) {
     if (!state.isEmpty()) {
       if (state.allTerminal()) passivate();
+      boolean resent = cmd.requestId() != null && cmd.requestId().equals(acceptedRequest);
       AcceptReply reply =
           state.received().bodyHash().equals(cmd.bodyHash())
-              ? new Accepted(eventId, true)
+              ? new Accepted(eventId, !resent)
               : new Conflict(eventId);
       return Effect().reply(cmd.replyTo(), reply);
     }
@@ -347,6 +363,7 @@ public final class EventEntity
     for (String endpointId : targets) {
       events.add(new EventJournal.DispatchStarted(endpointId, 1, "first attempt", now));
     }
+    acceptedRequest = cmd.requestId();
     return Effect()
         .persist(events)
         .thenRun((State s) -> targets.forEach(id -> dispatch(s, id)))
@@ -538,13 +555,35 @@ public final class EventEntity
 
   private ReplyEffect<EventJournal, State> onStop(State state) {
     if (attemptsOut(state)) {
-      // The last outcome to come back stops it. Stopping earlier would leave the delivery
-      // in DISPATCHING with no live entity until the waker's stuck-after; sharding's
-      // hand-off timeout bounds the wait.
+      // The last outcome to come back stops it, so a graceful leave does not send an
+      // attempt twice. The wait is bounded: the whole shard's messages (ingest too) are
+      // held until this entity stops, and the node's shutdown does not wait long.
+      if (!stopping) timers.startSingleTimer(StopOverdue.INSTANCE, settings.handoffWait());
       stopping = true;
       return Effect().noReply();
     }
     return Effect().stop().thenNoReply();
+  }
+
+  /**
+   * Stopping without an outcome would strand the delivery in DISPATCHING, with no live
+   * entity, until the waker's stuck-after. Instead the attempt is journaled as deferred and
+   * due now, so the waker brings the entity back on its new node within seconds, and that
+   * incarnation sends it again (the receiver may see it twice; it de-duplicates on
+   * webhook-id). Its number is given back: the receiver is not to blame.
+   */
+  private ReplyEffect<EventJournal, State> onStopOverdue(State state) {
+    Instant now = clock.instant();
+    List<EventJournal> deferred = new ArrayList<>();
+    for (Delivery d : state.deliveries().values()) {
+      if (d.status() == DeliveryStatus.DISPATCHING && timers.isTimerActive(replyTimer(d.endpointId()))) {
+        deferred.add(
+            new EventJournal.AttemptDeferred(
+                d.endpointId(), d.attemptCount(), now, "outcome not back before the event moved to another node", now));
+      }
+    }
+    if (deferred.isEmpty()) return Effect().stop().thenNoReply();
+    return Effect().persist(deferred).thenStop().thenNoReply();
   }
 
   /** Whether this incarnation has sent an attempt whose outcome has not come back. */

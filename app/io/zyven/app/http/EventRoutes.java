@@ -26,14 +26,19 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
+import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.cluster.Cluster;
 import org.apache.pekko.cluster.Member;
 import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
 import org.apache.pekko.http.javadsl.model.ContentType;
 import org.apache.pekko.http.javadsl.model.HttpEntity;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
@@ -66,6 +71,7 @@ final class EventRoutes {
   private final long maxBody;
   private final Duration askTimeout;
   private final Duration askTimeoutWhileUnreachable;
+  private final Duration resendAfter;
 
   EventRoutes(
       ActorSystem<?> system,
@@ -73,7 +79,8 @@ final class EventRoutes {
       ReadModelQueries queries,
       long maxBody,
       Duration askTimeout,
-      Duration askTimeoutWhileUnreachable) {
+      Duration askTimeoutWhileUnreachable,
+      Duration resendAfter) {
     this.system = system;
     this.sharding = ClusterSharding.get(system);
     this.endpoints = endpoints;
@@ -84,6 +91,7 @@ final class EventRoutes {
     this.maxBody = maxBody;
     this.askTimeout = askTimeout;
     this.askTimeoutWhileUnreachable = askTimeoutWhileUnreachable;
+    this.resendAfter = resendAfter;
   }
 
   // ---- ingest: 415, 413, 400, 422, then the entity decides 202 / 200 / 409 ----
@@ -103,6 +111,7 @@ final class EventRoutes {
     IngestBody event = IngestBody.parse(body);
     UUID onlyEndpoint = event.endpointId() == null ? null : endpointUuid(event.endpointId());
     String eventId = eventId(tenant.id(), key);
+    String requestId = UUID.randomUUID().toString();
     return endpoints
         .enabled(tenant.id(), onlyEndpoint)
         .thenComposeAsync(
@@ -112,16 +121,42 @@ final class EventRoutes {
                   onlyEndpoint != null
                       ? subscriptions.stream().map(Subscription::endpointId).toList()
                       : fanOut(subscriptions, event.type());
-              return sharding
-                  .entityRefFor(EventEntity.TYPE_KEY, eventId)
-                  .<EventEntity.AcceptReply>ask(
-                      replyTo ->
-                          new EventEntity.Accept(
-                              tenant.id(), event.type(), event.payload(), key, sha256(body), targets, replyTo),
-                      acceptTimeout());
+              Function<ActorRef<EventEntity.AcceptReply>, EventEntity.Accept> accept =
+                  replyTo ->
+                      new EventEntity.Accept(
+                          tenant.id(), event.type(), event.payload(), key, sha256(body), requestId, targets, replyTo);
+              return askAccept(
+                  sharding.entityRefFor(EventEntity.TYPE_KEY, eventId), accept, Instant.now().plus(acceptTimeout()));
             },
             ec)
         .thenApplyAsync(reply -> acceptResponse(reply, event), ec);
+  }
+
+  /**
+   * Asks the entity to accept, and asks again after {@code resendAfter} without an answer,
+   * until the deadline. Sharding delivers at most once: it drops a message that reaches a
+   * shard between the start and the end of its hand-off to another node. The entity answers
+   * a resend of the same request (same request id) as it answered the first, so the
+   * producer sees one 202 and no 503.
+   */
+  private CompletionStage<EventEntity.AcceptReply> askAccept(
+      EntityRef<EventEntity.Command> entity,
+      Function<ActorRef<EventEntity.AcceptReply>, EventEntity.Accept> accept,
+      Instant deadline) {
+    Duration left = Duration.between(Instant.now(), deadline);
+    return entity
+        .<EventEntity.AcceptReply>ask(accept::apply, left.compareTo(resendAfter) < 0 ? left : resendAfter)
+        .handleAsync(
+            (reply, error) -> {
+              if (error == null) return CompletableFuture.completedStage(reply);
+              Throwable cause = error instanceof CompletionException ? error.getCause() : error;
+              if (cause instanceof TimeoutException && Instant.now().isBefore(deadline)) {
+                return askAccept(entity, accept, deadline);
+              }
+              return CompletableFuture.<EventEntity.AcceptReply>failedStage(error);
+            },
+            ec)
+        .thenCompose(stage -> stage);
   }
 
   /**

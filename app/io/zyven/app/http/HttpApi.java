@@ -40,6 +40,7 @@ public final class HttpApi extends AllDirectives {
       long maxIngestBody,
       Duration askTimeout,
       Duration askTimeoutWhileUnreachable,
+      Duration resendAfter,
       Duration retryAfter,
       EndpointRoutes.Defaults endpointDefaults) {}
 
@@ -70,7 +71,7 @@ public final class HttpApi extends AllDirectives {
     this.events =
         new EventRoutes(
             system, index, queries, settings.maxIngestBody(), settings.askTimeout(),
-            settings.askTimeoutWhileUnreachable());
+            settings.askTimeoutWhileUnreachable(), settings.resendAfter());
     this.cluster = new ClusterRoutes(system, settings.askTimeout());
     this.endpoints =
         new EndpointRoutes(system, index, queries, guard, settings.askTimeout(), settings.endpointDefaults());

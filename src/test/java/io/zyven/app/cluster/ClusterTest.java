@@ -145,8 +145,18 @@ class ClusterTest {
   }
 
   private void awaitAllDelivered(ApiClient api, ConcurrentLinkedQueue<String> accepted) {
-    Await.until("every accepted event listed as delivered", PATIENCE,
-        () -> api.listIds(tenant.apiKey(), "DELIVERED").containsAll(accepted));
+    try {
+      Await.until("every accepted event listed as delivered", PATIENCE,
+          () -> api.listIds(tenant.apiKey(), "DELIVERED").containsAll(accepted));
+    } catch (AssertionError e) {
+      // Say which events are missing and where their entities left them.
+      List<String> missing = new ArrayList<>(accepted);
+      missing.removeAll(api.listIds(tenant.apiKey(), "DELIVERED"));
+      for (String id : missing) {
+        System.out.println("not listed as delivered: " + api.get("/v1/events/" + id, tenant.apiKey()).body());
+      }
+      throw e;
+    }
     Map<String, Integer> seen = new HashMap<>();
     receiver.requests("/hook").forEach(r -> seen.merge(r.header("webhook-id"), 1, Integer::sum));
     assertTrue(seen.keySet().containsAll(accepted), "every accepted event reached the receiver");

@@ -88,8 +88,9 @@ class EventEntityTest {
   private static final Duration FIRST_BACKOFF = Duration.ofMillis(100);
   private static final DeliveryPolicy POLICY =
       new DeliveryPolicy(List.of(FIRST_BACKOFF, Duration.ofMillis(200)), 0.0, Duration.ofHours(1));
+  private static final Duration HANDOFF_WAIT = Duration.ofSeconds(3);
   private static final EventEntity.Settings SETTINGS =
-      new EventEntity.Settings(POLICY, Duration.ofSeconds(10), Duration.ofSeconds(5), 3, Duration.ofMinutes(1));
+      new EventEntity.Settings(POLICY, Duration.ofSeconds(10), Duration.ofSeconds(5), 3, Duration.ofMinutes(1), HANDOFF_WAIT);
 
   /** Time stands still unless a test moves it (Clock.fixed, but settable). */
   private static final class TestClock extends Clock {
@@ -227,6 +228,21 @@ class EventEntityTest {
     assertEquals(before, again.state());
     endpointProbes.get(EP_1).expectNoMessage(Duration.ofMillis(200));
     assertEquals(1, writes.size());
+  }
+
+  /** Ingest sends a request again when its answer is slow (a shard hand-off drops it). */
+  @Test
+  void theSameRequestSentAgainIsAnsweredAsTheFirstAndPersistsNothing() {
+    accept(BODY_HASH, List.of(EP_1), "request-1");
+    expectDispatch(EP_1, 1);
+
+    var resent = accept(BODY_HASH, List.of(EP_1), "request-1");
+    var otherRequest = accept(BODY_HASH, List.of(EP_1), "request-2");
+
+    assertEquals(new EventEntity.Accepted(eventId, false), resent.reply());
+    assertEquals(new EventEntity.Accepted(eventId, true), otherRequest.reply());
+    assertEquals(1, writes.size());
+    endpointProbes.get(EP_1).expectNoMessage(Duration.ofMillis(200));
   }
 
   @Test
@@ -535,7 +551,7 @@ class EventEntityTest {
   @Test
   void noReplyAfterStartedCountsAsARetryableFailure() {
     startEntity(
-        new EventEntity.Settings(POLICY, Duration.ofMillis(200), Duration.ofMillis(100), 3, Duration.ofMinutes(1)));
+        new EventEntity.Settings(POLICY, Duration.ofMillis(200), Duration.ofMillis(100), 3, Duration.ofMinutes(1), HANDOFF_WAIT));
     accept(BODY_HASH, List.of(EP_1));
     Dispatch d = expectDispatch(EP_1, 1);
     int mark = mark();
@@ -558,7 +574,7 @@ class EventEntityTest {
   @Test
   void noAnswerAtAllCountsAsARetryableFailureAfterTheQueueTimeout() {
     startEntity(
-        new EventEntity.Settings(POLICY, Duration.ofMillis(200), Duration.ofMillis(100), 3, Duration.ofMinutes(1)));
+        new EventEntity.Settings(POLICY, Duration.ofMillis(200), Duration.ofMillis(100), 3, Duration.ofMinutes(1), HANDOFF_WAIT));
     accept(BODY_HASH, List.of(EP_1));
     expectDispatch(EP_1, 1);
     int mark = mark();
@@ -573,7 +589,7 @@ class EventEntityTest {
   @Test
   void startedExtendsTheWaitToTheAttemptTimeout() {
     startEntity(
-        new EventEntity.Settings(POLICY, Duration.ofMillis(200), Duration.ofMillis(100), 3, Duration.ofMinutes(1)));
+        new EventEntity.Settings(POLICY, Duration.ofMillis(200), Duration.ofMillis(100), 3, Duration.ofMinutes(1), HANDOFF_WAIT));
     accept(BODY_HASH, List.of(EP_1));
     Dispatch d = expectDispatch(EP_1, 1);
     int mark = mark();
@@ -592,7 +608,7 @@ class EventEntityTest {
 
   @Test
   void aLostReplyAtTheEndOfTheBudgetDeadLetters() {
-    startEntity(new EventEntity.Settings(POLICY, Duration.ofMillis(100), Duration.ofMillis(50), 2, Duration.ofMinutes(1)));
+    startEntity(new EventEntity.Settings(POLICY, Duration.ofMillis(100), Duration.ofMillis(50), 2, Duration.ofMinutes(1), HANDOFF_WAIT));
     accept(BODY_HASH, List.of(EP_1));
     expectDispatch(EP_1, 1);
     expectDispatch(EP_1, 2);
@@ -955,6 +971,79 @@ class EventEntityTest {
     }
   }
 
+  // ---- hand-off to another node ----
+
+  @Test
+  void aHandOffWaitsForTheOutcomeOfTheAttemptOut() {
+    String id = "evt-" + UUID.randomUUID();
+    ActorRef<Command> ref = spawnAccepted(id, SETTINGS);
+    Dispatch d = expectDispatch(EP_1);
+    TestProbe<Object> watcher = testKit.createTestProbe();
+
+    ref.tell(EventEntity.Stop.INSTANCE);
+    watcher.expectNoMessage(Duration.ofMillis(300));
+    d.replyTo().tell(outcome(EP_1, ok(1), Verdict.SUCCESS, null, 3));
+
+    watcher.expectTerminated(ref, Duration.ofSeconds(3));
+    assertEquals(new EventJournal.Delivered(EP_1, ok(1), "HTTP 200", NOW), last(journalOf(id)));
+  }
+
+  /**
+   * The outcome does not come back within the hand-off wait (the endpoint's node is
+   * leaving too, or the reply was lost): the attempt is deferred, due at once, so the
+   * waker finds it in the read model and the new incarnation sends it again.
+   */
+  @Test
+  void aHandOffWithoutTheOutcomeDefersTheAttemptDueNowAndStops() {
+    String id = "evt-" + UUID.randomUUID();
+    ActorRef<Command> ref =
+        spawnAccepted(
+            id, new EventEntity.Settings(POLICY, Duration.ofSeconds(10), Duration.ofSeconds(5), 3, Duration.ofMinutes(1), Duration.ofMillis(100)));
+    expectDispatch(EP_1);
+    TestProbe<Object> watcher = testKit.createTestProbe();
+
+    ref.tell(EventEntity.Stop.INSTANCE);
+
+    watcher.expectTerminated(ref, Duration.ofSeconds(3));
+    assertEquals(
+        new EventJournal.AttemptDeferred(EP_1, 1, NOW, "outcome not back before the event moved to another node", NOW),
+        last(journalOf(id)));
+  }
+
+  @Test
+  void aHandOffWithNothingOutStopsAtOnce() {
+    String id = "evt-" + UUID.randomUUID();
+    ActorRef<Command> ref = spawnAccepted(id, SETTINGS);
+    Dispatch d = expectDispatch(EP_1);
+    d.replyTo().tell(outcome(EP_1, http(1, 503), Verdict.RETRYABLE, null, 3));
+    TestProbe<Object> watcher = testKit.createTestProbe();
+    watcher.awaitAssert(
+        () -> {
+          assertTrue(last(journalOf(id)) instanceof EventJournal.RetryScheduled);
+          return null;
+        });
+    int before = journalOf(id).size();
+
+    ref.tell(EventEntity.Stop.INSTANCE);
+
+    watcher.expectTerminated(ref, Duration.ofSeconds(3));
+    assertEquals(before, journalOf(id).size());
+  }
+
+  /** A live entity (not the test kit's) that has accepted an event for {@code EP_1}. */
+  private ActorRef<Command> spawnAccepted(String id, EventEntity.Settings settings) {
+    ActorRef<Command> ref =
+        testKit.spawn(EventEntity.create(id, shardProbe.ref(), ep -> endpointProbes.get(ep).ref(), settings, clock));
+    TestProbe<AcceptReply> accepted = testKit.createTestProbe();
+    ref.tell(new Accept(TENANT, TYPE, PAYLOAD, KEY, BODY_HASH, "request-1", List.of(EP_1), accepted.ref()));
+    accepted.expectMessage(new EventEntity.Accepted(id, false));
+    return ref;
+  }
+
+  private static Object last(List<Object> journal) {
+    return journal.get(journal.size() - 1);
+  }
+
   /**
    * Starts another incarnation of event {@code id} from {@code journal}, as sharding would
    * on a message to a passivated entity: {@code first} is in its mailbox before its
@@ -1017,8 +1106,13 @@ class EventEntityTest {
 
   private CommandResultWithReply<Command, EventJournal, State, AcceptReply> accept(
       String bodyHash, List<String> endpointIds) {
+    return accept(bodyHash, endpointIds, "request-" + UUID.randomUUID());
+  }
+
+  private CommandResultWithReply<Command, EventJournal, State, AcceptReply> accept(
+      String bodyHash, List<String> endpointIds, String requestId) {
     return entity.runCommand(
-        replyTo -> new Accept(TENANT, TYPE, PAYLOAD, KEY, bodyHash, endpointIds, replyTo));
+        replyTo -> new Accept(TENANT, TYPE, PAYLOAD, KEY, bodyHash, requestId, endpointIds, replyTo));
   }
 
   private CommandResultWithReply<Command, EventJournal, State, GetReply> get(String tenantId) {
