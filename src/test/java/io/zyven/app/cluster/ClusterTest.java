@@ -50,9 +50,9 @@ class ClusterTest {
 
   @AfterEach
   void stopAll() throws Exception {
-    for (TestNode n : nodes) {
-      if (n != null) n.close();
-    }
+    // Youngest first: each hands its shards to nodes still up, and the oldest, which holds
+    // the shard coordinator, goes last.
+    for (int i = nodes.size() - 1; i >= 0; i--) nodes.get(i).close();
     receiver.close();
   }
 
