@@ -191,6 +191,7 @@ public final class EndpointEntity
   private final TimerScheduler<Command> timers;
   private final EndpointIndex index;
   private final WebhookClient client;
+  private final WebhookClient.Pool pool;
   private final Settings settings;
   private final Clock clock;
   private final DeliveryGate<Dispatch> gate = new DeliveryGate<>();
@@ -211,6 +212,7 @@ public final class EndpointEntity
     this.timers = timers;
     this.index = index;
     this.client = client;
+    this.pool = client.newPool(); // connections of its own: see WebhookClient.Pool
     this.settings = settings;
     this.clock = clock;
     this.breaker = new CircuitBreaker(settings.circuit());
@@ -346,7 +348,7 @@ public final class EndpointEntity
   private void send(Dispatch cmd, EndpointConfig config, boolean probe) {
     cmd.replyTo().tell(new Started(endpointId, cmd.request().attempt(), config.timeoutMs()));
     ctx.pipeToSelf(
-        client.send(config, cmd.request()),
+        client.send(pool, config, cmd.request()),
         (result, error) -> new RequestDone(cmd, result != null ? result : failed(cmd, error), probe));
   }
 

@@ -50,10 +50,26 @@ public final class WebhookClient {
   /** The attempt, and the receiver's Retry-After if it gave one. */
   public record Result(Attempt attempt, Duration retryAfter) {}
 
+  /**
+   * The connection pool of one endpoint. Pekko HTTP keys its host pools by host, port and
+   * settings; the transport is part of the settings and compares by identity. So an
+   * endpoint entity that holds a Pool of its own has connections of its own, and its
+   * max_in_flight is not shared with every endpoint on the same host and port (one SaaS
+   * receiver, many tenants). An idle pool shuts itself down
+   * ({@code pekko.http.host-connection-pool.idle-timeout}).
+   */
+  public static final class Pool {
+    private final ClientTransport transport;
+
+    private Pool(ClientTransport transport) {
+      this.transport = transport;
+    }
+  }
+
   private final ActorSystem<?> system;
   private final Http http;
   private final LoggingAdapter log;
-  private final ClientTransport guardedTransport;
+  private final TargetGuard guard;
   private final Duration connectTimeout;
   private final Executor ec;
   private final ConnectionPoolSettings basePool;
@@ -63,15 +79,19 @@ public final class WebhookClient {
     this.system = system;
     this.http = Http.get(system);
     this.log = Adapter.toClassic(system).log();
-    // Every connection resolves its host through the SSRF guard (DNS may have changed).
-    this.guardedTransport = ClientTransport.withCustomResolver((host, port) -> guard.resolveAsync(host, (Integer) port));
+    this.guard = guard;
     this.connectTimeout = connectTimeout;
     this.ec = system.executionContext();
     this.basePool = ConnectionPoolSettings.create(system.settings().config());
     this.baseConnection = ClientConnectionSettings.create(system.settings().config());
   }
 
-  public CompletionStage<Result> send(EndpointConfig endpoint, Request request) {
+  public Pool newPool() {
+    // Every connection resolves its host through the SSRF guard (DNS may have changed).
+    return new Pool(ClientTransport.withCustomResolver((host, port) -> guard.resolveAsync(host, (Integer) port)));
+  }
+
+  public CompletionStage<Result> send(Pool pool, EndpointConfig endpoint, Request request) {
     Instant startedAt = Instant.now();
     long t0 = System.nanoTime();
     byte[] body = request.payload().getBytes(StandardCharsets.UTF_8);
@@ -82,7 +102,7 @@ public final class WebhookClient {
     Duration timeout = Duration.ofMillis(endpoint.timeoutMs());
 
     CompletableFuture<HttpResponse> response =
-        http.singleRequest(httpRequest, http.defaultClientHttpsContext(), pool(endpoint), log)
+        http.singleRequest(httpRequest, http.defaultClientHttpsContext(), poolSettings(pool, endpoint), log)
             .toCompletableFuture();
     return response
         .thenComposeAsync(r -> keepBody(r).thenApplyAsync(kept -> new Received(r, kept), ec), ec)
@@ -126,15 +146,15 @@ public final class WebhookClient {
     return headers;
   }
 
-  // One pool per endpoint shape: as many connections as the endpoint may have requests in
-  // flight; a connection silent for the attempt timeout is closed, freeing its slot.
-  private ConnectionPoolSettings pool(EndpointConfig endpoint) {
+  // As many connections as the endpoint may have requests in flight; a connection silent
+  // for the attempt timeout is closed, freeing its slot.
+  private ConnectionPoolSettings poolSettings(Pool pool, EndpointConfig endpoint) {
     Duration timeout = Duration.ofMillis(endpoint.timeoutMs());
     ClientConnectionSettings connection =
         baseConnection
             .withConnectingTimeout(connectTimeout.compareTo(timeout) < 0 ? connectTimeout : timeout)
             .withIdleTimeout(timeout)
-            .withTransport(guardedTransport);
+            .withTransport(pool.transport);
     return basePool
         .withMaxConnections(endpoint.maxInFlight())
         .withMaxOpenRequests(1024)

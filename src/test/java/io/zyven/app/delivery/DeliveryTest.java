@@ -379,6 +379,26 @@ class DeliveryTest {
     assertEquals(2, receiver.mostInProgress(), "the limit is used, not just respected");
   }
 
+  /**
+   * Endpoints on the same host and port (one SaaS receiver, many tenants) each have their
+   * own max_in_flight: they do not share, and throttle, one connection pool.
+   */
+  @Test
+  void endpointsOnOneHostEachHaveTheirOwnInFlightLimit() {
+    receiver.on("/slow-a", n -> Answer.status(200).after(300));
+    receiver.on("/slow-b", n -> Answer.status(200).after(300));
+    createEndpoint("/slow-a", ",\"max_in_flight\":2");
+    createEndpoint("/slow-b", ",\"max_in_flight\":2");
+
+    List<String> ids = new ArrayList<>();
+    for (int i = 0; i < 6; i++) ids.add(ingest("{\"type\":\"a.b\",\"payload\":{\"i\":" + i + "}}"));
+    for (String id : ids) awaitStatus(id, "DELIVERED");
+
+    assertEquals(6, receiver.requests("/slow-a").size());
+    assertEquals(6, receiver.requests("/slow-b").size());
+    assertEquals(4, receiver.mostInProgress(), "two endpoints, two requests each at once");
+  }
+
   @Test
   void openCircuitSendsOnlyProbesAndBurnsNoAttempts() {
     // Threshold 5, cool-down 1s doubling to 2s (node settings above).
