@@ -30,6 +30,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -111,7 +112,11 @@ final class EventRoutes {
     IngestBody event = IngestBody.parse(body);
     UUID onlyEndpoint = event.endpointId() == null ? null : endpointUuid(event.endpointId());
     String eventId = eventId(tenant.id(), key);
-    String requestId = UUID.randomUUID().toString();
+    // Tells this request's resends from other requests with the same key; it needs to be
+    // unique, not unguessable, so no SecureRandom (a lock) on the hot path.
+    ThreadLocalRandom random = ThreadLocalRandom.current();
+    String requestId = new UUID(random.nextLong(), random.nextLong()).toString();
+    String bodyHash = sha256(body);
     return endpoints
         .enabled(tenant.id(), onlyEndpoint)
         .thenComposeAsync(
@@ -124,7 +129,7 @@ final class EventRoutes {
               Function<ActorRef<EventEntity.AcceptReply>, EventEntity.Accept> accept =
                   replyTo ->
                       new EventEntity.Accept(
-                          tenant.id(), event.type(), event.payload(), key, sha256(body), requestId, targets, replyTo);
+                          tenant.id(), event.type(), event.payload(), key, bodyHash, requestId, targets, replyTo);
               return askAccept(
                   sharding.entityRefFor(EventEntity.TYPE_KEY, eventId), accept, Instant.now().plus(acceptTimeout()));
             },
