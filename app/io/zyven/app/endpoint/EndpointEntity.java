@@ -93,8 +93,12 @@ public final class EndpointEntity
     int attemptNumber();
   }
 
-  /** The request is being sent now; its outcome comes within {@code timeoutMs}. */
-  public record Started(String endpointId, int attemptNumber, int timeoutMs) implements DispatchReply {}
+  /**
+   * The request is being sent now; its outcome comes within {@code timeoutMs}. With the
+   * endpoint's {@code maxAttempts}, so that a lost outcome is judged by the right budget.
+   */
+  public record Started(String endpointId, int attemptNumber, int timeoutMs, int maxAttempts)
+      implements DispatchReply {}
 
   /** The attempt was made (or refused because the endpoint is disabled or deleted). */
   public record Outcome(
@@ -346,7 +350,7 @@ public final class EndpointEntity
   }
 
   private void send(Dispatch cmd, EndpointConfig config, boolean probe) {
-    cmd.replyTo().tell(new Started(endpointId, cmd.request().attempt(), config.timeoutMs()));
+    cmd.replyTo().tell(new Started(endpointId, cmd.request().attempt(), config.timeoutMs(), config.maxAttempts()));
     ctx.pipeToSelf(
         client.send(pool, config, cmd.request()),
         (result, error) -> new RequestDone(cmd, result != null ? result : failed(cmd, error), probe));

@@ -275,7 +275,7 @@ public final class EventEntity
   private final Settings settings;
   private final Clock clock;
   private final ActorRef<EndpointEntity.DispatchReply> replies;
-  // Learnt from the endpoints' outcomes; used when an attempt's reply never comes.
+  // Learnt from the endpoints' replies; used when an attempt's outcome never comes.
   private final Map<String, Integer> maxAttempts = new LinkedHashMap<>();
   private boolean stopping;
   // The request that created the event, while this incarnation lives: a resend of it is
@@ -436,6 +436,7 @@ public final class EventEntity
       return Effect().noReply();
     }
     if (reply instanceof EndpointEntity.Started started) {
+      maxAttempts.put(d.endpointId(), started.maxAttempts());
       expectReplyWithin(d.endpointId(), d.attemptCount(), Duration.ofMillis(started.timeoutMs()).plus(settings.replyMargin()));
       return Effect().noReply();
     }

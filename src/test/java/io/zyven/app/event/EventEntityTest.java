@@ -504,7 +504,7 @@ class EventEntityTest {
     assertEquals(before, answer(d, outcome(EP_1, ok(2), Verdict.SUCCESS, null, 3)));
     assertEquals(before, answer(d, outcome(EP_1, ok(0), Verdict.SUCCESS, null, 3)));
     assertEquals(before, answer(d, new EndpointEntity.Deferred(EP_1, 2, NOW, "circuit open")));
-    assertEquals(before, answer(d, new EndpointEntity.Started(EP_1, 2, 100)));
+    assertEquals(before, answer(d, new EndpointEntity.Started(EP_1, 2, 100, 3)));
 
     assertEquals(mark, mark());
     shardProbe.expectNoMessage(Duration.ofMillis(50));
@@ -557,7 +557,7 @@ class EventEntityTest {
     int mark = mark();
 
     // The endpoint sends it now; its outcome should come within 100 ms (+ 100 ms margin).
-    State state = answer(d, new EndpointEntity.Started(EP_1, 1, 100));
+    State state = answer(d, new EndpointEntity.Started(EP_1, 1, 100, 3));
     assertEquals(DeliveryStatus.DISPATCHING, state.deliveries().get(EP_1).status());
 
     Attempt lost = new Attempt(1, NOW, null, 0, "no reply from the endpoint in time", null);
@@ -595,7 +595,7 @@ class EventEntityTest {
     int mark = mark();
 
     // Waits 1000 + 100 ms now, not the 300 ms of the queue window.
-    answer(d, new EndpointEntity.Started(EP_1, 1, 1000));
+    answer(d, new EndpointEntity.Started(EP_1, 1, 1000, 3));
     endpointProbes.get(EP_1).expectNoMessage(Duration.ofMillis(600));
     assertEquals(mark, mark());
 
@@ -604,6 +604,23 @@ class EventEntityTest {
     assertEquals(DeliveryStatus.DELIVERED, state.deliveries().get(EP_1).status());
     endpointProbes.get(EP_1).expectNoMessage(Duration.ofMillis(800));
     assertEquals(mark + 1, mark());
+  }
+
+  /** A restarted event has seen no outcome yet: the Started reply says the endpoint's budget. */
+  @Test
+  void aLostOutcomeIsJudgedByTheBudgetTheEndpointSentWithStarted() {
+    // Default budget 9, the endpoint's 1: the lost first attempt dead-letters at once.
+    startEntity(new EventEntity.Settings(POLICY, Duration.ofMillis(200), Duration.ofMillis(100), 9, Duration.ofMinutes(1), HANDOFF_WAIT));
+    accept(BODY_HASH, List.of(EP_1));
+    Dispatch d = expectDispatch(EP_1, 1);
+    int mark = mark();
+
+    answer(d, new EndpointEntity.Started(EP_1, 1, 100, 1));
+
+    Attempt lost = new Attempt(1, NOW, null, 0, "no reply from the endpoint in time", null);
+    assertEquals(
+        List.of(new EventJournal.DeadLettered(EP_1, lost, "gave up after 1 attempts", NOW)),
+        persistedSince(mark, 1));
   }
 
   @Test
@@ -1092,7 +1109,7 @@ class EventEntityTest {
 
     List<Object> messages = new ArrayList<>();
     messages.add(d);
-    messages.add(new EndpointEntity.Started(EP_1, 1, 30_000));
+    messages.add(new EndpointEntity.Started(EP_1, 1, 30_000, 9));
     messages.add(outcome(EP_1, http(1, 429), Verdict.RETRYABLE, Duration.ofSeconds(30), 9));
     messages.add(outcome(EP_1, ok(1), Verdict.SUCCESS, null, 9));
     messages.add(new EndpointEntity.Deferred(EP_1, 1, NOW.plusSeconds(30), "circuit open"));
