@@ -12,7 +12,11 @@ public sealed interface EventJournal extends CborSerializable {
 
   Instant at();
 
-  /** The event was accepted. The fan-out is fixed here and never recomputed. */
+  /**
+   * The event was accepted. The fan-out is fixed here and never recomputed. {@code
+   * requestId} names the HTTP request that was accepted: ingest may send it again, and that
+   * resend is answered as the request was, not as a replay of its key.
+   */
   record Received(
       String eventId,
       String tenantId,
@@ -20,6 +24,7 @@ public sealed interface EventJournal extends CborSerializable {
       String payload,
       String idempotencyKey,
       String bodyHash,
+      String requestId,
       List<String> endpointIds,
       Instant at)
       implements EventJournal {}

@@ -278,9 +278,6 @@ public final class EventEntity
   // Learnt from the endpoints' replies; used when an attempt's outcome never comes.
   private final Map<String, Integer> maxAttempts = new LinkedHashMap<>();
   private boolean stopping;
-  // The request that created the event, while this incarnation lives: a resend of it is
-  // answered as the original was (202), not as a replay.
-  private String acceptedRequest;
 
   private EventEntity(
       String eventId,
@@ -341,7 +338,7 @@ public final class EventEntity
   private ReplyEffect<EventJournal, State> onAccept(State state, Accept cmd) {
     if (!state.isEmpty()) {
       if (state.allTerminal()) passivate();
-      boolean resent = cmd.requestId() != null && cmd.requestId().equals(acceptedRequest);
+      boolean resent = cmd.requestId() != null && cmd.requestId().equals(state.received().requestId());
       AcceptReply reply =
           state.received().bodyHash().equals(cmd.bodyHash())
               ? new Accepted(eventId, !resent)
@@ -358,12 +355,11 @@ public final class EventEntity
     events.add(
         new EventJournal.Received(
             eventId, cmd.tenantId(), cmd.type(), cmd.payload(), cmd.idempotencyKey(), cmd.bodyHash(),
-            targets, now));
+            cmd.requestId(), targets, now));
     // The first attempts start in the same atomic journal write as the acceptance.
     for (String endpointId : targets) {
       events.add(new EventJournal.DispatchStarted(endpointId, 1, "first attempt", now));
     }
-    acceptedRequest = cmd.requestId();
     return Effect()
         .persist(events)
         .thenRun((State s) -> targets.forEach(id -> dispatch(s, id)))

@@ -173,13 +173,13 @@ class EventEntityTest {
 
   @Test
   void acceptPersistsReceivedAndTheFirstAttemptsInOneWrite() {
-    var result = accept(BODY_HASH, List.of(EP_1, EP_2));
+    var result = accept(BODY_HASH, List.of(EP_1, EP_2), "request-1");
 
     assertEquals(new EventEntity.Accepted(eventId, false), result.reply());
     List<EventJournal> expected =
         List.of(
             new EventJournal.Received(
-                eventId, TENANT, TYPE, PAYLOAD, KEY, BODY_HASH, List.of(EP_1, EP_2), NOW),
+                eventId, TENANT, TYPE, PAYLOAD, KEY, BODY_HASH, "request-1", List.of(EP_1, EP_2), NOW),
             new EventJournal.DispatchStarted(EP_1, 1, "first attempt", NOW),
             new EventJournal.DispatchStarted(EP_2, 1, "first attempt", NOW));
     assertEquals(expected, result.events());
@@ -957,6 +957,27 @@ class EventEntityTest {
     }
   }
 
+  /** The accept was journaled, its answer lost in a hand-off; the resend finds the event elsewhere. */
+  @Test
+  void aResendReachingAnotherIncarnationIsAnsweredAsTheFirst() {
+    String id = "evt-" + UUID.randomUUID();
+    TestProbe<AcceptReply> replies = testKit.createTestProbe();
+
+    ActorRef<Command> started =
+        startAgain(
+            id,
+            List.of(
+                received(id, List.of(EP_1)),
+                new EventJournal.DispatchStarted(EP_1, 1, "first attempt", NOW),
+                new EventJournal.Delivered(EP_1, ok(1), "HTTP 200", NOW)),
+            new Accept(TENANT, TYPE, PAYLOAD, KEY, BODY_HASH, "request-0", List.of(EP_1), replies.ref()));
+    try {
+      assertEquals(new EventEntity.Accepted(id, false), replies.receiveMessage());
+    } finally {
+      testKit.stop(started);
+    }
+  }
+
   /**
    * An operator's replay (e.g. an endpoint's recover) reaching an event that was
    * passivated with another delivery still waiting: the replayed attempt goes out once.
@@ -1096,7 +1117,7 @@ class EventEntityTest {
   }
 
   private static EventJournal.Received received(String id, List<String> endpointIds) {
-    return new EventJournal.Received(id, TENANT, TYPE, PAYLOAD, KEY, BODY_HASH, endpointIds, NOW);
+    return new EventJournal.Received(id, TENANT, TYPE, PAYLOAD, KEY, BODY_HASH, "request-0", endpointIds, NOW);
   }
 
   // ---- messages between event and endpoint entities cross nodes ----

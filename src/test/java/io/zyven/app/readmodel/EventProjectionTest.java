@@ -389,7 +389,7 @@ class EventProjectionTest {
 
   private EventJournal.Received received(Instant at, String... endpoints) {
     return new EventJournal.Received(
-        eventId, tenant, "order.paid", "{\"n\":1}", "key-" + eventId, "hash", List.of(endpoints), at);
+        eventId, tenant, "order.paid", "{\"n\":1}", "key-" + eventId, "hash", "request-1", List.of(endpoints), at);
   }
 
   private static Attempt attempt(int number, Instant startedAt, Integer status, long latencyMs, String error) {
