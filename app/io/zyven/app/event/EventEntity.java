@@ -84,10 +84,16 @@ public final class EventEntity
 
   /**
    * Operator replay: terminal deliveries go back to DISPATCHING. With no endpoint, the
-   * dead-lettered ones, or if there are none, the delivered ones.
+   * dead-lettered ones, or if there are none, the delivered ones. {@code deadLettersOnly}
+   * (an endpoint's recover, chosen from the read model, which may trail) never sends a
+   * delivered one again.
    */
   public record Replay(
-      String tenantId, String endpointId, String by, ActorRef<StatusReply<ReplayStarted>> replyTo)
+      String tenantId,
+      String endpointId,
+      boolean deadLettersOnly,
+      String by,
+      ActorRef<StatusReply<ReplayStarted>> replyTo)
       implements Command {}
 
   /** The deliveries a replay sent back to DISPATCHING (a record, so it can cross nodes). */
@@ -379,7 +385,7 @@ public final class EventEntity
     if (!state.visibleTo(cmd.tenantId())) {
       return Effect().reply(cmd.replyTo(), StatusReply.error("no such event"));
     }
-    List<Delivery> targets = replayTargets(state, cmd.endpointId());
+    List<Delivery> targets = replayTargets(state, cmd.endpointId(), cmd.deadLettersOnly());
     if (targets.isEmpty()) {
       return Effect().reply(cmd.replyTo(), StatusReply.error("nothing to replay"));
     }
@@ -396,13 +402,15 @@ public final class EventEntity
         .thenReply(cmd.replyTo(), s -> StatusReply.success(started));
   }
 
-  private static List<Delivery> replayTargets(State state, String endpointId) {
+  private static List<Delivery> replayTargets(State state, String endpointId, boolean deadLettersOnly) {
     if (endpointId != null) {
       Delivery d = state.deliveries().get(endpointId);
-      return d != null && d.status().isTerminal() ? List.of(d) : List.of();
+      boolean eligible =
+          d != null && (deadLettersOnly ? d.status() == DeliveryStatus.DEAD_LETTERED : d.status().isTerminal());
+      return eligible ? List.of(d) : List.of();
     }
     List<Delivery> dead = withStatus(state, DeliveryStatus.DEAD_LETTERED);
-    return dead.isEmpty() ? withStatus(state, DeliveryStatus.DELIVERED) : dead;
+    return dead.isEmpty() && !deadLettersOnly ? withStatus(state, DeliveryStatus.DELIVERED) : dead;
   }
 
   private static List<Delivery> withStatus(State state, DeliveryStatus status) {

@@ -149,7 +149,7 @@ public final class EndpointRoutes {
               for (String eventId : eventIds) {
                 sharding
                     .entityRefFor(EventEntity.TYPE_KEY, eventId)
-                    .tell(new EventEntity.Replay(tenant.id(), id, by, system.ignoreRef()));
+                    .tell(new EventEntity.Replay(tenant.id(), id, true, by, system.ignoreRef()));
               }
               return Responses.json(202, new RecoverAccepted(id, window.since(), window.until(), eventIds.size()));
             },

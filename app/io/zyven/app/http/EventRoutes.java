@@ -295,7 +295,7 @@ final class EventRoutes {
     return sharding
         .entityRefFor(EventEntity.TYPE_KEY, id)
         .<EventEntity.ReplayStarted>askWithStatus(
-            replyTo -> new EventEntity.Replay(tenant.id(), endpointId, "tenant:" + tenant.id(), replyTo), askTimeout)
+            replyTo -> new EventEntity.Replay(tenant.id(), endpointId, false, "tenant:" + tenant.id(), replyTo), askTimeout)
         .handleAsync(
             (started, error) -> {
               if (error == null) {

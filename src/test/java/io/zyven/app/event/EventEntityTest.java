@@ -768,6 +768,25 @@ class EventEntityTest {
     expectDispatch(EP_1, 2);
   }
 
+  /**
+   * An endpoint's recover picks dead letters from the read model, which may trail: one
+   * that has meanwhile been replayed and delivered is not sent again.
+   */
+  @Test
+  void recoverNeverSendsADeliveredDeliveryAgain() {
+    accept(BODY_HASH, List.of(EP_1));
+    answer(expectDispatch(EP_1, 1), outcome(EP_1, ok(1), Verdict.SUCCESS, null, 3));
+    int mark = mark();
+
+    CommandResultWithReply<Command, EventJournal, State, StatusReply<ReplayStarted>> result =
+        entity.runCommand(replyTo -> new Replay(TENANT, EP_1, true, OPERATOR, replyTo));
+
+    assertTrue(result.reply().isError(), () -> "replayed: " + result.reply());
+    assertTrue(result.hasNoEvents(), () -> "persisted " + result.events());
+    assertEquals(mark, mark());
+    endpointProbes.get(EP_1).expectNoMessage(Duration.ofMillis(200));
+  }
+
   // ---- derived event status ----
 
   @Test
@@ -997,7 +1016,7 @@ class EventEntityTest {
                 new EventJournal.DeadLettered(EP_1, http(1, 400), "permanent failure (HTTP 400)", NOW),
                 new EventJournal.RetryScheduled(
                     EP_2, http(1, 503), NOW.plus(Duration.ofMinutes(30)), "Retry-After 1800s", NOW)),
-            new Replay(TENANT, EP_1, OPERATOR, replies.ref()));
+            new Replay(TENANT, EP_1, false, OPERATOR, replies.ref()));
     try {
       assertEquals(StatusReply.success(new ReplayStarted(List.of(EP_1))), replies.receiveMessage());
       Dispatch d = expectDispatch(EP_1);
@@ -1159,7 +1178,7 @@ class EventEntityTest {
 
   private CommandResultWithReply<Command, EventJournal, State, StatusReply<ReplayStarted>> replay(
       String tenantId, String endpointId) {
-    return entity.runCommand(replyTo -> new Replay(tenantId, endpointId, OPERATOR, replyTo));
+    return entity.runCommand(replyTo -> new Replay(tenantId, endpointId, false, OPERATOR, replyTo));
   }
 
   // ---- the endpoint's side ----
