@@ -18,6 +18,9 @@ import java.util.function.BiFunction;
 import java.util.function.Function;
 import io.zyven.app.Metrics;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
+import org.apache.pekko.http.javadsl.model.MediaTypes;
+import org.apache.pekko.http.javadsl.model.HttpCharsets;
+import org.apache.pekko.http.javadsl.model.ContentType;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.typed.Cluster;
@@ -31,6 +34,11 @@ import org.apache.pekko.http.javadsl.server.Route;
 
 /** The HTTP API of DESIGN.md section 2: routing, auth and error shape in one place. */
 public final class HttpApi extends AllDirectives {
+
+  /** Prometheus's text exposition format, version 0.0.4. */
+  private static final ContentType.WithCharset PROMETHEUS_TEXT =
+      MediaTypes.customWithOpenCharset("text", "plain", Map.of("version", "0.0.4"), true)
+          .toContentType(HttpCharsets.UTF_8);
 
   /** Limit for configuration bodies (tenants, endpoints); ingest has its own. */
   private static final long MAX_CONFIG_BODY = 64 * 1024;
@@ -200,7 +208,7 @@ public final class HttpApi extends AllDirectives {
                     + "# TYPE zyven_readmodel_lag_seconds gauge\n"
                     + "zyven_readmodel_lag_seconds " + lag.seconds() + "\n";
               }
-              return HttpResponse.create().withEntity(ContentTypes.TEXT_PLAIN_UTF8, text);
+              return HttpResponse.create().withEntity(PROMETHEUS_TEXT, text);
             },
             ec);
   }

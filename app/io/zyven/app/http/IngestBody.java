@@ -21,11 +21,16 @@ record IngestBody(String type, String payload, String endpointId) {
   private static final JsonFactory JSON =
       JsonFactory.builder().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
 
-  /** @throws Problems.ApiException 400 when the body is not a valid ingest request */
+  /**
+   * @throws Problems.ApiException 400 when the body is not a valid ingest request; in the
+   *     order of DESIGN.md: malformed JSON first, then {@code type}, then {@code payload}
+   */
   static IngestBody parse(byte[] body) {
     String type = null;
     String payload = null;
     String endpointId = null;
+    String typeProblem = null;
+    String payloadProblem = null;
     try (JsonParser p = JSON.createParser(body)) {
       if (p.nextToken() != JsonToken.START_OBJECT) throw Problems.badRequest("the body must be a JSON object");
       while (p.nextToken() == JsonToken.FIELD_NAME) {
@@ -33,11 +38,16 @@ record IngestBody(String type, String payload, String endpointId) {
         JsonToken value = p.nextToken();
         switch (field) {
           case "type" -> {
-            if (value != JsonToken.VALUE_STRING) throw Problems.badRequest("type must be a string");
-            type = p.getText();
+            if (value == JsonToken.VALUE_STRING) type = p.getText();
+            else typeProblem = "type must be a string";
+            p.skipChildren();
           }
           case "payload" -> {
-            if (value != JsonToken.START_OBJECT) throw Problems.badRequest("payload must be a JSON object");
+            if (value != JsonToken.START_OBJECT) {
+              payloadProblem = "payload must be a JSON object";
+              p.skipChildren();
+              break;
+            }
             int start = (int) p.currentTokenLocation().getByteOffset();
             p.skipChildren();
             int end = (int) p.currentTokenLocation().getByteOffset() + 1;
@@ -57,10 +67,12 @@ record IngestBody(String type, String payload, String endpointId) {
     } catch (IOException e) {
       throw Problems.badRequest("unreadable body");
     }
+    if (typeProblem != null) throw Problems.badRequest(typeProblem);
     if (type == null) throw Problems.badRequest("type is required");
     if (!TYPE.matcher(type).matches()) {
       throw Problems.badRequest("type must match [A-Za-z0-9_.:-]{1,128}");
     }
+    if (payloadProblem != null) throw Problems.badRequest(payloadProblem);
     if (payload == null) throw Problems.badRequest("payload is required");
     return new IngestBody(type, payload, endpointId);
   }

@@ -395,6 +395,27 @@ class IngestApiTest {
     assertProblem(api.send(api.request("/v1/events", tenant.apiKey()).PUT(HttpRequest.BodyPublishers.ofString("{}"))), 405);
   }
 
+  // ---- metrics ----
+
+  @Test
+  void metricsCountAcceptedEventsInPrometheusTextFormat() {
+    long before = acceptedCounter();
+    assertEquals(202, api.ingest(tenant.apiKey(), "metrics-" + UUID.randomUUID(), EVENT).status());
+
+    Response metrics = api.get("/metrics", null);
+    assertEquals(200, metrics.status());
+    assertEquals(List.of("text/plain; version=0.0.4; charset=UTF-8"), metrics.headers().get("content-type"));
+    assertTrue(metrics.body().contains("# TYPE zyven_events_accepted_total counter\n"), metrics.body());
+    assertEquals(before + 1, acceptedCounter());
+  }
+
+  private static long acceptedCounter() {
+    return api.get("/metrics", null).body().lines()
+        .filter(l -> l.startsWith("zyven_events_accepted_total "))
+        .mapToLong(l -> Long.parseLong(l.substring(l.indexOf(' ') + 1)))
+        .findFirst().orElse(0);
+  }
+
   // ---- helpers ----
 
   private Set<String> deliveryEndpoints(String eventId) {

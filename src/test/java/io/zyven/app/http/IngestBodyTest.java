@@ -3,6 +3,7 @@ package io.zyven.app.http;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
@@ -165,6 +166,21 @@ class IngestBodyTest {
     assertBadRequest("42");
     assertBadRequest("null");
     assertBadRequest("");
+  }
+
+  /** DESIGN.md's order within the 400s: malformed JSON, then {@code type}, then {@code payload}. */
+  @Test
+  void problemsAreReportedInTheDesignedOrder() {
+    assertDetail("{\"payload\":[1],\"type\":\"bad type!\"}", "type must match");
+    assertDetail("{\"payload\":1,\"type\":7}", "type must be a string");
+    assertDetail("{\"payload\":[1],\"type\":\"a.b\",", "malformed JSON");
+    assertDetail("{\"payload\":[1],\"type\":\"a.b\"}", "payload must be a JSON object");
+  }
+
+  private static void assertDetail(String body, String detailStart) {
+    Problems.ApiException e = assertThrows(Problems.ApiException.class, () -> parse(body), body);
+    String problem = ((org.apache.pekko.http.javadsl.model.HttpEntity.Strict) e.response.entity()).getData().utf8String();
+    assertTrue(problem.contains("\"detail\":\"" + detailStart), body + " -> " + problem);
   }
 
   @Test
