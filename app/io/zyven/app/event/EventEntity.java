@@ -581,7 +581,7 @@ public final class EventEntity
     Instant now = clock.instant();
     List<EventJournal> deferred = new ArrayList<>();
     for (Delivery d : state.deliveries().values()) {
-      if (d.status() == DeliveryStatus.DISPATCHING && timers.isTimerActive(replyTimer(d.endpointId()))) {
+      if (attemptOut(d)) {
         deferred.add(
             new EventJournal.AttemptDeferred(
                 d.endpointId(), d.attemptCount(), now, "outcome not back before the event moved to another node", now));
@@ -593,8 +593,11 @@ public final class EventEntity
 
   /** Whether this incarnation has sent an attempt whose outcome has not come back. */
   private boolean attemptsOut(State state) {
-    return state.deliveries().values().stream()
-        .anyMatch(d -> d.status() == DeliveryStatus.DISPATCHING && timers.isTimerActive(replyTimer(d.endpointId())));
+    return state.deliveries().values().stream().anyMatch(this::attemptOut);
+  }
+
+  private boolean attemptOut(Delivery d) {
+    return d.status() == DeliveryStatus.DISPATCHING && timers.isTimerActive(replyTimer(d.endpointId()));
   }
 
   private ReplyEffect<EventJournal, State> onWake(State state) {

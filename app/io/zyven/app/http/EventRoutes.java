@@ -161,7 +161,7 @@ final class EventRoutes {
               return CompletableFuture.<EventEntity.AcceptReply>failedStage(error);
             },
             ec)
-        .thenCompose(stage -> stage);
+        .thenComposeAsync(stage -> stage, ec);
   }
 
   /**
