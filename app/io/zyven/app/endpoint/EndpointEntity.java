@@ -300,6 +300,9 @@ public final class EndpointEntity
         .thenReply(cmd.replyTo(), s -> new Current(s.config()));
   }
 
+  /** When a deferred attempt comes back if the endpoint was busy or moving. */
+  private static final Duration COME_BACK_AFTER = Duration.ofSeconds(1);
+
   /** How long the previous secret keeps signing after a rotation. */
   public static final Duration ROTATION_OVERLAP = Duration.ofHours(24);
 
@@ -308,7 +311,7 @@ public final class EndpointEntity
   private ReplyEffect<EndpointJournal, State> onDispatch(State state, Dispatch cmd) {
     if (stopping) {
       // Already in its mailbox when the hand-off began: send it from the new home.
-      defer(cmd, clock.instant().plus(Duration.ofSeconds(1)), "endpoint moving to another node");
+      deferBriefly(cmd, "endpoint moving to another node");
       return Effect().noReply();
     }
     if (!accepting(state)) {
@@ -338,13 +341,13 @@ public final class EndpointEntity
     if (admission instanceof CircuitBreaker.Reject reject) {
       defer(cmd, reject.retryAt(), reject.reason());
     } else if (admission instanceof CircuitBreaker.Wait) {
-      if (!gate.hold(cmd, now, limits(config))) defer(cmd, now.plus(Duration.ofSeconds(1)), "endpoint queue full");
+      if (!gate.hold(cmd, now, limits(config))) deferBriefly(cmd, "endpoint queue full");
     } else if (admission instanceof CircuitBreaker.Probe) {
       gate.forceStart();
       send(cmd, config, true);
     } else {
       Boolean sendNow = gate.offer(cmd, now, limits(config));
-      if (sendNow == null) defer(cmd, now.plus(Duration.ofSeconds(1)), "endpoint queue full");
+      if (sendNow == null) deferBriefly(cmd, "endpoint queue full");
       else if (sendNow) send(cmd, config, false);
     }
   }
@@ -359,6 +362,11 @@ public final class EndpointEntity
   private WebhookClient.Result failed(Dispatch cmd, Throwable error) {
     return new WebhookClient.Result(
         new Attempt(cmd.request().attempt(), clock.instant(), null, 0, String.valueOf(error), null), null);
+  }
+
+  /** Busy or moving: the attempt comes back in a moment, unspent. */
+  private void deferBriefly(Dispatch cmd, String reason) {
+    defer(cmd, clock.instant().plus(COME_BACK_AFTER), reason);
   }
 
   private void defer(Dispatch cmd, Instant until, String reason) {
@@ -417,7 +425,7 @@ public final class EndpointEntity
   private ReplyEffect<EndpointJournal, State> onStop(State state) {
     stopping = true;
     timers.cancel(Drain.INSTANCE);
-    for (Dispatch d : gate.takeAll()) defer(d, clock.instant().plus(Duration.ofSeconds(1)), "endpoint moving to another node");
+    for (Dispatch d : gate.takeAll()) deferBriefly(d, "endpoint moving to another node");
     if (gate.inFlight() > 0) return Effect().noReply(); // the last RequestDone stops it
     return Effect().stop().thenNoReply();
   }
@@ -434,7 +442,7 @@ public final class EndpointEntity
     DeliveryGate.Released<Dispatch> released =
         gate.drain(clock.instant(), limits(config), !breaker.awaitingProbe());
     for (Dispatch expired : released.expired()) {
-      defer(expired, clock.instant().plus(Duration.ofSeconds(1)), "endpoint busy: waited too long in its queue");
+      deferBriefly(expired, "endpoint busy: waited too long in its queue");
     }
     for (Dispatch next : released.toSend()) {
       // Counted in flight by the gate already; the breaker may have opened meanwhile.
@@ -449,7 +457,7 @@ public final class EndpointEntity
         // Another item became the probe meanwhile: this one waits again.
         gate.finished();
         if (!gate.hold(next, clock.instant(), limits(config))) {
-          defer(next, clock.instant().plus(Duration.ofSeconds(1)), "endpoint queue full");
+          deferBriefly(next, "endpoint queue full");
         }
       } else {
         send(next, config, admission instanceof CircuitBreaker.Probe);

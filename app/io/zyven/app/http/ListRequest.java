@@ -66,5 +66,4 @@ record ListRequest(EventPage.Filter filter, int limit, Cursor cursor) {
   private static Instant time(Map<String, String> query, String name) {
     return query.containsKey(name) ? RequestBodies.timestamp(query.get(name), name) : null;
   }
-
 }
