@@ -1,9 +1,20 @@
 package io.zyven.protocol;
 
+import java.time.Instant;
+import java.util.List;
+
 /** Request and response bodies of {@code /v1/tenants}. */
 public final class TenantApi {
   private TenantApi() {}
 
   /** The API key is shown here once; only its hash is stored. */
   public record TenantCreated(String id, String name, String apiKey) {}
+
+  /** A tenant as the admin sees it: never its keys, only how many it has. */
+  public record TenantView(String id, String name, Instant createdAt, int apiKeys) {}
+
+  public record TenantList(List<TenantView> data) {}
+
+  /** A new key for an existing tenant, shown once. */
+  public record TenantKeyCreated(String id, String tenantId, String apiKey, Instant createdAt) {}
 }

@@ -1,9 +1,8 @@
 package io.zyven.app.http;
 
+import io.zyven.app.store.AdminKey;
 import io.zyven.app.store.TenantStore;
 import io.zyven.app.store.TenantStore.Tenant;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -12,11 +11,11 @@ import org.apache.pekko.http.javadsl.model.HttpRequest;
 /** {@code Authorization: Bearer <key>} or {@code X-API-Key: <key>}. */
 final class Auth {
   private final TenantStore tenants;
-  private final byte[] adminKey;
+  private final AdminKey adminKey;
 
-  Auth(TenantStore tenants, String adminKey) {
+  Auth(TenantStore tenants, AdminKey adminKey) {
     this.tenants = tenants;
-    this.adminKey = adminKey.getBytes(StandardCharsets.UTF_8);
+    this.adminKey = adminKey;
   }
 
   /** The tenant the request's key belongs to; fails with 401 when there is none. */
@@ -28,14 +27,17 @@ final class Auth {
         .thenApply(t -> t.orElseThrow(() -> Problems.unauthorized("unknown API key")));
   }
 
-  /** Fails with 401 unless the request carries the admin key. */
-  void requireAdmin(HttpRequest request) {
+  /** Completes when the request carries the admin key; fails with 401 otherwise. */
+  CompletionStage<Void> admin(HttpRequest request) {
     Optional<String> key = key(request);
-    if (key.isEmpty()) throw Problems.unauthorized("missing admin key");
-    // Constant time, so the key cannot be guessed byte by byte from response times.
-    if (!MessageDigest.isEqual(adminKey, key.get().getBytes(StandardCharsets.UTF_8))) {
-      throw Problems.unauthorized("not the admin key");
-    }
+    if (key.isEmpty()) return CompletableFuture.failedFuture(Problems.unauthorized("missing admin key"));
+    return adminKey
+        .matches(key.get())
+        .thenApply(
+            admin -> {
+              if (!admin) throw Problems.unauthorized("not the admin key");
+              return null;
+            });
   }
 
   private static Optional<String> key(HttpRequest request) {

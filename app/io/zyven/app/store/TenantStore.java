@@ -4,12 +4,16 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
+import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
@@ -25,10 +29,17 @@ public final class TenantStore {
   /** A new tenant with its key in clear: the only time the key is ever seen. */
   public record NewTenant(Tenant tenant, String apiKey) {}
 
+  /** A tenant as the admin lists it. */
+  public record TenantSummary(String id, String name, Instant createdAt, int apiKeys) {}
+
+  /** A key issued to an existing tenant, in clear: shown once. */
+  public record NewKey(String id, String tenantId, String apiKey, Instant createdAt) {}
+
   private static final SecureRandom RANDOM = new SecureRandom();
 
   private final Database db;
-  // Tenants are never deleted, so a key once found stays valid; unknown keys are not cached.
+  // Tenants and keys are never deleted, so a key once found stays valid; unknown keys are
+  // not cached.
   private final Map<String, Tenant> byKeyHash = new ConcurrentHashMap<>();
 
   public TenantStore(Database db) {
@@ -36,22 +47,64 @@ public final class TenantStore {
   }
 
   public CompletionStage<NewTenant> create(String name) {
-    byte[] secret = new byte[32];
-    RANDOM.nextBytes(secret);
-    String apiKey = "zyv_" + Base64.getUrlEncoder().withoutPadding().encodeToString(secret);
+    String apiKey = newKey();
     Tenant tenant = new Tenant(UUID.randomUUID().toString(), name);
+    Instant now = Instant.now();
+    return db.query(
+        c ->
+            inTransaction(
+                c,
+                () -> {
+                  try (PreparedStatement st =
+                      c.prepareStatement("INSERT INTO tenants (id, name, created_at) VALUES (?, ?, ?)")) {
+                    st.setObject(1, UUID.fromString(tenant.id()));
+                    st.setString(2, name);
+                    st.setTimestamp(3, Timestamp.from(now));
+                    st.executeUpdate();
+                  }
+                  insertKey(c, tenant.id(), apiKey, now);
+                  return new NewTenant(tenant, apiKey);
+                }));
+  }
+
+  /** Every tenant, oldest first. */
+  public CompletionStage<List<TenantSummary>> list() {
     return db.query(
         c -> {
           try (PreparedStatement st =
-              c.prepareStatement(
-                  "INSERT INTO tenants (id, name, api_key_hash, created_at) VALUES (?, ?, ?, ?)")) {
-            st.setObject(1, UUID.fromString(tenant.id()));
-            st.setString(2, name);
-            st.setString(3, hash(apiKey));
-            st.setTimestamp(4, Timestamp.from(Instant.now()));
-            st.executeUpdate();
+                  c.prepareStatement(
+                      "SELECT t.id, t.name, t.created_at, count(k.id) FROM tenants t"
+                          + " LEFT JOIN api_keys k ON k.tenant_id = t.id"
+                          + " GROUP BY t.id ORDER BY t.created_at, t.id");
+              ResultSet rs = st.executeQuery()) {
+            List<TenantSummary> tenants = new ArrayList<>();
+            while (rs.next()) {
+              tenants.add(
+                  new TenantSummary(
+                      rs.getString(1), rs.getString(2), rs.getTimestamp(3).toInstant(), rs.getInt(4)));
+            }
+            return tenants;
           }
-          return new NewTenant(tenant, apiKey);
+        });
+  }
+
+  /**
+   * A new key for an existing tenant, for one that lost its own; empty when there is no
+   * such tenant. The tenant's other keys keep working.
+   */
+  public CompletionStage<Optional<NewKey>> issueKey(String tenantId) {
+    String apiKey = newKey();
+    Instant now = Instant.now();
+    return db.query(
+        c -> {
+          try (PreparedStatement st = c.prepareStatement("SELECT 1 FROM tenants WHERE id = ?")) {
+            st.setObject(1, UUID.fromString(tenantId));
+            try (ResultSet rs = st.executeQuery()) {
+              if (!rs.next()) return Optional.empty();
+            }
+          }
+          String id = insertKey(c, tenantId, apiKey, now);
+          return Optional.of(new NewKey(id, tenantId, apiKey, now));
         });
   }
 
@@ -62,7 +115,8 @@ public final class TenantStore {
     return db.query(
         c -> {
           try (PreparedStatement st =
-              c.prepareStatement("SELECT id, name FROM tenants WHERE api_key_hash = ?")) {
+              c.prepareStatement(
+                  "SELECT t.id, t.name FROM api_keys k JOIN tenants t ON t.id = k.tenant_id WHERE k.key_hash = ?")) {
             st.setString(1, keyHash);
             try (ResultSet rs = st.executeQuery()) {
               if (!rs.next()) return Optional.empty();
@@ -74,10 +128,48 @@ public final class TenantStore {
         });
   }
 
-  static String hash(String apiKey) {
+  private static String insertKey(Connection c, String tenantId, String apiKey, Instant now) throws SQLException {
+    UUID id = UUID.randomUUID();
+    try (PreparedStatement st =
+        c.prepareStatement("INSERT INTO api_keys (id, tenant_id, key_hash, created_at) VALUES (?, ?, ?, ?)")) {
+      st.setObject(1, id);
+      st.setObject(2, UUID.fromString(tenantId));
+      st.setString(3, hash(apiKey));
+      st.setTimestamp(4, Timestamp.from(now));
+      st.executeUpdate();
+    }
+    return id.toString();
+  }
+
+  private interface Work<T> {
+    T run() throws SQLException;
+  }
+
+  private static <T> T inTransaction(Connection c, Work<T> work) throws SQLException {
+    c.setAutoCommit(false);
+    try {
+      T result = work.run();
+      c.commit();
+      return result;
+    } catch (SQLException | RuntimeException e) {
+      c.rollback();
+      throw e;
+    } finally {
+      c.setAutoCommit(true);
+    }
+  }
+
+  /** 256 random bits: enough that a fast hash needs no salt or stretching. */
+  private static String newKey() {
+    byte[] secret = new byte[32];
+    RANDOM.nextBytes(secret);
+    return "zyv_" + Base64.getUrlEncoder().withoutPadding().encodeToString(secret);
+  }
+
+  static String hash(String key) {
     try {
       MessageDigest sha = MessageDigest.getInstance("SHA-256");
-      return HexFormat.of().formatHex(sha.digest(apiKey.getBytes(StandardCharsets.UTF_8)));
+      return HexFormat.of().formatHex(sha.digest(key.getBytes(StandardCharsets.UTF_8)));
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }

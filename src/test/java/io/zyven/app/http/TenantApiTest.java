@@ -115,13 +115,77 @@ class TenantApiTest {
   }
 
   @Test
-  void theTenantsTableStoresOnlyTheSha256OfTheKey() throws Exception {
+  void theKeyIsStoredOnlyAsItsSha256() throws Exception {
     String key = newTenantKey();
 
-    assertEquals(0, pg.count("SELECT count(*) FROM tenants WHERE api_key_hash = ?", key));
-    String sha256 = HexFormat.of().formatHex(
+    assertEquals(0, pg.count("SELECT count(*) FROM api_keys WHERE key_hash = ?", key));
+    assertEquals(1, pg.count("SELECT count(*) FROM api_keys WHERE key_hash = ?", sha256(key)));
+  }
+
+  // ---- listing tenants, and a new key for a tenant that lost its own ----
+
+  @Test
+  void theAdminListsTenantsWithoutTheirKeys() {
+    Tenant tenant = api.createTenant("listed-" + UUID.randomUUID());
+
+    Response r = api.get("/v1/tenants", TestNode.ADMIN_KEY);
+
+    assertEquals(200, r.status(), r.body());
+    JsonNode listed = null;
+    for (JsonNode t : r.json().get("data")) if (t.get("id").asText().equals(tenant.id())) listed = t;
+    assertTrue(listed != null, "the new tenant is listed: " + r.body());
+    assertTrue(listed.get("name").asText().startsWith("listed-"));
+    assertTrue(listed.hasNonNull("created_at"));
+    assertEquals(1, listed.get("api_keys").asInt());
+    assertFalse(r.body().contains(tenant.apiKey()), "never a key");
+    assertFalse(r.body().contains("api_key\""), "no key field at all");
+  }
+
+  @Test
+  void onlyTheAdminListsTenants() {
+    Tenant tenant = api.createTenant("not-a-lister-" + UUID.randomUUID());
+    assertProblem(api.get("/v1/tenants", tenant.apiKey()), 401);
+    assertProblem(api.get("/v1/tenants", null), 401);
+  }
+
+  @Test
+  void aTenantThatLostItsKeyGetsANewOneFromTheAdmin() throws Exception {
+    Tenant tenant = api.createTenant("forgetful-" + UUID.randomUUID());
+    String endpointList = "/v1/endpoints";
+
+    Response issued = api.postJson("/v1/tenants/" + tenant.id() + "/keys", TestNode.ADMIN_KEY, "");
+
+    assertEquals(201, issued.status(), issued.body());
+    String newKey = issued.json().get("api_key").asText();
+    assertTrue(newKey.startsWith("zyv_"));
+    assertEquals(tenant.id(), issued.json().get("tenant_id").asText());
+    assertFalse(newKey.equals(tenant.apiKey()));
+    // The new key opens the same tenant: what one key creates, the other sees.
+    String endpointId = api.createEndpoint(newKey, "{\"url\":\"http://127.0.0.1:9/hooks\"}");
+    assertTrue(api.get(endpointList, tenant.apiKey()).body().contains(endpointId));
+    assertEquals(1, pg.count("SELECT count(*) FROM api_keys WHERE key_hash = ?", sha256(newKey)));
+    assertEquals(0, pg.count("SELECT count(*) FROM api_keys WHERE key_hash = ?", newKey));
+    assertEquals(2, pg.count("SELECT count(*) FROM api_keys WHERE tenant_id = ?::uuid", tenant.id()));
+  }
+
+  @Test
+  void onlyTheAdminIssuesKeys() {
+    Tenant tenant = api.createTenant("self-service-" + UUID.randomUUID());
+    long before = pg.count("SELECT count(*) FROM api_keys WHERE tenant_id = ?::uuid", tenant.id());
+
+    assertProblem(api.postJson("/v1/tenants/" + tenant.id() + "/keys", tenant.apiKey(), ""), 401);
+
+    assertEquals(before, pg.count("SELECT count(*) FROM api_keys WHERE tenant_id = ?::uuid", tenant.id()));
+  }
+
+  @Test
+  void aKeyForAnUnknownTenantIs404() {
+    assertProblem(api.postJson("/v1/tenants/" + UUID.randomUUID() + "/keys", TestNode.ADMIN_KEY, ""), 404);
+  }
+
+  private static String sha256(String key) throws Exception {
+    return HexFormat.of().formatHex(
         MessageDigest.getInstance("SHA-256").digest(key.getBytes(StandardCharsets.UTF_8)));
-    assertEquals(1, pg.count("SELECT count(*) FROM tenants WHERE api_key_hash = ?", sha256));
   }
 
   // ---- 400 / 415 ----
