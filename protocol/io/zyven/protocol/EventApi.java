@@ -33,10 +33,12 @@ public final class EventApi {
       String lastError,
       List<AttemptView> attempts) {}
 
+  /** {@code responseBody}: the first 4 KiB of what the receiver answered, as text. */
   public record AttemptView(
-      int number, Instant startedAt, Integer statusCode, long latencyMs, String error) {
+      int number, Instant startedAt, Integer statusCode, long latencyMs, String error, String responseBody) {
     public static AttemptView of(Attempt a) {
-      return new AttemptView(a.number(), a.startedAt(), a.statusCode(), a.latencyMs(), a.error());
+      return new AttemptView(
+          a.number(), a.startedAt(), a.statusCode(), a.latencyMs(), a.error(), a.responseBody());
     }
   }
 

@@ -54,6 +54,22 @@ public sealed interface EventJournal extends CborSerializable {
     }
   }
 
+  /**
+   * RETRY_SCHEDULED → DISPATCHING before the retry was due, because {@code by} asked for it
+   * (the receiver is fixed, say). It is the attempt the schedule would have made next, only
+   * sooner, so it spends no more of the budget.
+   */
+  record RetryRequested(String endpointId, int attempt, String by, String reason, Instant at)
+      implements DeliveryTransition {
+    public DeliveryStatus to() {
+      return DeliveryStatus.DISPATCHING;
+    }
+
+    public boolean appliesTo(DeliveryStatus from) {
+      return from == DeliveryStatus.RETRY_SCHEDULED;
+    }
+  }
+
   /** DISPATCHING → DELIVERED. */
   record Delivered(String endpointId, Attempt attempt, String reason, Instant at)
       implements DeliveryTransition {

@@ -36,6 +36,8 @@ import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforc
 import org.apache.pekko.persistence.typed.javadsl.Recovery;
 import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
 import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One accepted event and its deliveries, one per endpoint it fans out to. The entity id is
@@ -50,6 +52,8 @@ import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
 public final class EventEntity
     extends EventSourcedBehaviorWithEnforcedReplies<
         EventEntity.Command, EventJournal, EventEntity.State> {
+
+  private static final Logger log = LoggerFactory.getLogger(EventEntity.class);
 
   public static final EntityTypeKey<Command> TYPE_KEY =
       EntityTypeKey.create(Command.class, "Event");
@@ -93,11 +97,19 @@ public final class EventEntity
       String endpointId,
       boolean deadLettersOnly,
       String by,
-      ActorRef<StatusReply<ReplayStarted>> replyTo)
+      ActorRef<StatusReply<DeliveriesStarted>> replyTo)
       implements Command {}
 
-  /** The deliveries a replay sent back to DISPATCHING (a record, so it can cross nodes). */
-  public record ReplayStarted(List<String> endpointIds) implements CborSerializable {}
+  /**
+   * Retry now: RETRY_SCHEDULED deliveries (all of them, or the one to {@code endpointId})
+   * start their next attempt at once instead of at its scheduled time.
+   */
+  public record RetryNow(
+      String tenantId, String endpointId, String by, ActorRef<StatusReply<DeliveriesStarted>> replyTo)
+      implements Command {}
+
+  /** The deliveries a replay or a retry-now started (a record, so it can cross nodes). */
+  public record DeliveriesStarted(List<String> endpointIds) implements CborSerializable {}
 
   /** An endpoint's answer to a dispatch, through this entity's message adapter. */
   record DispatchReplied(EndpointEntity.DispatchReply reply) implements Command {}
@@ -172,6 +184,8 @@ public final class EventEntity
 
     Delivery apply(DeliveryTransition t) {
       if (t instanceof EventJournal.DispatchStarted e) {
+        return new Delivery(endpointId, e.to(), e.attempt(), budgetBase, null, lastError, attempts);
+      } else if (t instanceof EventJournal.RetryRequested e) {
         return new Delivery(endpointId, e.to(), e.attempt(), budgetBase, null, lastError, attempts);
       } else if (t instanceof EventJournal.Delivered e) {
         return withAttempt(e.to(), e.attempt(), null);
@@ -329,6 +343,7 @@ public final class EventEntity
         .onCommand(Accept.class, this::onAccept)
         .onCommand(Get.class, this::onGet)
         .onCommand(Replay.class, this::onReplay)
+        .onCommand(RetryNow.class, this::onRetryNow)
         .onCommand(DispatchReplied.class, this::onDispatchReplied)
         .onCommand(RetryDue.class, this::onRetryDue)
         .onCommand(ReplyOverdue.class, this::onReplyOverdue)
@@ -395,7 +410,7 @@ public final class EventEntity
       replayed.add(
           new EventJournal.Replayed(d.endpointId(), d.attemptCount() + 1, cmd.by(), "operator replay", now));
     }
-    ReplayStarted started = new ReplayStarted(targets.stream().map(Delivery::endpointId).toList());
+    DeliveriesStarted started = new DeliveriesStarted(targets.stream().map(Delivery::endpointId).toList());
     return Effect()
         .persist(replayed)
         .thenRun((State s) -> started.endpointIds().forEach(id -> dispatch(s, id)))
@@ -415,6 +430,37 @@ public final class EventEntity
 
   private static List<Delivery> withStatus(State state, DeliveryStatus status) {
     return state.deliveries().values().stream().filter(d -> d.status() == status).toList();
+  }
+
+  // ---- retry now ----
+
+  private ReplyEffect<EventJournal, State> onRetryNow(State state, RetryNow cmd) {
+    if (!state.visibleTo(cmd.tenantId())) {
+      return Effect().reply(cmd.replyTo(), StatusReply.error("no such event"));
+    }
+    List<Delivery> waiting =
+        withStatus(state, DeliveryStatus.RETRY_SCHEDULED).stream()
+            .filter(d -> cmd.endpointId() == null || d.endpointId().equals(cmd.endpointId()))
+            .toList();
+    if (waiting.isEmpty()) {
+      return Effect().reply(cmd.replyTo(), StatusReply.error("nothing to retry"));
+    }
+    Instant now = clock.instant();
+    List<EventJournal> requested = new ArrayList<>();
+    for (Delivery d : waiting) {
+      requested.add(
+          new EventJournal.RetryRequested(d.endpointId(), d.attemptCount() + 1, cmd.by(), "retry now", now));
+    }
+    DeliveriesStarted started = new DeliveriesStarted(waiting.stream().map(Delivery::endpointId).toList());
+    return Effect()
+        .persist(requested)
+        .thenRun(
+            (State s) ->
+                started.endpointIds().forEach(id -> {
+                  timers.cancel(retryTimer(id));
+                  dispatch(s, id);
+                }))
+        .thenReply(cmd.replyTo(), s -> StatusReply.success(started));
   }
 
   // ---- driving deliveries ----
@@ -485,6 +531,7 @@ public final class EventEntity
         .persist(t)
         .thenRun(
             (State s) -> {
+              logOutcome(t);
               timers.cancel(replyTimer(t.endpointId()));
               Delivery d = s.deliveries().get(t.endpointId());
               if (d.status() == DeliveryStatus.RETRY_SCHEDULED) scheduleRetry(d);
@@ -492,6 +539,19 @@ public final class EventEntity
               else if (s.allTerminal() || onlyDistantRetries(s)) passivate();
             })
         .thenNoReply();
+  }
+
+  /** Operators see failures in the log; never the payload or the receiver's body. */
+  private void logOutcome(DeliveryTransition t) {
+    if (t instanceof EventJournal.RetryScheduled r) {
+      log.info(
+          "Delivery failed: event {} endpoint {} attempt {}: {}; next attempt at {} ({})",
+          eventId, r.endpointId(), r.attempt().number(), r.attempt().error(), r.nextAttemptAt(), r.reason());
+    } else if (t instanceof EventJournal.DeadLettered d) {
+      log.warn(
+          "Delivery dead-lettered: event {} endpoint {} attempt {}: {}; {}",
+          eventId, d.endpointId(), d.attempt().number(), d.attempt().error(), d.reason());
+    }
   }
 
   /**

@@ -292,28 +292,53 @@ final class EventRoutes {
   CompletionStage<HttpResponse> replay(Tenant tenant, String pathId, byte[] body) {
     String id = Ids.canonical(pathId, "event");
     String endpointId = ReplayRequest.endpointId(body);
+    return startDeliveries(
+        id,
+        replyTo -> new EventEntity.Replay(tenant.id(), endpointId, false, "tenant:" + tenant.id(), replyTo),
+        () -> Problems.conflict("nothing to replay: " + (endpointId != null
+            ? "endpoint " + endpointId + " has no dead-lettered or delivered delivery of this event"
+            : "no delivery of this event is dead-lettered or delivered")));
+  }
+
+  /**
+   * {@code POST /v1/events/{id}/retry {endpoint_id?}}: deliveries waiting for a retry are
+   * attempted now; journaled with who asked.
+   */
+  CompletionStage<HttpResponse> retryNow(Tenant tenant, String pathId, byte[] body) {
+    String id = Ids.canonical(pathId, "event");
+    String endpointId = ReplayRequest.endpointId(body);
+    return startDeliveries(
+        id,
+        replyTo -> new EventEntity.RetryNow(tenant.id(), endpointId, "tenant:" + tenant.id(), replyTo),
+        () -> Problems.nothingToRetry("nothing to retry: " + (endpointId != null
+            ? "the delivery to endpoint " + endpointId + " is not waiting for a retry"
+            : "no delivery of this event is waiting for a retry (RETRY_SCHEDULED)")));
+  }
+
+  /** Asks the event to start deliveries: 202 with the ones it started, 404, or 409. */
+  private CompletionStage<HttpResponse> startDeliveries(
+      String id,
+      Function<ActorRef<StatusReply<EventEntity.DeliveriesStarted>>, EventEntity.Command> command,
+      java.util.function.Supplier<Problems.ApiException> nothingToDo) {
     return sharding
         .entityRefFor(EventEntity.TYPE_KEY, id)
-        .<EventEntity.ReplayStarted>askWithStatus(
-            replyTo -> new EventEntity.Replay(tenant.id(), endpointId, false, "tenant:" + tenant.id(), replyTo), askTimeout)
+        .<EventEntity.DeliveriesStarted>askWithStatus(command::apply, askTimeout)
         .handleAsync(
             (started, error) -> {
               if (error == null) {
-                return Responses.json(202, new ReplayAccepted(id, started.endpointIds()));
+                return Responses.json(202, new DeliveriesAccepted(id, started.endpointIds()));
               }
               Throwable cause = error instanceof CompletionException ? error.getCause() : error;
               if (cause instanceof StatusReply.ErrorMessage refused) {
                 if (refused.getMessage().equals("no such event")) throw notFound(id);
-                throw Problems.conflict("nothing to replay: " + (endpointId != null
-                    ? "endpoint " + endpointId + " has no dead-lettered or delivered delivery of this event"
-                    : "no delivery of this event is dead-lettered or delivered"));
+                throw nothingToDo.get();
               }
               throw new CompletionException(cause);
             },
             ec);
   }
 
-  record ReplayAccepted(String eventId, List<String> endpointIds) {}
+  record DeliveriesAccepted(String eventId, List<String> endpointIds) {}
 
   /** Every journaled transition of the event, in order, read from the journal itself. */
   CompletionStage<HttpResponse> audit(Tenant tenant, String pathId) {

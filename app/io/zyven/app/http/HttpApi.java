@@ -4,11 +4,15 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.zyven.app.Metrics;
 import io.zyven.app.endpoint.TargetGuard;
 import io.zyven.app.readmodel.ReadModelQueries;
+import io.zyven.app.store.AdminKey;
 import io.zyven.app.store.Database;
 import io.zyven.app.store.EndpointIndex;
 import io.zyven.app.store.TenantStore.Tenant;
 import io.zyven.app.store.TenantStore;
 import io.zyven.protocol.TenantApi.TenantCreated;
+import io.zyven.protocol.TenantApi.TenantKeyCreated;
+import io.zyven.protocol.TenantApi.TenantList;
+import io.zyven.protocol.TenantApi.TenantView;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Set;
@@ -43,7 +47,7 @@ public final class HttpApi extends AllDirectives {
   private static final long MAX_CONFIG_BODY = 64 * 1024;
 
   public record Settings(
-      String adminKey,
+      AdminKey adminKey,
       long maxIngestBody,
       Duration askTimeout,
       Duration askTimeoutWhileUnreachable,
@@ -105,12 +109,19 @@ public final class HttpApi extends AllDirectives {
   }
 
   private Route tenantRoutes() {
-    return path(
+    return pathPrefix(
         "tenants",
-        () -> post(() -> respond(request -> {
-          auth.requireAdmin(request);
-          return jsonBody(request, MAX_CONFIG_BODY).thenComposeAsync(body -> createTenant(body), ec);
-        })));
+        () ->
+            concat(
+                pathEnd(
+                    () ->
+                        concat(
+                            post(() -> asAdmin(request ->
+                                jsonBody(request, MAX_CONFIG_BODY).thenComposeAsync(this::createTenant, ec))),
+                            get(() -> asAdmin(request -> listTenants())))),
+                path(
+                    PathMatchers.segment().slash("keys"),
+                    id -> post(() -> asAdmin(request -> issueTenantKey(id))))));
   }
 
   private CompletionStage<HttpResponse> createTenant(byte[] body) {
@@ -123,13 +134,33 @@ public final class HttpApi extends AllDirectives {
         .thenApply(t -> Responses.json(201, new TenantCreated(t.tenant().id(), t.tenant().name(), t.apiKey())));
   }
 
+  private CompletionStage<HttpResponse> listTenants() {
+    return tenants
+        .list()
+        .thenApply(
+            all ->
+                Responses.json(
+                    200,
+                    new TenantList(
+                        all.stream()
+                            .map(t -> new TenantView(t.id(), t.name(), t.createdAt(), t.apiKeys()))
+                            .toList())));
+  }
+
+  /** A new key for a tenant that lost its own; its other keys keep working. */
+  private CompletionStage<HttpResponse> issueTenantKey(String pathId) {
+    String id = Ids.canonical(pathId, "tenant");
+    return tenants
+        .issueKey(id)
+        .thenApply(
+            issued ->
+                issued
+                    .map(k -> Responses.json(201, new TenantKeyCreated(k.id(), k.tenantId(), k.apiKey(), k.createdAt())))
+                    .orElseThrow(() -> Problems.notFound("no tenant " + id)));
+  }
+
   private Route clusterRoutes() {
-    return path(
-        "cluster",
-        () -> get(() -> respond(request -> {
-          auth.requireAdmin(request);
-          return cluster.status();
-        })));
+    return path("cluster", () -> get(() -> asAdmin(request -> cluster.status())));
   }
 
   private Route endpointRoutes() {
@@ -180,7 +211,12 @@ public final class HttpApi extends AllDirectives {
                     PathMatchers.segment().slash("replay"),
                     id -> post(() -> asTenant((tenant, request) ->
                         optionalJsonBody(request)
-                            .thenComposeAsync(body -> events.replay(tenant, id, body), ec))))));
+                            .thenComposeAsync(body -> events.replay(tenant, id, body), ec)))),
+                path(
+                    PathMatchers.segment().slash("retry"),
+                    id -> post(() -> asTenant((tenant, request) ->
+                        optionalJsonBody(request)
+                            .thenComposeAsync(body -> events.retryNow(tenant, id, body), ec))))));
   }
 
   private Route healthRoutes() {
@@ -240,6 +276,10 @@ public final class HttpApi extends AllDirectives {
           return completeWithFuture(
               response.exceptionally(t -> Problems.fromThrowable(t, settings.retryAfter())));
         });
+  }
+
+  private Route asAdmin(Function<HttpRequest, CompletionStage<HttpResponse>> handler) {
+    return respond(request -> auth.admin(request).thenComposeAsync(ok -> handler.apply(request), ec));
   }
 
   private Route asTenant(BiFunction<Tenant, HttpRequest, CompletionStage<HttpResponse>> handler) {

@@ -68,6 +68,11 @@ public final class Problems {
     return new ApiException(response(409, "idempotency-conflict", "Conflict", detail));
   }
 
+  /** Retry now, with no delivery waiting for a retry. */
+  public static ApiException nothingToRetry(String detail) {
+    return new ApiException(response(409, "nothing-to-retry", "Nothing to retry", detail));
+  }
+
   public static ApiException tooLarge(long maxBytes) {
     return new ApiException(
         response(413, "payload-too-large", "Payload too large",

@@ -178,6 +178,7 @@ public final class EventProjection extends JdbcHandler<List<EventEnvelope<EventJ
   private static Integer attemptCountAfter(EventJournal.DeliveryTransition t) {
     if (t instanceof EventJournal.DispatchStarted e) return e.attempt();
     if (t instanceof EventJournal.Replayed e) return e.attempt();
+    if (t instanceof EventJournal.RetryRequested e) return e.attempt();
     if (t instanceof EventJournal.AttemptDeferred e) return e.attempt() - 1;
     return null;
   }

@@ -19,7 +19,7 @@ import io.zyven.app.event.EventEntity.Delivery;
 import io.zyven.app.event.EventEntity.Get;
 import io.zyven.app.event.EventEntity.GetReply;
 import io.zyven.app.event.EventEntity.Replay;
-import io.zyven.app.event.EventEntity.ReplayStarted;
+import io.zyven.app.event.EventEntity.DeliveriesStarted;
 import io.zyven.app.event.EventEntity.State;
 import io.zyven.protocol.Attempt;
 import io.zyven.protocol.DeliveryStatus;
@@ -645,6 +645,71 @@ class EventEntityTest {
     expectPassivate();
   }
 
+  // ---- retry now ----
+
+  /** Attempt 1 of each endpoint fails with a Retry-After of 30 minutes: a distant retry. */
+  private void waitingForADistantRetry(List<String> endpoints, int maxAttempts) {
+    accept(BODY_HASH, endpoints);
+    for (String ep : endpoints) {
+      answer(expectDispatch(ep, 1), outcome(ep, http(1, 503), Verdict.RETRYABLE, Duration.ofMinutes(30), maxAttempts));
+    }
+    assertTrue(entity.getState().deliveries().values().stream()
+        .allMatch(d -> d.status() == DeliveryStatus.RETRY_SCHEDULED && d.nextAttemptAt().equals(NOW.plus(Duration.ofMinutes(30)))));
+  }
+
+  @Test
+  void retryNowStartsTheScheduledAttemptAtOnceWithoutSpendingMoreBudget() {
+    waitingForADistantRetry(List.of(EP_1), 2);
+
+    var result = retryNow(TENANT, null);
+
+    assertEquals(StatusReply.success(new DeliveriesStarted(List.of(EP_1))), result.reply());
+    assertEquals(List.of(new EventJournal.RetryRequested(EP_1, 2, OPERATOR, "retry now", NOW)), result.events());
+    Delivery d = result.state().deliveries().get(EP_1);
+    assertEquals(DeliveryStatus.DISPATCHING, d.status());
+    assertEquals(2, d.attemptCount());
+    assertEquals(0, d.budgetBase(), "the budget is not renewed");
+    // Attempt 2 is the last of a budget of 2, as it would have been on schedule.
+    State dead = answer(expectDispatch(EP_1, 2), outcome(EP_1, http(2, 503), Verdict.RETRYABLE, null, 2));
+    assertEquals(DeliveryStatus.DEAD_LETTERED, dead.deliveries().get(EP_1).status());
+    assertEquals("gave up after 2 attempts", ((EventJournal.DeadLettered) last(journal())).reason());
+  }
+
+  @Test
+  void retryNowOfOneEndpointLeavesTheOthersToTheirSchedule() {
+    waitingForADistantRetry(List.of(EP_1, EP_2), 3);
+
+    var result = retryNow(TENANT, EP_2);
+
+    assertEquals(StatusReply.success(new DeliveriesStarted(List.of(EP_2))), result.reply());
+    expectDispatch(EP_2, 2);
+    endpointProbes.get(EP_1).expectNoMessage(Duration.ofMillis(100));
+    assertEquals(DeliveryStatus.RETRY_SCHEDULED, result.state().deliveries().get(EP_1).status());
+  }
+
+  @Test
+  void retryNowWithNothingWaitingIsRefusedAndPersistsNothing() {
+    State before = accept(BODY_HASH, List.of(EP_1)).state();
+    expectDispatch(EP_1, 1);
+
+    var result = retryNow(TENANT, null);
+
+    assertEquals("nothing to retry", result.reply().getError().getMessage());
+    assertTrue(result.hasNoEvents());
+    assertEquals(before, result.state());
+    endpointProbes.get(EP_1).expectNoMessage(Duration.ofMillis(100));
+  }
+
+  @Test
+  void retryNowByAnotherTenantIsRefusedAsUnknown() {
+    waitingForADistantRetry(List.of(EP_1), 3);
+
+    var result = retryNow(OTHER_TENANT, null);
+
+    assertEquals("no such event", result.reply().getError().getMessage());
+    assertTrue(result.hasNoEvents());
+  }
+
   // ---- replay ----
 
   @Test
@@ -655,7 +720,7 @@ class EventEntityTest {
 
     var result = replay(TENANT, null);
 
-    assertEquals(StatusReply.success(new ReplayStarted(List.of(EP_1))), result.reply());
+    assertEquals(StatusReply.success(new DeliveriesStarted(List.of(EP_1))), result.reply());
     assertEquals(
         List.of(new EventJournal.Replayed(EP_1, 2, OPERATOR, "operator replay", NOW)), result.events());
     Delivery d = result.state().deliveries().get(EP_1);
@@ -748,7 +813,7 @@ class EventEntityTest {
 
     var result = replay(TENANT, null);
 
-    assertEquals(StatusReply.success(new ReplayStarted(List.of(EP_2))), result.reply());
+    assertEquals(StatusReply.success(new DeliveriesStarted(List.of(EP_2))), result.reply());
     assertEquals(DeliveryStatus.DELIVERED, result.state().deliveries().get(EP_1).status());
     assertEquals(DeliveryStatus.DISPATCHING, result.state().deliveries().get(EP_2).status());
     expectDispatch(EP_2, 2);
@@ -762,7 +827,7 @@ class EventEntityTest {
 
     var result = replay(TENANT, EP_1);
 
-    assertEquals(StatusReply.success(new ReplayStarted(List.of(EP_1))), result.reply());
+    assertEquals(StatusReply.success(new DeliveriesStarted(List.of(EP_1))), result.reply());
     assertEquals(
         List.of(new EventJournal.Replayed(EP_1, 2, OPERATOR, "operator replay", NOW)), result.events());
     expectDispatch(EP_1, 2);
@@ -778,7 +843,7 @@ class EventEntityTest {
     answer(expectDispatch(EP_1, 1), outcome(EP_1, ok(1), Verdict.SUCCESS, null, 3));
     int mark = mark();
 
-    CommandResultWithReply<Command, EventJournal, State, StatusReply<ReplayStarted>> result =
+    CommandResultWithReply<Command, EventJournal, State, StatusReply<DeliveriesStarted>> result =
         entity.runCommand(replyTo -> new Replay(TENANT, EP_1, true, OPERATOR, replyTo));
 
     assertTrue(result.reply().isError(), () -> "replayed: " + result.reply());
@@ -1004,7 +1069,7 @@ class EventEntityTest {
   @Test
   void replayArrivingWhileTheEventRecoversSendsTheAttemptOnce() {
     String id = "evt-" + UUID.randomUUID();
-    TestProbe<StatusReply<ReplayStarted>> replies = testKit.createTestProbe();
+    TestProbe<StatusReply<DeliveriesStarted>> replies = testKit.createTestProbe();
 
     ActorRef<Command> started =
         startAgain(
@@ -1018,7 +1083,7 @@ class EventEntityTest {
                     EP_2, http(1, 503), NOW.plus(Duration.ofMinutes(30)), "Retry-After 1800s", NOW)),
             new Replay(TENANT, EP_1, false, OPERATOR, replies.ref()));
     try {
-      assertEquals(StatusReply.success(new ReplayStarted(List.of(EP_1))), replies.receiveMessage());
+      assertEquals(StatusReply.success(new DeliveriesStarted(List.of(EP_1))), replies.receiveMessage());
       Dispatch d = expectDispatch(EP_1);
       assertEquals(new WebhookClient.Request(id, TYPE, PAYLOAD, 2), d.request());
       endpointProbes.get(EP_1).expectNoMessage(Duration.ofMillis(500));
@@ -1176,9 +1241,14 @@ class EventEntityTest {
     return entity.runCommand(replyTo -> new Get(tenantId, replyTo));
   }
 
-  private CommandResultWithReply<Command, EventJournal, State, StatusReply<ReplayStarted>> replay(
+  private CommandResultWithReply<Command, EventJournal, State, StatusReply<DeliveriesStarted>> replay(
       String tenantId, String endpointId) {
     return entity.runCommand(replyTo -> new Replay(tenantId, endpointId, false, OPERATOR, replyTo));
+  }
+
+  private CommandResultWithReply<Command, EventJournal, State, StatusReply<DeliveriesStarted>> retryNow(
+      String tenantId, String endpointId) {
+    return entity.runCommand(replyTo -> new EventEntity.RetryNow(tenantId, endpointId, OPERATOR, replyTo));
   }
 
   // ---- the endpoint's side ----
