@@ -13,14 +13,13 @@ import io.zyven.app.http.HttpApi;
 import io.zyven.app.readmodel.EventProjection;
 import io.zyven.app.readmodel.ReadModelQueries;
 import io.zyven.app.readmodel.Waker;
+import io.zyven.app.store.AdminKey;
 import io.zyven.app.store.Database;
 import io.zyven.app.store.EmbeddedDatabase;
 import io.zyven.app.store.EndpointIndex;
 import io.zyven.app.store.TenantStore;
 import java.nio.file.Path;
-import java.security.SecureRandom;
 import java.time.Duration;
-import java.util.Base64;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
@@ -29,6 +28,7 @@ import java.util.concurrent.TimeUnit;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Join;
@@ -46,16 +46,20 @@ public final class Zyven implements AutoCloseable {
 
   private final ActorSystem<Void> system;
   private final ServerBinding binding;
-  private final String adminKey;
+  /** {@code ZYVEN_DEV=true}: a node for trying Zyven on one's own machine, never for production. */
+  private static final Config DEV_MODE =
+      ConfigFactory.parseMap(
+          Map.of("zyven.http.host", "127.0.0.1", "zyven.delivery.allow-private-targets", true));
 
-  private Zyven(ActorSystem<Void> system, ServerBinding binding, String adminKey) {
+  private Zyven(ActorSystem<Void> system, ServerBinding binding) {
     this.system = system;
     this.binding = binding;
-    this.adminKey = adminKey;
   }
 
   /** Starts a node from a full config (application.conf plus overrides). */
   public static Zyven start(Config config) throws Exception {
+    boolean dev = config.getBoolean("zyven.dev");
+    if (dev) config = DEV_MODE.withFallback(config);
     Config zyven = config.getConfig("zyven");
 
     EmbeddedDatabase embedded = null;
@@ -87,8 +91,14 @@ public final class Zyven implements AutoCloseable {
     }
 
     Config delivery = zyven.getConfig("delivery");
+    boolean privateTargets = delivery.getBoolean("allow-private-targets");
+    if (privateTargets && !dev) {
+      log.warn(
+          "The SSRF guard is off (zyven.delivery.allow-private-targets = true): webhooks may go to"
+              + " loopback and private addresses. For development only.");
+    }
     DeliveryPolicy policy = DeliveryPolicy.fromConfig(delivery);
-    TargetGuard guard = new TargetGuard(delivery.getBoolean("allow-private-targets"), dnsExecutor());
+    TargetGuard guard = new TargetGuard(privateTargets, dnsExecutor());
     WebhookClient client = new WebhookClient(system, guard, delivery.getDuration("connect-timeout"));
     EndpointIndex index = new EndpointIndex(db);
     TenantStore tenants = new TenantStore(db);
@@ -114,11 +124,11 @@ public final class Zyven implements AutoCloseable {
             waker.getDuration("stuck-after"),
             waker.getInt("batch")));
 
-    String adminKey = zyven.getString("admin-key");
-    if (adminKey.isEmpty()) {
-      adminKey = randomAdminKey();
-      System.out.println("ZYVEN_ADMIN_KEY was not set; this node's admin key is: " + adminKey);
-    }
+    String configuredKey = zyven.getString("admin-key");
+    AdminKey adminKey =
+        configuredKey.isEmpty()
+            ? AdminKey.fromDatabase(db, cluster.selfMember().address().toString())
+            : AdminKey.configured(configuredKey);
     HttpApi api = new HttpApi(system, db, tenants, index, guard, httpSettings(zyven, adminKey));
     ServerBinding binding =
         Http.get(system)
@@ -133,11 +143,21 @@ public final class Zyven implements AutoCloseable {
             CoordinatedShutdown.PhaseServiceStop(),
             "close-webhook-pools",
             () -> Http.get(system).shutdownAllConnectionPools().thenApply(v -> Done.getInstance()));
-    log.info("Zyven listening on {}", binding.localAddress());
-    return new Zyven(system, binding, adminKey);
+    Banner banner =
+        new Banner(
+            zyven.getString("http.host"),
+            binding.localAddress().getPort(),
+            dev,
+            adminKey.origin(),
+            privateTargets,
+            embedded != null ? embedded.dataDirectory().toString() : null);
+    // Printed last, once this node is a cluster member and serves the API.
+    org.apache.pekko.cluster.Cluster.get(Adapter.toClassic(system))
+        .registerOnMemberUp(() -> System.out.println(banner.text()));
+    return new Zyven(system, binding);
   }
 
-  private static HttpApi.Settings httpSettings(Config zyven, String adminKey) {
+  private static HttpApi.Settings httpSettings(Config zyven, AdminKey adminKey) {
     return new HttpApi.Settings(
         adminKey,
         zyven.getBytes("ingest.max-body"),
@@ -193,18 +213,8 @@ public final class Zyven implements AutoCloseable {
             });
   }
 
-  private static String randomAdminKey() {
-    byte[] bytes = new byte[24];
-    new SecureRandom().nextBytes(bytes);
-    return "zya_" + Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
-  }
-
   public int httpPort() {
     return binding.localAddress().getPort();
-  }
-
-  public String adminKey() {
-    return adminKey;
   }
 
   public ActorSystem<Void> system() {

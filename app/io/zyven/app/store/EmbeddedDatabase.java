@@ -19,9 +19,11 @@ public final class EmbeddedDatabase implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(EmbeddedDatabase.class);
 
   private final EmbeddedPostgres postgres;
+  private final Path dataDirectory;
 
-  private EmbeddedDatabase(EmbeddedPostgres postgres) {
+  private EmbeddedDatabase(EmbeddedPostgres postgres, Path dataDirectory) {
     this.postgres = postgres;
+    this.dataDirectory = dataDirectory;
   }
 
   public static EmbeddedDatabase start(Path dataDir) throws IOException {
@@ -48,7 +50,7 @@ public final class EmbeddedDatabase implements AutoCloseable {
     if (port > 0) builder.setPort(port);
     EmbeddedPostgres pg = builder.start();
     log.info("Embedded PostgreSQL on port {} with data in {}", pg.getPort(), pgData);
-    return new EmbeddedDatabase(pg);
+    return new EmbeddedDatabase(pg, pgData);
   }
 
   /**
@@ -73,6 +75,27 @@ public final class EmbeddedDatabase implements AutoCloseable {
 
   public String jdbcUrl() {
     return "jdbc:postgresql://localhost:" + postgres.getPort() + "/postgres";
+  }
+
+  /** Where PostgreSQL keeps its files. */
+  public Path dataDirectory() {
+    return dataDirectory;
+  }
+
+  /**
+   * The port of a PostgreSQL that is running now on {@code dataDir} (a node's, or one left
+   * by a killed node), read from its {@code postmaster.pid}; empty when none runs.
+   */
+  public static Optional<Integer> runningPort(Path dataDir) {
+    Path pidFile = dataDir.resolve("postgres").toAbsolutePath().resolve("postmaster.pid");
+    Optional<ProcessHandle> pg = readPid(pidFile).flatMap(ProcessHandle::of);
+    if (pg.isEmpty() || !pg.get().isAlive() || !isPostgres(pg.get())) return Optional.empty();
+    try {
+      List<String> lines = Files.readAllLines(pidFile);
+      return Optional.of(Integer.parseInt(lines.get(3).trim())); // line 4: the port
+    } catch (IOException | RuntimeException e) {
+      return Optional.empty();
+    }
   }
 
   public String user() {

@@ -19,11 +19,17 @@ public final class NodeProcess implements AutoCloseable {
   public static final String ADMIN_KEY = "process-admin-key";
 
   private final Process process;
+  private final int httpPort;
   public final ApiClient api;
 
   private NodeProcess(Process process, int httpPort) {
     this.process = process;
-    this.api = new ApiClient("http://127.0.0.1:" + httpPort, ADMIN_KEY);
+    this.httpPort = httpPort;
+    this.api = new ApiClient(url(), ADMIN_KEY);
+  }
+
+  public String url() {
+    return "http://127.0.0.1:" + httpPort;
   }
 
   /** Starts a node whose embedded PostgreSQL keeps its data in {@code dataDir}. */
@@ -34,13 +40,22 @@ public final class NodeProcess implements AutoCloseable {
   /** The same, with config overrides passed as {@code -Dpath=value}. */
   public static NodeProcess start(
       Path dataDir, Path log, Map<String, String> extraEnv, Map<String, String> config) throws IOException {
+    return start(dataDir, log, extraEnv, config, List.of());
+  }
+
+  /**
+   * The same, with command-line arguments for {@code Main} (e.g. {@code dev}). Unless the
+   * node runs in dev mode or {@code config} says otherwise, it may deliver to loopback.
+   */
+  public static NodeProcess start(
+      Path dataDir, Path log, Map<String, String> extraEnv, Map<String, String> config, List<String> args)
+      throws IOException {
     int httpPort = freePort();
-    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    List<String> command = new ArrayList<>(List.of(java, "-Xmx512m"));
-    // Tests deliver to receivers on loopback.
-    command.add("-Dzyven.delivery.allow-private-targets=true");
-    config.forEach((k, v) -> command.add("-D" + k + "=" + v));
-    command.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.zyven.app.Main"));
+    List<String> command = javaCommand(config);
+    boolean dev = args.contains("dev") || "true".equals(extraEnv.get("ZYVEN_DEV"));
+    if (!dev && !config.containsKey(PRIVATE_TARGETS)) command.add("-D" + PRIVATE_TARGETS + "=true");
+    command.add("io.zyven.app.Main");
+    command.addAll(args);
     ProcessBuilder pb = new ProcessBuilder(command);
     Map<String, String> env = new HashMap<>();
     env.put("ZYVEN_DATA_DIR", dataDir.toString());
@@ -51,6 +66,36 @@ public final class NodeProcess implements AutoCloseable {
     pb.environment().putAll(env);
     pb.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
     return new NodeProcess(pb.start(), httpPort);
+  }
+
+  /**
+   * Runs {@code Main} with these arguments to its end, as an operator runs a command, and
+   * returns what it printed (stdout and stderr).
+   */
+  public static String run(List<String> args, Map<String, String> env, Duration timeout)
+      throws IOException, InterruptedException {
+    List<String> command = javaCommand(Map.of());
+    command.add("io.zyven.app.Main");
+    command.addAll(args);
+    ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
+    pb.environment().putAll(env);
+    Process p = pb.start();
+    byte[] out = p.getInputStream().readAllBytes(); // until the process closes its output
+    if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+      p.destroyForcibly();
+      throw new IllegalStateException("did not finish within " + timeout + ": " + new String(out));
+    }
+    return new String(out, java.nio.charset.StandardCharsets.UTF_8);
+  }
+
+  private static final String PRIVATE_TARGETS = "zyven.delivery.allow-private-targets";
+
+  private static List<String> javaCommand(Map<String, String> config) {
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    List<String> command = new ArrayList<>(List.of(java, "-Xmx512m"));
+    config.forEach((k, v) -> command.add("-D" + k + "=" + v));
+    command.addAll(List.of("-cp", System.getProperty("java.class.path")));
+    return command;
   }
 
   /** Polls readiness until the node answers 200 (nothing to subscribe to across processes). */
