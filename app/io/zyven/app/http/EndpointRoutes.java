@@ -93,7 +93,7 @@ public final class EndpointRoutes {
         .exceptionally(
             e -> {
               Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
-              if (cause instanceof TargetGuard.Refused refused) throw Problems.unprocessable(refused.getMessage());
+              if (cause instanceof TargetGuard.Refused refused) throw Problems.targetNotAllowed(refused.getMessage());
               throw new CompletionException(cause);
             });
   }

@@ -50,7 +50,7 @@ class SsrfTest {
         "http://100.64.0.1/hook", "http://0.0.0.0/hook", "http://[fd00:ec2::254]/hook",
         "http://[::ffff:127.0.0.1]/hook")) {
       ApiClient.Response r = api.postJson("/v1/endpoints", tenant.apiKey(), "{\"url\":\"" + url + "\"}");
-      assertProblem(r, 422);
+      assertProblem(r, 422, "target-not-allowed");
     }
     assertEquals(0, api.get("/v1/endpoints", tenant.apiKey()).json().get("data").size(), "nothing written");
   }
@@ -66,7 +66,7 @@ class SsrfTest {
   void patchingToAPrivateTargetIsRefused() {
     Tenant tenant = node.api.createTenant("ssrf-patch");
     String id = node.api.createEndpoint(tenant.apiKey(), "{\"url\":\"https://93.184.216.34/hook\"}");
-    assertProblem(node.api.patchJson("/v1/endpoints/" + id, tenant.apiKey(), "{\"url\":\"http://127.0.0.1/x\"}"), 422);
+    assertProblem(node.api.patchJson("/v1/endpoints/" + id, tenant.apiKey(), "{\"url\":\"http://127.0.0.1/x\"}"), 422, "target-not-allowed");
     assertEquals("https://93.184.216.34/hook",
         node.api.get("/v1/endpoints/" + id, tenant.apiKey()).json().get("url").asText());
   }
