@@ -184,16 +184,42 @@ class EndpointApiTest {
 
   @Test
   void unknownFieldIs400() {
-    assertRejected("{\"url\":\"" + URL + "\",\"event_type\":[\"user.created\"]}");
-    assertRejected("{\"url\":\"" + URL + "\",\"id\":\"" + UUID.randomUUID() + "\"}");
+    assertEquals("unknown field 'event_type'; the fields are description, enabled, event_types, headers, "
+            + "max_attempts, max_in_flight, rate_limit_per_second, secret, timeout_ms, url",
+        assertRejected("{\"url\":\"" + URL + "\",\"event_type\":[\"user.created\"]}", "invalid-request"));
+    assertRejected("{\"url\":\"" + URL + "\",\"id\":\"" + UUID.randomUUID() + "\"}", "invalid-request");
   }
 
   @Test
   void bodyThatIsNotAJsonObjectIs400() {
-    assertRejected("[]");
-    assertRejected("\"" + URL + "\"");
-    assertRejected("null");
-    assertRejected("{\"url\":");
+    assertRejected("[]", "invalid-request");
+    assertRejected("\"" + URL + "\"", "invalid-request");
+    assertRejected("null", "invalid-request");
+    assertRejected("{\"url\":", "malformed-json");
+  }
+
+  /** Where and what, in words; never the parser's own message (checked by assertProblem). */
+  @Test
+  void malformedJsonSaysWhatAndWhereAndWritesNothing() {
+    String url = "{\"url\":\"" + URL + "\"";
+    assertEquals("unexpected end of input at line 1, column 41", assertRejected(url, "malformed-json"));
+    assertEquals("unexpected character '}' at line 1, column 42: expected a field name in double quotes",
+        assertRejected(url + ",}", "malformed-json"));
+    assertEquals("unrecognized token 'tru' at line 1, column 52: expected a string, number, object, array, true, false or null",
+        assertRejected(url + ",\"enabled\":tru}", "malformed-json"));
+    assertEquals("unexpected content after the JSON value at line 1, column 42",
+        assertRejected(url + "}{}", "malformed-json"));
+    assertEquals("invalid number at line 3, column 21: a number cannot start with 0 unless it is 0",
+        assertRejected("{\n  \"url\": \"" + URL + "\",\n  \"max_in_flight\": 05\n}", "malformed-json"));
+    assertEquals("unexpected end of input in a string at line 2, column 16",
+        assertRejected("{\n  \"url\": \"https", "malformed-json"));
+  }
+
+  /** Which of two values would count is anybody's guess: neither does. */
+  @Test
+  void duplicateFieldIs400() {
+    assertEquals("duplicate field 'url' at line 1, column 47",
+        assertRejected("{\"url\":\"" + URL + "\",\"url\":\"https://other.example.com\"}", "malformed-json"));
   }
 
   @Test
@@ -603,16 +629,28 @@ class EndpointApiTest {
     assertRejected(() -> create(json), 400);
   }
 
+  /** A create with this body is refused with a 400 of this type, and nothing is written; its detail. */
+  private String assertRejected(String json, String slug) {
+    return assertRejected(() -> create(json), 400, slug);
+  }
+
   /** The request is refused with {@code status}; the list and the journal are unchanged. */
   private void assertRejected(Supplier<Response> request, int status) {
+    assertRejected(request, status, null);
+  }
+
+  /** As above, and the problem's type is {@code slug} (unless null); its detail. */
+  private String assertRejected(Supplier<Response> request, int status, String slug) {
     int listed = list(tenant.apiKey()).size();
     long journal = endpointJournalRows();
 
     Response r = request.get();
 
     assertProblem(r, status);
+    String detail = slug == null ? r.json().get("detail").asText() : assertProblem(r, status, slug);
     assertEquals(listed, list(tenant.apiKey()).size(), "list length unchanged");
     assertEquals(journal, endpointJournalRows(), "journal unchanged");
+    return detail;
   }
 
   private static void assertUnauthorized(Response r) {

@@ -232,24 +232,48 @@ class IngestApiTest {
 
   @Test
   void malformedJsonIs400() {
-    assertNothingWritten(() -> api.ingest(tenant.apiKey(), "k-bad", "{\"type\":"), 400, "invalid-request", "k-bad");
+    assertNothingWritten(() -> api.ingest(tenant.apiKey(), "k-bad", "{\"type\":"), 400, "malformed-json", "k-bad");
+  }
+
+  /** Where and what, in words; never the parser's own message (checked by assertProblem). */
+  @Test
+  void malformedJsonSaysWhatAndWhere() {
+    assertMalformed("{\"type\":\"user.created\",\"payload\":{\"id\":4",
+        "unexpected end of input at line 1, column 41");
+    assertMalformed("{\"type\":\"user.created\",}",
+        "unexpected character '}' at line 1, column 24: expected a field name in double quotes");
+    assertMalformed("{\"type\":\"user.created\",\n \"payload\":{\"ok\":tru}}",
+        "unrecognized token 'tru' at line 2, column 18: expected a string, number, object, array, true, false or null");
+    assertMalformed("{\"type\":\"user.created\" \"payload\":{}}",
+        "unexpected character '\"' at line 1, column 24: expected ',' or '}'");
+    assertMalformed("{\"type\":\"user.created\",\"payload\":{\"n\":007}}",
+        "invalid number at line 1, column 40: a number cannot start with 0 unless it is 0");
+    assertMalformed("{\"type\":\"user.created\",\"payload\":{\"s\":\"a\tb\"}}",
+        "unescaped control character U+0009 in a string at line 1, column 41: control characters must be escaped, e.g. \\n");
+  }
+
+  private void assertMalformed(String body, String detail) {
+    String key = "k-malformed-" + UUID.randomUUID();
+    assertEquals(detail, assertNothingWritten(() -> api.ingest(tenant.apiKey(), key, body), 400, "malformed-json", key), body);
   }
 
   @Test
   void trailingContentIs400() {
-    assertNothingWritten(() -> api.ingest(tenant.apiKey(), "k-trail", EVENT + "{}"), 400, "invalid-request", "k-trail");
+    assertNothingWritten(() -> api.ingest(tenant.apiKey(), "k-trail", EVENT + "{}"), 400, "malformed-json", "k-trail");
   }
 
   @Test
   void duplicateFieldIs400() {
     String body = "{\"type\":\"user.created\",\"type\":\"user.deleted\",\"payload\":{}}";
-    assertNothingWritten(() -> api.ingest(tenant.apiKey(), "k-dup", body), 400, "invalid-request", "k-dup");
+    String detail = assertNothingWritten(() -> api.ingest(tenant.apiKey(), "k-dup", body), 400, "malformed-json", "k-dup");
+    assertEquals("duplicate field 'type' at line 1, column 30", detail);
   }
 
   @Test
   void unknownFieldIs400() {
     String body = "{\"type\":\"user.created\",\"payload\":{},\"endpoint\":\"x\"}";
-    assertNothingWritten(() -> api.ingest(tenant.apiKey(), "k-unknown", body), 400, "invalid-request", "k-unknown");
+    String detail = assertNothingWritten(() -> api.ingest(tenant.apiKey(), "k-unknown", body), 400, "invalid-request", "k-unknown");
+    assertEquals("unknown field 'endpoint'; the fields are endpoint_id, payload, type", detail);
   }
 
   @Test
@@ -433,11 +457,13 @@ class IngestApiTest {
   }
 
   /** The request is refused with {@code status}, and the journal gained nothing. */
-  private void assertNothingWritten(Supplier<Response> request, int status, String slug, String idempotencyKey) {
+  /** The request is refused with {@code status} and {@code slug}, and the journal gained nothing; its detail. */
+  private String assertNothingWritten(Supplier<Response> request, int status, String slug, String idempotencyKey) {
     long before = pg.allAcceptances();
     Response r = request.get();
-    assertProblem(r, status, slug);
+    String detail = assertProblem(r, status, slug);
     assertEquals(0, pg.journalRows(EventRoutes.eventId(tenant.id(), idempotencyKey)));
     assertEquals(before, pg.allAcceptances());
+    return detail;
   }
 }
