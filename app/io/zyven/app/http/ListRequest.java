@@ -32,14 +32,7 @@ record ListRequest(EventPage.Filter filter, int limit, Cursor cursor) {
     if (type != null && !IngestBody.TYPE.matcher(type).matches()) {
       throw Problems.badRequest("type must match [A-Za-z0-9_.:-]{1,128}");
     }
-    String endpointId = null;
-    if (query.containsKey("endpoint_id")) {
-      try {
-        endpointId = java.util.UUID.fromString(query.get("endpoint_id")).toString();
-      } catch (IllegalArgumentException e) {
-        throw Problems.badRequest("endpoint_id must be an endpoint id");
-      }
-    }
+    String endpointId = query.containsKey("endpoint_id") ? Ids.field(query.get("endpoint_id"), "endpoint_id") : null;
     Instant since = time(query, "since");
     Instant until = time(query, "until");
     if (since != null && until != null && !since.isBefore(until)) throw Problems.badRequest("since must be before until");

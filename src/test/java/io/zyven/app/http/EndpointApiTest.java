@@ -367,9 +367,9 @@ class EndpointApiTest {
   }
 
   @Test
-  void getNonUuidIdIs404() {
-    assertProblem(get("not-a-uuid"), 404);
-    assertProblem(get("12345"), 404);
+  void getNonUuidIdIs400InvalidId() {
+    assertEquals("endpoint id must be a UUID, got 'not-a-uuid'", assertProblem(get("not-a-uuid"), 400, "invalid-id"));
+    assertEquals("endpoint id must be a UUID, got '12345'", assertProblem(get("12345"), 400, "invalid-id"));
   }
 
   // ---- update ----
@@ -501,9 +501,9 @@ class EndpointApiTest {
   }
 
   @Test
-  void patchOfUnknownOrNonUuidIdIs404() {
-    assertProblem(patch(UUID.randomUUID().toString(), "{\"enabled\":false}"), 404);
-    assertProblem(patch("not-a-uuid", "{\"enabled\":false}"), 404);
+  void patchOfUnknownIdIs404AndOfNonUuidIdIs400() {
+    assertProblem(patch(UUID.randomUUID().toString(), "{\"enabled\":false}"), 404, "not-found");
+    assertProblem(patch("not-a-uuid", "{\"enabled\":false}"), 400, "invalid-id");
   }
 
   // ---- delete ----
@@ -536,9 +536,9 @@ class EndpointApiTest {
   }
 
   @Test
-  void deleteOfUnknownOrNonUuidIdIs404() {
-    assertProblem(api.delete("/v1/endpoints/" + UUID.randomUUID(), tenant.apiKey()), 404);
-    assertProblem(api.delete("/v1/endpoints/not-a-uuid", tenant.apiKey()), 404);
+  void deleteOfUnknownIdIs404AndOfNonUuidIdIs400() {
+    assertProblem(api.delete("/v1/endpoints/" + UUID.randomUUID(), tenant.apiKey()), 404, "not-found");
+    assertProblem(api.delete("/v1/endpoints/not-a-uuid", tenant.apiKey()), 400, "invalid-id");
   }
 
   // ---- journal ----

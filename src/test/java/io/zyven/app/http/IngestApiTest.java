@@ -408,9 +408,8 @@ class IngestApiTest {
 
   @Test
   void unknownEventIs404() {
-    assertProblem(api.get("/v1/events/" + UUID.randomUUID(), tenant.apiKey()), 404);
-    assertProblem(api.get("/v1/events/not-a-uuid", tenant.apiKey()), 404);
-    assertProblem(api.get("/v1/events/" + UUID.randomUUID() + "/audit", tenant.apiKey()), 404);
+    assertProblem(api.get("/v1/events/" + UUID.randomUUID(), tenant.apiKey()), 404, "not-found");
+    assertProblem(api.get("/v1/events/" + UUID.randomUUID() + "/audit", tenant.apiKey()), 404, "not-found");
   }
 
   @Test
