@@ -111,8 +111,9 @@ final class JsonErrors {
    * the first byte of the character, which is not worth showing.
    */
   private static String character(int c) {
+    if (c < 0) return "character";
     if (printable(c)) return "character " + Problems.quote(String.valueOf((char) c));
-    if (c >= 0 && (c < 0x20 || c == 0x7f)) return "control character " + String.format("U+%04X", c);
+    if (c < 0x20 || c == 0x7f) return "control character " + String.format("U+%04X", c);
     return "non-ASCII character";
   }
 

@@ -188,6 +188,14 @@ class EndpointApiTest {
             + "max_attempts, max_in_flight, rate_limit_per_second, secret, timeout_ms, url",
         assertRejected("{\"url\":\"" + URL + "\",\"event_type\":[\"user.created\"]}", "invalid-request"));
     assertRejected("{\"url\":\"" + URL + "\",\"id\":\"" + UUID.randomUUID() + "\"}", "invalid-request");
+    String echoed = assertRejected("{\"url\":\"" + URL + "\",\"" + "a".repeat(500) + "\":1}", "invalid-request");
+    assertTrue(echoed.startsWith("unknown field '" + "a".repeat(40) + "…'; "), echoed);
+  }
+
+  @Test
+  void aLongHeaderNameIsEchoedCutShort() {
+    String echoed = assertRejected("{\"url\":\"" + URL + "\",\"headers\":{\"" + "h".repeat(500) + "\":\"x\"}}", "invalid-request");
+    assertEquals("header '" + "h".repeat(40) + "…' is not allowed", echoed);
   }
 
   @Test
