@@ -20,8 +20,16 @@ public final class TargetGuard {
 
   /** The target is not allowed, or does not resolve. */
   public static final class Refused extends RuntimeException {
-    Refused(String message) {
+    private final boolean notPublic;
+
+    Refused(String message, boolean notPublic) {
       super(message, null, false, false);
+      this.notPublic = notPublic;
+    }
+
+    /** Whether the host resolved to an address that is not public (rather than not at all). */
+    public boolean notPublic() {
+      return notPublic;
     }
   }
 
@@ -50,12 +58,12 @@ public final class TargetGuard {
     try {
       addresses = InetAddress.getAllByName(stripBrackets(host));
     } catch (UnknownHostException e) {
-      throw new Refused("cannot resolve host " + host);
+      throw new Refused("cannot resolve host " + host, false);
     }
     if (!allowPrivate) {
       for (InetAddress a : addresses) {
         if (!isPublic(a)) {
-          throw new Refused(host + " resolves to " + a.getHostAddress() + ", which is not a public address");
+          throw new Refused(host + " resolves to " + a.getHostAddress() + ", which is not a public address", true);
         }
       }
     }

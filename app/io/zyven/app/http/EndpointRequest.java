@@ -138,14 +138,14 @@ record EndpointRequest(Patch patch, String secret) {
       if (!HEADER_NAME.matcher(name).matches()
           || RESERVED_HEADERS.contains(lower)
           || lower.startsWith("webhook-")) {
-        throw Problems.badRequest("header '" + name + "' is not allowed");
+        throw Problems.badRequest("header " + Problems.quote(name) + " is not allowed");
       }
       String value = h.getValue().isTextual() ? h.getValue().asText() : null;
       if (value == null || value.length() > 1024 || !value.chars().allMatch(c -> c >= 0x20 && c <= 0x7e)) {
-        throw Problems.badRequest("header '" + name + "' must be printable ASCII of at most 1024 characters");
+        throw Problems.badRequest("header " + Problems.quote(name) + " must be printable ASCII of at most 1024 characters");
       }
       if (headers.keySet().stream().anyMatch(name::equalsIgnoreCase)) {
-        throw Problems.badRequest("header '" + name + "' is given twice");
+        throw Problems.badRequest("header " + Problems.quote(name) + " is given twice");
       }
       headers.put(name, value);
     }

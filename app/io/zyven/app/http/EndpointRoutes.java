@@ -85,6 +85,11 @@ public final class EndpointRoutes {
             ok -> change(id, replyTo -> new EndpointEntity.Create(config, replyTo), false, 201), ec);
   }
 
+  // Developers meet the guard first with a receiver on their own machine: name the switch.
+  private static final String PRIVATE_TARGETS_HINT =
+      ". Webhooks go only to public addresses; for a receiver on your own machine in development, "
+          + "run the node in dev mode (ZYVEN_DEV=true) or set zyven.delivery.allow-private-targets=true";
+
   /** The SSRF guard, at registration: 422 for a URL that does not lead to a public address. */
   private CompletionStage<Void> checkTarget(String url) {
     if (url == null) return CompletableFuture.completedFuture(null);
@@ -93,7 +98,9 @@ public final class EndpointRoutes {
         .exceptionally(
             e -> {
               Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
-              if (cause instanceof TargetGuard.Refused refused) throw Problems.unprocessable(refused.getMessage());
+              if (cause instanceof TargetGuard.Refused refused) {
+                throw Problems.targetNotAllowed(refused.getMessage() + (refused.notPublic() ? PRIVATE_TARGETS_HINT : ""));
+              }
               throw new CompletionException(cause);
             });
   }

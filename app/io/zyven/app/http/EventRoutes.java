@@ -186,13 +186,11 @@ final class EventRoutes {
       return a.replayed() ? r.addHeader(RawHeader.create(REPLAYED_HEADER, "true")) : r;
     }
     if (reply instanceof EventEntity.Conflict c) {
-      throw Problems.conflict(
+      throw Problems.idempotencyConflict(
           "this Idempotency-Key was already used with a different body (event " + c.eventId() + ")");
     }
-    throw Problems.unprocessable(
-        event.endpointId() != null
-            ? "endpoint " + event.endpointId() + " is unknown or disabled"
-            : "no enabled endpoint subscribes to type '" + event.type() + "'");
+    if (event.endpointId() != null) throw endpointUnavailable(event.endpointId());
+    throw Problems.noSubscribers("no enabled endpoint subscribes to type " + Problems.quote(event.type()));
   }
 
   private static List<String> fanOut(List<Subscription> subscriptions, String type) {
@@ -219,8 +217,12 @@ final class EventRoutes {
     try {
       return UUID.fromString(id);
     } catch (IllegalArgumentException e) {
-      throw Problems.unprocessable("endpoint " + id + " is unknown or disabled");
+      throw endpointUnavailable(id);
     }
+  }
+
+  private static Problems.ApiException endpointUnavailable(String endpointId) {
+    return Problems.endpointUnavailable("endpoint " + Problems.quote(endpointId) + " is unknown or disabled");
   }
 
   /**
@@ -295,7 +297,7 @@ final class EventRoutes {
     return startDeliveries(
         id,
         replyTo -> new EventEntity.Replay(tenant.id(), endpointId, false, "tenant:" + tenant.id(), replyTo),
-        () -> Problems.conflict("nothing to replay: " + (endpointId != null
+        () -> Problems.nothingToReplay("nothing to replay: " + (endpointId != null
             ? "endpoint " + endpointId + " has no dead-lettered or delivered delivery of this event"
             : "no delivery of this event is dead-lettered or delivered")));
   }

@@ -1,12 +1,11 @@
 package io.zyven.app.http;
 
-import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
-import com.fasterxml.jackson.core.StreamReadFeature;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.regex.Pattern;
 
 /**
@@ -18,21 +17,29 @@ record IngestBody(String type, String payload, String endpointId) {
 
   static final Pattern TYPE = Pattern.compile("[A-Za-z0-9_.:-]{1,128}");
 
-  private static final JsonFactory JSON =
-      JsonFactory.builder().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
+  private static final List<String> FIELDS = List.of("type", "payload", "endpoint_id");
 
   /**
    * @throws Problems.ApiException 400 when the body is not a valid ingest request; in the
-   *     order of DESIGN.md: malformed JSON first, then {@code type}, then {@code payload}
+   *     order of DESIGN.md: malformed JSON first (the whole body is read before any field
+   *     is judged), then an unknown field or endpoint_id, then {@code type}, then
+   *     {@code payload}
    */
   static IngestBody parse(byte[] body) {
     String type = null;
     String payload = null;
     String endpointId = null;
+    String fieldProblem = null;
     String typeProblem = null;
     String payloadProblem = null;
-    try (JsonParser p = JSON.createParser(body)) {
-      if (p.nextToken() != JsonToken.START_OBJECT) throw Problems.badRequest("the body must be a JSON object");
+    try (JsonParser p = RequestBodies.STRICT_JSON.createParser(body)) {
+      JsonToken first = p.nextToken();
+      if (first == null) throw Problems.malformedJson(RequestBodies.EMPTY);
+      if (first != JsonToken.START_OBJECT) {
+        p.skipChildren();
+        RequestBodies.requireEnd(p);
+        throw Problems.badRequest("the body must be a JSON object");
+      }
       while (p.nextToken() == JsonToken.FIELD_NAME) {
         String field = p.currentName();
         JsonToken value = p.nextToken();
@@ -54,19 +61,23 @@ record IngestBody(String type, String payload, String endpointId) {
             payload = new String(body, start, end - start, StandardCharsets.UTF_8);
           }
           case "endpoint_id" -> {
-            if (value == JsonToken.VALUE_NULL) break;
-            if (value != JsonToken.VALUE_STRING) throw Problems.badRequest("endpoint_id must be a string");
-            endpointId = p.getText();
+            if (value == JsonToken.VALUE_STRING) endpointId = p.getText();
+            else if (value != JsonToken.VALUE_NULL && fieldProblem == null) fieldProblem = "endpoint_id must be a string";
+            p.skipChildren();
           }
-          default -> throw Problems.badRequest("unknown field '" + field + "'");
+          default -> {
+            if (fieldProblem == null) fieldProblem = RequestBodies.unknownField(field, FIELDS);
+            p.skipChildren();
+          }
         }
       }
-      if (p.nextToken() != null) throw Problems.badRequest("unexpected content after the JSON object");
+      RequestBodies.requireEnd(p);
     } catch (JsonProcessingException e) {
-      throw Problems.badRequest("malformed JSON: " + e.getOriginalMessage());
+      throw Problems.malformedJson(JsonErrors.describe(e));
     } catch (IOException e) {
-      throw Problems.badRequest("unreadable body");
+      throw Problems.badRequest("the body could not be read");
     }
+    if (fieldProblem != null) throw Problems.badRequest(fieldProblem);
     if (typeProblem != null) throw Problems.badRequest(typeProblem);
     if (type == null) throw Problems.badRequest("type is required");
     if (!TYPE.matcher(type).matches()) {

@@ -4,8 +4,10 @@ import io.zyven.app.readmodel.EventPage;
 import io.zyven.app.readmodel.ReadModelQueries.Cursor;
 import io.zyven.protocol.DeliveryStatus;
 import java.time.Instant;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
-import java.util.Set;
+import java.util.stream.Collectors;
 
 /**
  * The query of {@code GET /v1/events?status=&type=&endpoint_id=&since=&until=&limit=&cursor=}.
@@ -14,32 +16,21 @@ import java.util.Set;
 record ListRequest(EventPage.Filter filter, int limit, Cursor cursor) {
   static final int DEFAULT_LIMIT = 20;
   static final int MAX_LIMIT = 100;
-  private static final Set<String> PARAMS = Set.of("status", "type", "endpoint_id", "since", "until", "limit", "cursor");
+  private static final List<String> PARAMS = List.of("status", "type", "endpoint_id", "since", "until", "limit", "cursor");
 
   static ListRequest parse(Map<String, String> query) {
     for (String name : query.keySet()) {
-      if (!PARAMS.contains(name)) throw Problems.badRequest("unknown query parameter '" + name + "'");
-    }
-    DeliveryStatus status = null;
-    if (query.containsKey("status")) {
-      try {
-        status = DeliveryStatus.valueOf(query.get("status"));
-      } catch (IllegalArgumentException e) {
-        throw Problems.badRequest("status must be one of RECEIVED, DISPATCHING, RETRY_SCHEDULED, DELIVERED, DEAD_LETTERED");
+      if (!PARAMS.contains(name)) {
+        throw Problems.badRequest(
+            "unknown query parameter " + Problems.quote(name) + "; the parameters are " + String.join(", ", PARAMS));
       }
     }
+    DeliveryStatus status = query.containsKey("status") ? status(query.get("status")) : null;
     String type = query.get("type");
     if (type != null && !IngestBody.TYPE.matcher(type).matches()) {
       throw Problems.badRequest("type must match [A-Za-z0-9_.:-]{1,128}");
     }
-    String endpointId = null;
-    if (query.containsKey("endpoint_id")) {
-      try {
-        endpointId = java.util.UUID.fromString(query.get("endpoint_id")).toString();
-      } catch (IllegalArgumentException e) {
-        throw Problems.badRequest("endpoint_id must be an endpoint id");
-      }
-    }
+    String endpointId = query.containsKey("endpoint_id") ? Ids.field(query.get("endpoint_id"), "endpoint_id") : null;
     Instant since = time(query, "since");
     Instant until = time(query, "until");
     if (since != null && until != null && !since.isBefore(until)) throw Problems.badRequest("since must be before until");
@@ -61,6 +52,16 @@ record ListRequest(EventPage.Filter filter, int limit, Cursor cursor) {
       }
     }
     return new ListRequest(new EventPage.Filter(status, type, endpointId, since, until), limit, cursor);
+  }
+
+  /** Any case, as people type it: {@code delivered} is {@code DELIVERED}. */
+  private static DeliveryStatus status(String value) {
+    for (DeliveryStatus s : DeliveryStatus.values()) {
+      if (s.name().equalsIgnoreCase(value)) return s;
+    }
+    throw Problems.badRequest("status must be one of "
+        + Arrays.stream(DeliveryStatus.values()).map(Enum::name).collect(Collectors.joining(", "))
+        + " (in any case), got " + Problems.quote(value));
   }
 
   private static Instant time(Map<String, String> query, String name) {

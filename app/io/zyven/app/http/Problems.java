@@ -5,6 +5,7 @@ import io.zyven.app.store.Database.DatabaseUnavailable;
 import io.zyven.protocol.Problem;
 import java.time.Duration;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeoutException;
@@ -39,15 +40,43 @@ public final class Problems {
     }
   }
 
+  /** Every problem's {@code type} is this followed by its slug (the README lists them). */
+  static final String TYPE_PREFIX = "urn:zyven:problem:";
+
+  /** Untrusted text shown in a detail is cut to this many characters. */
+  private static final int MAX_ECHO = 40;
+
   public static HttpResponse response(int status, String slug, String title, String detail) {
     return HttpResponse.create()
         .withStatus(status)
-        .withEntity(
-            PROBLEM_JSON, Json.bytes(new Problem("urn:zyven:problem:" + slug, title, status, detail)));
+        .withEntity(PROBLEM_JSON, Json.bytes(new Problem(TYPE_PREFIX + slug, title, status, detail)));
   }
 
+  /**
+   * A client's own text (a field name, a path segment, a token) quoted for a detail: cut
+   * short so a stranger cannot make us echo a page of anything. It is only ever written
+   * inside the JSON string of the detail, which escapes it.
+   */
+  static String quote(String untrusted) {
+    String s = untrusted;
+    if (s.codePointCount(0, s.length()) > MAX_ECHO) s = s.substring(0, s.offsetByCodePoints(0, MAX_ECHO)) + "…";
+    return "'" + s + "'";
+  }
+
+  /** 400: a well-formed body or query with a bad, missing or unknown field or parameter. */
   public static ApiException badRequest(String detail) {
     return new ApiException(response(400, "invalid-request", "Invalid request", detail));
+  }
+
+  /** 400: a body that does not parse as JSON; the detail says where. */
+  public static ApiException malformedJson(String detail) {
+    return new ApiException(response(400, "malformed-json", "Malformed JSON", detail));
+  }
+
+  /** 400: an id in the path that is not a UUID, so it cannot name anything. */
+  public static ApiException invalidId(String what, String id) {
+    return new ApiException(
+        response(400, "invalid-id", "Invalid id", what + " id must be a UUID, got " + quote(id)));
   }
 
   public static ApiException unauthorized(String detail) {
@@ -64,13 +93,24 @@ public final class Problems {
     return new ApiException(response(404, "not-found", "Not found", detail));
   }
 
-  public static ApiException conflict(String detail) {
-    return new ApiException(response(409, "idempotency-conflict", "Conflict", detail));
+  /** 409 of one kind; each kind has its own slug so clients can tell them apart. */
+  public static ApiException conflict(String slug, String title, String detail) {
+    return new ApiException(response(409, slug, title, detail));
+  }
+
+  /** 409: this Idempotency-Key was accepted with a different body. */
+  public static ApiException idempotencyConflict(String detail) {
+    return conflict("idempotency-conflict", "Idempotency conflict", detail);
+  }
+
+  /** 409: a replay found no terminal delivery to send again. */
+  public static ApiException nothingToReplay(String detail) {
+    return conflict("nothing-to-replay", "Nothing to replay", detail);
   }
 
   /** Retry now, with no delivery waiting for a retry. */
   public static ApiException nothingToRetry(String detail) {
-    return new ApiException(response(409, "nothing-to-retry", "Nothing to retry", detail));
+    return conflict("nothing-to-retry", "Nothing to retry", detail);
   }
 
   public static ApiException tooLarge(long maxBytes) {
@@ -85,6 +125,22 @@ public final class Problems {
             "the body must be JSON (Content-Type: application/json)"));
   }
 
+  /** 422: ingest's endpoint_id is unknown, disabled or another tenant's. */
+  public static ApiException endpointUnavailable(String detail) {
+    return new ApiException(response(422, "endpoint-unavailable", "Endpoint unavailable", detail));
+  }
+
+  /** 422: no enabled endpoint subscribes to the event's type. */
+  public static ApiException noSubscribers(String detail) {
+    return new ApiException(response(422, "no-subscribers", "No subscribers", detail));
+  }
+
+  /** 422: the SSRF guard refused an endpoint's URL. */
+  public static ApiException targetNotAllowed(String detail) {
+    return new ApiException(response(422, "target-not-allowed", "Target not allowed", detail));
+  }
+
+  /** 422 of no more specific kind. */
   public static ApiException unprocessable(String detail) {
     return new ApiException(response(422, "unprocessable", "Unprocessable request", detail));
   }
@@ -130,8 +186,29 @@ public final class Problems {
     String detail =
         plain.entity() instanceof HttpEntity.Strict strict ? strict.getData().utf8String() : "";
     int status = plain.status().intValue();
+    Kind kind = rejectionKind(status, plain.status().reason());
     List<HttpHeader> headers = new java.util.ArrayList<>();
     plain.getHeaders().forEach(headers::add);
-    return response(status, "http-" + status, plain.status().reason(), detail).addHeaders(headers);
+    return response(status, kind.slug(), kind.title(), detail).addHeaders(headers);
+  }
+
+  private record Kind(String slug, String title) {}
+
+  /**
+   * The catalogue's kind where it has one for the status; else the reason phrase, as a slug
+   * ("Method Not Allowed": method-not-allowed) and as a title ("Method not allowed").
+   */
+  private static Kind rejectionKind(int status, String reason) {
+    return switch (status) {
+      case 400 -> new Kind("invalid-request", "Invalid request");
+      case 404 -> new Kind("not-found", "Not found");
+      case 413 -> new Kind("payload-too-large", "Payload too large");
+      case 415 -> new Kind("unsupported-media-type", "Unsupported media type");
+      case 500 -> new Kind("internal", "Internal error");
+      case 503 -> new Kind("unavailable", "Service unavailable");
+      default -> new Kind(
+          reason.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9]+", "-").replaceAll("^-|-$", ""),
+          reason.isEmpty() ? reason : reason.charAt(0) + reason.substring(1).toLowerCase(Locale.ROOT));
+    };
   }
 }

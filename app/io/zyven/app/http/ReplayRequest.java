@@ -13,6 +13,6 @@ final class ReplayRequest {
     JsonNode id = RequestBodies.object(body, Set.of("endpoint_id")).get("endpoint_id");
     if (id == null || id.isNull()) return null;
     if (!id.isTextual()) throw Problems.badRequest("endpoint_id must be a string");
-    return Ids.canonical(id.asText(), "endpoint");
+    return Ids.field(id.asText(), "endpoint_id");
   }
 }

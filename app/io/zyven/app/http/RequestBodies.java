@@ -1,17 +1,29 @@
 package io.zyven.app.http;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.zyven.app.Json;
 import java.io.IOException;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
+import java.util.Collection;
 import java.util.Iterator;
 import java.util.Set;
+import java.util.TreeSet;
 
 /** The checks every JSON request body and every timestamp parameter goes through. */
 final class RequestBodies {
   private RequestBodies() {}
+
+  /** Refuses a field given twice: which of the two would count is anybody's guess. */
+  static final JsonFactory STRICT_JSON =
+      JsonFactory.builder().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
+
+  static final String EMPTY = "the body is empty: expected a JSON object";
 
   /**
    * The body as a JSON object having no fields but {@code fields}; 400 otherwise. Unknown
@@ -19,17 +31,33 @@ final class RequestBodies {
    */
   static JsonNode object(byte[] body, Set<String> fields) {
     JsonNode root;
-    try {
-      root = Json.MAPPER.readTree(body);
+    try (JsonParser p = STRICT_JSON.createParser(body)) {
+      root = Json.MAPPER.readTree(p);
+      if (root == null) throw Problems.malformedJson(EMPTY);
+      requireEnd(p);
+    } catch (JsonProcessingException e) {
+      throw Problems.malformedJson(JsonErrors.describe(e));
     } catch (IOException e) {
-      throw Problems.badRequest("malformed JSON");
+      throw Problems.badRequest("the body could not be read");
     }
-    if (root == null || !root.isObject()) throw Problems.badRequest("the body must be a JSON object");
+    if (!root.isObject()) throw Problems.badRequest("the body must be a JSON object");
     for (Iterator<String> names = root.fieldNames(); names.hasNext(); ) {
       String name = names.next();
-      if (!fields.contains(name)) throw Problems.badRequest("unknown field '" + name + "'");
+      if (!fields.contains(name)) throw Problems.badRequest(unknownField(name, fields));
     }
     return root;
+  }
+
+  /** 400 malformed-json unless the parser has read the whole body. */
+  static void requireEnd(JsonParser p) throws IOException {
+    if (p.nextToken() != null) {
+      throw Problems.malformedJson("unexpected content after the JSON value" + JsonErrors.at(p.currentTokenLocation()));
+    }
+  }
+
+  /** The detail for a field not among {@code fields}, naming those that are. */
+  static String unknownField(String name, Collection<String> fields) {
+    return "unknown field " + Problems.quote(name) + "; the fields are " + String.join(", ", new TreeSet<>(fields));
   }
 
   /** An RFC 3339 timestamp; 400 naming {@code field} otherwise. */

@@ -1,5 +1,6 @@
 package io.zyven.app.delivery;
 
+import static io.zyven.app.testing.ProblemAssertions.assertProblem;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -307,9 +308,10 @@ class DeliveryTest {
     createEndpoint("/slow", "");
     String id = ingest("{\"type\":\"a.b\",\"payload\":{}}");
 
-    assertEquals(409, api.postJson("/v1/events/" + id + "/replay", tenant.apiKey(), "").status());
+    String detail = assertProblem(api.postJson("/v1/events/" + id + "/replay", tenant.apiKey(), ""), 409, "nothing-to-replay");
+    assertEquals("nothing to replay: no delivery of this event is dead-lettered or delivered", detail);
     Tenant other = api.createTenant("other");
-    assertEquals(404, api.postJson("/v1/events/" + id + "/replay", other.apiKey(), "").status());
+    assertProblem(api.postJson("/v1/events/" + id + "/replay", other.apiKey(), ""), 404, "not-found");
   }
 
   @Test

@@ -28,6 +28,10 @@ import org.junit.jupiter.api.Test;
  * (422, nothing written) and again when connecting.
  */
 class SsrfTest {
+  private static final String DEV_SWITCHES =
+      ". Webhooks go only to public addresses; for a receiver on your own machine in development, "
+          + "run the node in dev mode (ZYVEN_DEV=true) or set zyven.delivery.allow-private-targets=true";
+
   private static TestNode node;
 
   @BeforeAll
@@ -50,9 +54,27 @@ class SsrfTest {
         "http://100.64.0.1/hook", "http://0.0.0.0/hook", "http://[fd00:ec2::254]/hook",
         "http://[::ffff:127.0.0.1]/hook")) {
       ApiClient.Response r = api.postJson("/v1/endpoints", tenant.apiKey(), "{\"url\":\"" + url + "\"}");
-      assertProblem(r, 422);
+      String detail = assertProblem(r, 422, "target-not-allowed");
+      assertTrue(detail.contains("which is not a public address"), detail);
+      assertTrue(detail.endsWith(DEV_SWITCHES), detail);
     }
     assertEquals(0, api.get("/v1/endpoints", tenant.apiKey()).json().get("data").size(), "nothing written");
+  }
+
+  /** The refusal names the address, and the switches a developer with a local receiver needs. */
+  @Test
+  void theRefusalNamesTheAddressAndTheDevelopmentSwitches() {
+    Tenant tenant = node.api.createTenant("ssrf-words");
+    ApiClient.Response r = node.api.postJson("/v1/endpoints", tenant.apiKey(), "{\"url\":\"http://127.0.0.1:3000/hook\"}");
+    assertEquals("127.0.0.1 resolves to 127.0.0.1, which is not a public address" + DEV_SWITCHES,
+        assertProblem(r, 422, "target-not-allowed"));
+  }
+
+  @Test
+  void aHostThatDoesNotResolveIsRefusedWithoutTheDevelopmentSwitches() {
+    Tenant tenant = node.api.createTenant("ssrf-dns");
+    ApiClient.Response r = node.api.postJson("/v1/endpoints", tenant.apiKey(), "{\"url\":\"https://no-such-host.invalid/hook\"}");
+    assertEquals("cannot resolve host no-such-host.invalid", assertProblem(r, 422, "target-not-allowed"));
   }
 
   @Test
@@ -66,7 +88,9 @@ class SsrfTest {
   void patchingToAPrivateTargetIsRefused() {
     Tenant tenant = node.api.createTenant("ssrf-patch");
     String id = node.api.createEndpoint(tenant.apiKey(), "{\"url\":\"https://93.184.216.34/hook\"}");
-    assertProblem(node.api.patchJson("/v1/endpoints/" + id, tenant.apiKey(), "{\"url\":\"http://127.0.0.1/x\"}"), 422);
+    String detail =
+        assertProblem(node.api.patchJson("/v1/endpoints/" + id, tenant.apiKey(), "{\"url\":\"http://127.0.0.1/x\"}"), 422, "target-not-allowed");
+    assertTrue(detail.endsWith(DEV_SWITCHES), detail);
     assertEquals("https://93.184.216.34/hook",
         node.api.get("/v1/endpoints/" + id, tenant.apiKey()).json().get("url").asText());
   }

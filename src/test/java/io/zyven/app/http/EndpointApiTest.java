@@ -184,16 +184,50 @@ class EndpointApiTest {
 
   @Test
   void unknownFieldIs400() {
-    assertRejected("{\"url\":\"" + URL + "\",\"event_type\":[\"user.created\"]}");
-    assertRejected("{\"url\":\"" + URL + "\",\"id\":\"" + UUID.randomUUID() + "\"}");
+    assertEquals("unknown field 'event_type'; the fields are description, enabled, event_types, headers, "
+            + "max_attempts, max_in_flight, rate_limit_per_second, secret, timeout_ms, url",
+        assertRejected("{\"url\":\"" + URL + "\",\"event_type\":[\"user.created\"]}", "invalid-request"));
+    assertRejected("{\"url\":\"" + URL + "\",\"id\":\"" + UUID.randomUUID() + "\"}", "invalid-request");
+    String echoed = assertRejected("{\"url\":\"" + URL + "\",\"" + "a".repeat(500) + "\":1}", "invalid-request");
+    assertTrue(echoed.startsWith("unknown field '" + "a".repeat(40) + "…'; "), echoed);
+  }
+
+  @Test
+  void aLongHeaderNameIsEchoedCutShort() {
+    String echoed = assertRejected("{\"url\":\"" + URL + "\",\"headers\":{\"" + "h".repeat(500) + "\":\"x\"}}", "invalid-request");
+    assertEquals("header '" + "h".repeat(40) + "…' is not allowed", echoed);
   }
 
   @Test
   void bodyThatIsNotAJsonObjectIs400() {
-    assertRejected("[]");
-    assertRejected("\"" + URL + "\"");
-    assertRejected("null");
-    assertRejected("{\"url\":");
+    assertRejected("[]", "invalid-request");
+    assertRejected("\"" + URL + "\"", "invalid-request");
+    assertRejected("null", "invalid-request");
+    assertRejected("{\"url\":", "malformed-json");
+  }
+
+  /** Where and what, in words; never the parser's own message (checked by assertProblem). */
+  @Test
+  void malformedJsonSaysWhatAndWhereAndWritesNothing() {
+    String url = "{\"url\":\"" + URL + "\"";
+    assertEquals("unexpected end of input at line 1, column 41", assertRejected(url, "malformed-json"));
+    assertEquals("unexpected character '}' at line 1, column 42: expected a field name in double quotes",
+        assertRejected(url + ",}", "malformed-json"));
+    assertEquals("unrecognized token 'tru' at line 1, column 52: expected a string, number, object, array, true, false or null",
+        assertRejected(url + ",\"enabled\":tru}", "malformed-json"));
+    assertEquals("unexpected content after the JSON value at line 1, column 42",
+        assertRejected(url + "}{}", "malformed-json"));
+    assertEquals("invalid number at line 3, column 21: a number cannot start with 0 unless it is 0",
+        assertRejected("{\n  \"url\": \"" + URL + "\",\n  \"max_in_flight\": 05\n}", "malformed-json"));
+    assertEquals("unexpected end of input in a string at line 2, column 16",
+        assertRejected("{\n  \"url\": \"https", "malformed-json"));
+  }
+
+  /** Which of two values would count is anybody's guess: neither does. */
+  @Test
+  void duplicateFieldIs400() {
+    assertEquals("duplicate field 'url' at line 1, column 47",
+        assertRejected("{\"url\":\"" + URL + "\",\"url\":\"https://other.example.com\"}", "malformed-json"));
   }
 
   @Test
@@ -341,9 +375,9 @@ class EndpointApiTest {
   }
 
   @Test
-  void getNonUuidIdIs404() {
-    assertProblem(get("not-a-uuid"), 404);
-    assertProblem(get("12345"), 404);
+  void getNonUuidIdIs400InvalidId() {
+    assertEquals("endpoint id must be a UUID, got 'not-a-uuid'", assertProblem(get("not-a-uuid"), 400, "invalid-id"));
+    assertEquals("endpoint id must be a UUID, got '12345'", assertProblem(get("12345"), 400, "invalid-id"));
   }
 
   // ---- update ----
@@ -475,9 +509,9 @@ class EndpointApiTest {
   }
 
   @Test
-  void patchOfUnknownOrNonUuidIdIs404() {
-    assertProblem(patch(UUID.randomUUID().toString(), "{\"enabled\":false}"), 404);
-    assertProblem(patch("not-a-uuid", "{\"enabled\":false}"), 404);
+  void patchOfUnknownIdIs404AndOfNonUuidIdIs400() {
+    assertProblem(patch(UUID.randomUUID().toString(), "{\"enabled\":false}"), 404, "not-found");
+    assertProblem(patch("not-a-uuid", "{\"enabled\":false}"), 400, "invalid-id");
   }
 
   // ---- delete ----
@@ -510,9 +544,9 @@ class EndpointApiTest {
   }
 
   @Test
-  void deleteOfUnknownOrNonUuidIdIs404() {
-    assertProblem(api.delete("/v1/endpoints/" + UUID.randomUUID(), tenant.apiKey()), 404);
-    assertProblem(api.delete("/v1/endpoints/not-a-uuid", tenant.apiKey()), 404);
+  void deleteOfUnknownIdIs404AndOfNonUuidIdIs400() {
+    assertProblem(api.delete("/v1/endpoints/" + UUID.randomUUID(), tenant.apiKey()), 404, "not-found");
+    assertProblem(api.delete("/v1/endpoints/not-a-uuid", tenant.apiKey()), 400, "invalid-id");
   }
 
   // ---- journal ----
@@ -603,16 +637,28 @@ class EndpointApiTest {
     assertRejected(() -> create(json), 400);
   }
 
+  /** A create with this body is refused with a 400 of this type, and nothing is written; its detail. */
+  private String assertRejected(String json, String slug) {
+    return assertRejected(() -> create(json), 400, slug);
+  }
+
   /** The request is refused with {@code status}; the list and the journal are unchanged. */
   private void assertRejected(Supplier<Response> request, int status) {
+    assertRejected(request, status, null);
+  }
+
+  /** As above, and the problem's type is {@code slug} (unless null); its detail. */
+  private String assertRejected(Supplier<Response> request, int status, String slug) {
     int listed = list(tenant.apiKey()).size();
     long journal = endpointJournalRows();
 
     Response r = request.get();
 
     assertProblem(r, status);
+    String detail = slug == null ? r.json().get("detail").asText() : assertProblem(r, status, slug);
     assertEquals(listed, list(tenant.apiKey()).size(), "list length unchanged");
     assertEquals(journal, endpointJournalRows(), "journal unchanged");
+    return detail;
   }
 
   private static void assertUnauthorized(Response r) {

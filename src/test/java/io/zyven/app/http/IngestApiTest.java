@@ -91,7 +91,7 @@ class IngestApiTest {
 
     Response r = api.ingest(tenant.apiKey(), "k-conflict", "{\"type\":\"user.created\",\"payload\":{\"id\":43}}");
 
-    assertProblem(r, 409);
+    assertProblem(r, 409, "idempotency-conflict");
     assertEquals(1, pg.acceptances(id));
     assertEquals("{\"id\":42}", api.get("/v1/events/" + id, tenant.apiKey()).json().get("payload").toString());
   }
@@ -156,12 +156,12 @@ class IngestApiTest {
     Response r = api.send(api.request("/v1/events", null)
         .header("Content-Type", "application/json").header("Idempotency-Key", "k")
         .POST(HttpRequest.BodyPublishers.ofString(EVENT)));
-    assertProblem(r, 401);
+    assertProblem(r, 401, "unauthorized");
   }
 
   @Test
   void unknownKeyIs401EvenWithABadBody() {
-    assertNothingWritten(() -> api.ingest("zyv_not-a-key", "k-401", "not json"), 401, "k-401");
+    assertNothingWritten(() -> api.ingest("zyv_not-a-key", "k-401", "not json"), 401, "unauthorized", "k-401");
   }
 
   @Test
@@ -181,7 +181,7 @@ class IngestApiTest {
     Response r = api.send(api.request("/v1/events", tenant.apiKey())
         .header("Content-Type", "text/plain")
         .POST(HttpRequest.BodyPublishers.ofString(EVENT)));
-    assertProblem(r, 415);
+    assertProblem(r, 415, "unsupported-media-type");
   }
 
   // ---- 413 ----
@@ -189,7 +189,7 @@ class IngestApiTest {
   @Test
   void bodyOverTheLimitIs413() {
     String big = "{\"type\":\"user.created\",\"payload\":{\"x\":\"" + "a".repeat(256 * 1024) + "\"}}";
-    assertNothingWritten(() -> api.ingest(tenant.apiKey(), "k-413", big), 413, "k-413");
+    assertNothingWritten(() -> api.ingest(tenant.apiKey(), "k-413", big), 413, "payload-too-large", "k-413");
   }
 
   @Test
@@ -199,7 +199,7 @@ class IngestApiTest {
         () -> api.send(api.request("/v1/events", tenant.apiKey())
             .header("Content-Type", "application/json").header("Idempotency-Key", "k-413c")
             .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new ByteArrayInputStream(big)))),
-        413, "k-413c");
+        413, "payload-too-large", "k-413c");
   }
 
   @Test
@@ -208,7 +208,7 @@ class IngestApiTest {
     Response r = api.send(api.request("/v1/events", tenant.apiKey())
         .header("Content-Type", "application/json")
         .POST(HttpRequest.BodyPublishers.ofString(big)));
-    assertProblem(r, 413);
+    assertProblem(r, 413, "payload-too-large");
   }
 
   // ---- 400 ----
@@ -219,59 +219,83 @@ class IngestApiTest {
     Response r = api.send(api.request("/v1/events", tenant.apiKey())
         .header("Content-Type", "application/json")
         .POST(HttpRequest.BodyPublishers.ofString(EVENT)));
-    assertProblem(r, 400);
+    assertProblem(r, 400, "invalid-request");
     assertEquals(before, pg.allAcceptances());
   }
 
   @Test
   void idempotencyKeyLongerThan255Is400() {
     String key = "k".repeat(256);
-    assertNothingWritten(() -> api.ingest(tenant.apiKey(), key, EVENT), 400, key);
+    assertNothingWritten(() -> api.ingest(tenant.apiKey(), key, EVENT), 400, "invalid-request", key);
     assertEquals(202, api.ingest(tenant.apiKey(), "k".repeat(255), EVENT).status());
   }
 
   @Test
   void malformedJsonIs400() {
-    assertNothingWritten(() -> api.ingest(tenant.apiKey(), "k-bad", "{\"type\":"), 400, "k-bad");
+    assertNothingWritten(() -> api.ingest(tenant.apiKey(), "k-bad", "{\"type\":"), 400, "malformed-json", "k-bad");
+  }
+
+  /** Where and what, in words; never the parser's own message (checked by assertProblem). */
+  @Test
+  void malformedJsonSaysWhatAndWhere() {
+    assertMalformed("{\"type\":\"user.created\",\"payload\":{\"id\":4",
+        "unexpected end of input at line 1, column 41");
+    assertMalformed("{\"type\":\"user.created\",}",
+        "unexpected character '}' at line 1, column 24: expected a field name in double quotes");
+    assertMalformed("{\"type\":\"user.created\",\n \"payload\":{\"ok\":tru}}",
+        "unrecognized token 'tru' at line 2, column 18: expected a string, number, object, array, true, false or null");
+    assertMalformed("{\"type\":\"user.created\" \"payload\":{}}",
+        "unexpected character '\"' at line 1, column 24: expected ',' or '}'");
+    assertMalformed("{\"type\":\"user.created\",\"payload\":{\"n\":007}}",
+        "invalid number at line 1, column 40: a number cannot start with 0 unless it is 0");
+    assertMalformed("{\"type\":\"user.created\",\"payload\":{\"s\":\"a\tb\"}}",
+        "unescaped control character U+0009 in a string at line 1, column 41: control characters must be escaped, e.g. \\n");
+  }
+
+  private void assertMalformed(String body, String detail) {
+    String key = "k-malformed-" + UUID.randomUUID();
+    assertEquals(detail, assertNothingWritten(() -> api.ingest(tenant.apiKey(), key, body), 400, "malformed-json", key), body);
   }
 
   @Test
   void trailingContentIs400() {
-    assertNothingWritten(() -> api.ingest(tenant.apiKey(), "k-trail", EVENT + "{}"), 400, "k-trail");
+    assertNothingWritten(() -> api.ingest(tenant.apiKey(), "k-trail", EVENT + "{}"), 400, "malformed-json", "k-trail");
   }
 
   @Test
   void duplicateFieldIs400() {
     String body = "{\"type\":\"user.created\",\"type\":\"user.deleted\",\"payload\":{}}";
-    assertNothingWritten(() -> api.ingest(tenant.apiKey(), "k-dup", body), 400, "k-dup");
+    String detail = assertNothingWritten(() -> api.ingest(tenant.apiKey(), "k-dup", body), 400, "malformed-json", "k-dup");
+    assertEquals("duplicate field 'type' at line 1, column 30", detail);
   }
 
   @Test
   void unknownFieldIs400() {
     String body = "{\"type\":\"user.created\",\"payload\":{},\"endpoint\":\"x\"}";
-    assertNothingWritten(() -> api.ingest(tenant.apiKey(), "k-unknown", body), 400, "k-unknown");
+    String detail = assertNothingWritten(() -> api.ingest(tenant.apiKey(), "k-unknown", body), 400, "invalid-request", "k-unknown");
+    assertEquals("unknown field 'endpoint'; the fields are endpoint_id, payload, type", detail);
   }
 
   @Test
   void missingOrInvalidTypeIs400() {
-    assertNothingWritten(() -> api.ingest(tenant.apiKey(), "t1", "{\"payload\":{}}"), 400, "t1");
-    assertNothingWritten(() -> api.ingest(tenant.apiKey(), "t2", "{\"type\":\"user created\",\"payload\":{}}"), 400, "t2");
-    assertNothingWritten(() -> api.ingest(tenant.apiKey(), "t3", "{\"type\":\"\",\"payload\":{}}"), 400, "t3");
-    assertNothingWritten(() -> api.ingest(tenant.apiKey(), "t4", "{\"type\":\"" + "u".repeat(129) + "\",\"payload\":{}}"), 400, "t4");
-    assertNothingWritten(() -> api.ingest(tenant.apiKey(), "t5", "{\"type\":7,\"payload\":{}}"), 400, "t5");
+    assertNothingWritten(() -> api.ingest(tenant.apiKey(), "t1", "{\"payload\":{}}"), 400, "invalid-request", "t1");
+    assertNothingWritten(() -> api.ingest(tenant.apiKey(), "t2", "{\"type\":\"user created\",\"payload\":{}}"), 400, "invalid-request", "t2");
+    assertNothingWritten(() -> api.ingest(tenant.apiKey(), "t3", "{\"type\":\"\",\"payload\":{}}"), 400, "invalid-request", "t3");
+    assertNothingWritten(() -> api.ingest(tenant.apiKey(), "t4", "{\"type\":\"" + "u".repeat(129) + "\",\"payload\":{}}"), 400, "invalid-request", "t4");
+    assertNothingWritten(() -> api.ingest(tenant.apiKey(), "t5", "{\"type\":7,\"payload\":{}}"), 400, "invalid-request", "t5");
   }
 
   @Test
   void payloadThatIsNotAnObjectIs400() {
-    assertNothingWritten(() -> api.ingest(tenant.apiKey(), "p1", "{\"type\":\"user.x\"}"), 400, "p1");
-    assertNothingWritten(() -> api.ingest(tenant.apiKey(), "p2", "{\"type\":\"user.x\",\"payload\":[1]}"), 400, "p2");
-    assertNothingWritten(() -> api.ingest(tenant.apiKey(), "p3", "{\"type\":\"user.x\",\"payload\":\"{}\"}"), 400, "p3");
-    assertNothingWritten(() -> api.ingest(tenant.apiKey(), "p4", "{\"type\":\"user.x\",\"payload\":null}"), 400, "p4");
+    assertNothingWritten(() -> api.ingest(tenant.apiKey(), "p1", "{\"type\":\"user.x\"}"), 400, "invalid-request", "p1");
+    assertNothingWritten(() -> api.ingest(tenant.apiKey(), "p2", "{\"type\":\"user.x\",\"payload\":[1]}"), 400, "invalid-request", "p2");
+    assertNothingWritten(() -> api.ingest(tenant.apiKey(), "p3", "{\"type\":\"user.x\",\"payload\":\"{}\"}"), 400, "invalid-request", "p3");
+    assertNothingWritten(() -> api.ingest(tenant.apiKey(), "p4", "{\"type\":\"user.x\",\"payload\":null}"), 400, "invalid-request", "p4");
   }
 
   @Test
   void bodyThatIsNotAnObjectIs400() {
-    assertNothingWritten(() -> api.ingest(tenant.apiKey(), "b1", "[]"), 400, "b1");
+    assertNothingWritten(() -> api.ingest(tenant.apiKey(), "b1", "[]"), 400, "invalid-request", "b1");
   }
 
   // ---- 422 ----
@@ -279,15 +303,15 @@ class IngestApiTest {
   @Test
   void noSubscribedEndpointIs422() {
     assertNothingWritten(
-        () -> api.ingest(tenant.apiKey(), "k-422", "{\"type\":\"order.created\",\"payload\":{}}"), 422, "k-422");
+        () -> api.ingest(tenant.apiKey(), "k-422", "{\"type\":\"order.created\",\"payload\":{}}"), 422, "no-subscribers", "k-422");
   }
 
   @Test
   void unknownEndpointIdIs422() {
     String body = "{\"type\":\"user.created\",\"payload\":{},\"endpoint_id\":\"" + UUID.randomUUID() + "\"}";
-    assertNothingWritten(() -> api.ingest(tenant.apiKey(), "k-422u", body), 422, "k-422u");
+    assertNothingWritten(() -> api.ingest(tenant.apiKey(), "k-422u", body), 422, "endpoint-unavailable", "k-422u");
     String notAnId = "{\"type\":\"user.created\",\"payload\":{},\"endpoint_id\":\"nope\"}";
-    assertNothingWritten(() -> api.ingest(tenant.apiKey(), "k-422n", notAnId), 422, "k-422n");
+    assertNothingWritten(() -> api.ingest(tenant.apiKey(), "k-422n", notAnId), 422, "endpoint-unavailable", "k-422n");
   }
 
   @Test
@@ -295,14 +319,14 @@ class IngestApiTest {
     assertEquals(200, api.patchJson("/v1/endpoints/" + endpointId, tenant.apiKey(), "{\"enabled\":false}").status());
     String targeted = "{\"type\":\"user.created\",\"payload\":{},\"endpoint_id\":\"" + endpointId + "\"}";
 
-    assertNothingWritten(() -> api.ingest(tenant.apiKey(), "k-422d", targeted), 422, "k-422d");
-    assertNothingWritten(() -> api.ingest(tenant.apiKey(), "k-422f", EVENT), 422, "k-422f");
+    assertNothingWritten(() -> api.ingest(tenant.apiKey(), "k-422d", targeted), 422, "endpoint-unavailable", "k-422d");
+    assertNothingWritten(() -> api.ingest(tenant.apiKey(), "k-422f", EVENT), 422, "no-subscribers", "k-422f");
   }
 
   @Test
   void deletedEndpointIs422() {
     assertEquals(204, api.delete("/v1/endpoints/" + endpointId, tenant.apiKey()).status());
-    assertNothingWritten(() -> api.ingest(tenant.apiKey(), "k-422x", EVENT), 422, "k-422x");
+    assertNothingWritten(() -> api.ingest(tenant.apiKey(), "k-422x", EVENT), 422, "no-subscribers", "k-422x");
   }
 
   @Test
@@ -310,7 +334,7 @@ class IngestApiTest {
     Tenant other = api.createTenant("other-" + UUID.randomUUID());
     String body = "{\"type\":\"user.created\",\"payload\":{},\"endpoint_id\":\"" + endpointId + "\"}";
     long before = pg.allAcceptances();
-    assertProblem(api.ingest(other.apiKey(), "k-422t", body), 422);
+    assertProblem(api.ingest(other.apiKey(), "k-422t", body), 422, "endpoint-unavailable");
     assertEquals(before, pg.allAcceptances());
   }
 
@@ -384,15 +408,21 @@ class IngestApiTest {
 
   @Test
   void unknownEventIs404() {
-    assertProblem(api.get("/v1/events/" + UUID.randomUUID(), tenant.apiKey()), 404);
-    assertProblem(api.get("/v1/events/not-a-uuid", tenant.apiKey()), 404);
-    assertProblem(api.get("/v1/events/" + UUID.randomUUID() + "/audit", tenant.apiKey()), 404);
+    assertProblem(api.get("/v1/events/" + UUID.randomUUID(), tenant.apiKey()), 404, "not-found");
+    assertProblem(api.get("/v1/events/" + UUID.randomUUID() + "/audit", tenant.apiKey()), 404, "not-found");
   }
 
   @Test
-  void unknownPathsAndMethodsAnswerProblemJson() {
-    assertProblem(api.get("/v1/nothing", tenant.apiKey()), 404);
-    assertProblem(api.send(api.request("/v1/events", tenant.apiKey()).PUT(HttpRequest.BodyPublishers.ofString("{}"))), 405);
+  void unknownPathsAndMethodsAnswerProblemJsonWithReadableTypes() {
+    Response unknownPath = api.get("/v1/nothing", tenant.apiKey());
+    assertProblem(unknownPath, 404, "not-found");
+    assertEquals("Not found", unknownPath.json().get("title").asText());
+
+    Response put = api.send(api.request("/v1/events", tenant.apiKey()).PUT(HttpRequest.BodyPublishers.ofString("{}")));
+    String detail = assertProblem(put, 405, "method-not-allowed");
+    assertEquals("Method not allowed", put.json().get("title").asText());
+    assertTrue(detail.contains("GET") && detail.contains("POST"), detail);
+    assertProblem(api.get("/v1/endpoints/" + UUID.randomUUID() + "/enable", tenant.apiKey()), 405, "method-not-allowed");
   }
 
   // ---- metrics ----
@@ -426,11 +456,13 @@ class IngestApiTest {
   }
 
   /** The request is refused with {@code status}, and the journal gained nothing. */
-  private void assertNothingWritten(Supplier<Response> request, int status, String idempotencyKey) {
+  /** The request is refused with {@code status} and {@code slug}, and the journal gained nothing; its detail. */
+  private String assertNothingWritten(Supplier<Response> request, int status, String slug, String idempotencyKey) {
     long before = pg.allAcceptances();
     Response r = request.get();
-    assertProblem(r, status);
+    String detail = assertProblem(r, status, slug);
     assertEquals(0, pg.journalRows(EventRoutes.eventId(tenant.id(), idempotencyKey)));
     assertEquals(before, pg.allAcceptances());
+    return detail;
   }
 }

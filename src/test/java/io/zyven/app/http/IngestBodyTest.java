@@ -168,18 +168,24 @@ class IngestBodyTest {
     assertBadRequest("");
   }
 
-  /** DESIGN.md's order within the 400s: malformed JSON, then {@code type}, then {@code payload}. */
+  /**
+   * DESIGN.md's order within the 400s: malformed JSON, then {@code type}, then
+   * {@code payload}; an unknown field before either, as it may be a misspelt one.
+   */
   @Test
   void problemsAreReportedInTheDesignedOrder() {
-    assertDetail("{\"payload\":[1],\"type\":\"bad type!\"}", "type must match");
-    assertDetail("{\"payload\":1,\"type\":7}", "type must be a string");
-    assertDetail("{\"payload\":[1],\"type\":\"a.b\",", "malformed JSON");
-    assertDetail("{\"payload\":[1],\"type\":\"a.b\"}", "payload must be a JSON object");
+    assertProblem("{\"payload\":[1],\"type\":\"bad type!\"}", "invalid-request", "type must match");
+    assertProblem("{\"payload\":1,\"type\":7}", "invalid-request", "type must be a string");
+    assertProblem("{\"payload\":[1],\"type\":\"a.b\",", "malformed-json", "unexpected end of input at line 1, column 29");
+    assertProblem("{\"typ\":\"a.b\",\"payload\":{},", "malformed-json", "unexpected end of input");
+    assertProblem("{\"payload\":[1],\"type\":\"a.b\"}", "invalid-request", "payload must be a JSON object");
+    assertProblem("{\"typ\":\"a.b\",\"payload\":[1]}", "invalid-request", "unknown field 'typ'");
   }
 
-  private static void assertDetail(String body, String detailStart) {
+  private static void assertProblem(String body, String slug, String detailStart) {
     Problems.ApiException e = assertThrows(Problems.ApiException.class, () -> parse(body), body);
     String problem = ((org.apache.pekko.http.javadsl.model.HttpEntity.Strict) e.response.entity()).getData().utf8String();
+    assertTrue(problem.contains("\"type\":\"urn:zyven:problem:" + slug + "\""), body + " -> " + problem);
     assertTrue(problem.contains("\"detail\":\"" + detailStart), body + " -> " + problem);
   }
 
