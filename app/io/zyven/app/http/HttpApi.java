@@ -35,7 +35,7 @@ import org.apache.pekko.http.javadsl.server.PathMatchers;
 import org.apache.pekko.http.javadsl.server.RejectionHandler;
 import org.apache.pekko.http.javadsl.server.Route;
 
-/** The HTTP API of DESIGN.md section 2: routing, auth and error shape in one place. */
+/** The HTTP API (v1): routing, auth and error shape in one place. */
 public final class HttpApi extends AllDirectives {
 
   /** Prometheus's text exposition format, version 0.0.4. */

@@ -21,7 +21,7 @@ record IngestBody(String type, String payload, String endpointId) {
 
   /**
    * @throws Problems.ApiException 400 when the body is not a valid ingest request; in the
-   *     order of DESIGN.md: malformed JSON first (the whole body is read before any field
+   *     documented order: malformed JSON first (the whole body is read before any field
    *     is judged), then an unknown field or endpoint_id, then {@code type}, then
    *     {@code payload}
    */

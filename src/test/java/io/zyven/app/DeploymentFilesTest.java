@@ -38,7 +38,7 @@ import org.yaml.snakeyaml.constructor.SafeConstructor;
  * config and sources, so these checks follow the app rather than a copy of it.
  */
 class DeploymentFilesTest {
-  /** DESIGN.md section 4: the actor system is named zyven. */
+  /** The actor system is named zyven: seed node addresses depend on it. */
   private static final String ACTOR_SYSTEM = "zyven";
   private static final String POSTGRES = "postgres";
   private static final String PROMETHEUS = "prometheus";

@@ -31,7 +31,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Delivery end to end: a node on real PostgreSQL sends to a real receiver on loopback,
- * and every policy of DESIGN.md section 3 is observed from the receiver's side and through
+ * and every delivery policy in the README is observed from the receiver's side and through
  * the API. Retry delays are milliseconds here.
  */
 class DeliveryTest {

@@ -169,7 +169,7 @@ class IngestBodyTest {
   }
 
   /**
-   * DESIGN.md's order within the 400s: malformed JSON, then {@code type}, then
+   * The documented order within the 400s: malformed JSON, then {@code type}, then
    * {@code payload}; an unknown field before either, as it may be a misspelt one.
    */
   @Test
