@@ -86,6 +86,7 @@ public final class Zyven implements AutoCloseable {
     closeStorageOnShutdown(system, db, embedded);
 
     Cluster cluster = Cluster.get(system);
+    ClusterLog.start(system);
     if (full.getStringList("pekko.cluster.seed-nodes").isEmpty()) {
       cluster.manager().tell(Join.create(cluster.selfMember().address()));
     }
