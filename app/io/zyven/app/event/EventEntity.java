@@ -405,16 +405,10 @@ public final class EventEntity
       return Effect().reply(cmd.replyTo(), StatusReply.error("nothing to replay"));
     }
     Instant now = clock.instant();
-    List<EventJournal> replayed = new ArrayList<>();
-    for (Delivery d : targets) {
-      replayed.add(
-          new EventJournal.Replayed(d.endpointId(), d.attemptCount() + 1, cmd.by(), "operator replay", now));
-    }
-    DeliveriesStarted started = new DeliveriesStarted(targets.stream().map(Delivery::endpointId).toList());
-    return Effect()
-        .persist(replayed)
-        .thenRun((State s) -> started.endpointIds().forEach(id -> dispatch(s, id)))
-        .thenReply(cmd.replyTo(), s -> StatusReply.success(started));
+    return startNow(
+        targets,
+        d -> new EventJournal.Replayed(d.endpointId(), d.attemptCount() + 1, cmd.by(), "operator replay", now),
+        cmd.replyTo());
   }
 
   private static List<Delivery> replayTargets(State state, String endpointId, boolean deadLettersOnly) {
@@ -446,21 +440,30 @@ public final class EventEntity
       return Effect().reply(cmd.replyTo(), StatusReply.error("nothing to retry"));
     }
     Instant now = clock.instant();
-    List<EventJournal> requested = new ArrayList<>();
-    for (Delivery d : waiting) {
-      requested.add(
-          new EventJournal.RetryRequested(d.endpointId(), d.attemptCount() + 1, cmd.by(), "retry now", now));
-    }
-    DeliveriesStarted started = new DeliveriesStarted(waiting.stream().map(Delivery::endpointId).toList());
+    return startNow(
+        waiting,
+        d -> new EventJournal.RetryRequested(d.endpointId(), d.attemptCount() + 1, cmd.by(), "retry now", now),
+        cmd.replyTo());
+  }
+
+  /**
+   * Journals the given start of each delivery's next attempt (a replay, a retry now), then
+   * dispatches them at once, and answers which deliveries started.
+   */
+  private ReplyEffect<EventJournal, State> startNow(
+      List<Delivery> deliveries,
+      Function<Delivery, EventJournal> start,
+      ActorRef<StatusReply<DeliveriesStarted>> replyTo) {
+    DeliveriesStarted started = new DeliveriesStarted(deliveries.stream().map(Delivery::endpointId).toList());
     return Effect()
-        .persist(requested)
+        .persist(deliveries.stream().map(start).toList())
         .thenRun(
             (State s) ->
                 started.endpointIds().forEach(id -> {
-                  timers.cancel(retryTimer(id));
+                  timers.cancel(retryTimer(id)); // a retry now: the schedule's attempt is this one
                   dispatch(s, id);
                 }))
-        .thenReply(cmd.replyTo(), s -> StatusReply.success(started));
+        .thenReply(replyTo, s -> StatusReply.success(started));
   }
 
   // ---- driving deliveries ----
