@@ -22,10 +22,10 @@ import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -34,6 +34,8 @@ import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Join;
 import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.ServerBinding;
+import org.apache.pekko.persistence.jdbc.db.SlickExtension;
+import org.apache.pekko.persistence.jdbc.db.SlickExtensionImpl;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -173,24 +175,45 @@ public final class Zyven implements AutoCloseable {
         });
   }
 
-  // After sharding has handed off and the journal is idle: last thing before termination.
-  private static void closeStorageOnShutdown(
-      ActorSystem<?> system, Database db, EmbeddedDatabase embedded) {
-    CoordinatedShutdown.get(system)
-        .addTask(
-            CoordinatedShutdown.PhaseBeforeActorSystemTerminate(),
-            "close-storage",
-            () -> {
-              db.close();
-              if (embedded != null) {
-                try {
-                  embedded.close();
-                } catch (Exception e) {
-                  log.warn("Embedded PostgreSQL did not stop cleanly", e);
-                }
-              }
-              return CompletableFuture.completedFuture(Done.getInstance());
-            });
+  /**
+   * Storage closes once the actor system has terminated, when nothing can use it any more,
+   * and in this order: the Slick pool(s) of pekko-persistence-jdbc, the read-model pool, then
+   * the embedded PostgreSQL. In a coordinated-shutdown phase it would be too early: the read
+   * journal's sequence actor polls the journal until termination. Stopping PostgreSQL under
+   * open pools made every shutdown look like a crash ("FATAL: terminating connection due to
+   * administrator command", Hikari's "Failed to validate connection").
+   */
+  private static void closeStorageOnShutdown(ActorSystem<?> system, Database db, EmbeddedDatabase embedded) {
+    // Callbacks run in reverse order of registration, and whenTerminated completes after
+    // them. This one is registered before any journal is used, so it runs after
+    // pekko-persistence-jdbc's own (which closes its shared databases on termination), but
+    // it closes them itself too (closing twice is harmless) rather than rely on that order.
+    system.classicSystem().registerOnTermination(() -> {
+      closeQuietly("the journal's database pool", () -> closeJournalDatabases(system));
+      closeQuietly("the read-model database pool", db::close);
+      if (embedded != null) closeQuietly("the embedded PostgreSQL", embedded::close);
+    });
+  }
+
+  private static void closeQuietly(String what, AutoCloseable closeable) {
+    try {
+      closeable.close();
+    } catch (Exception e) {
+      log.warn("Could not close {} cleanly", what, e);
+    }
+  }
+
+  // The shared Slick databases the journal, snapshot store and read journal use. (A plugin
+  // with a database of its own closes it when it stops.)
+  private static void closeJournalDatabases(ActorSystem<?> system) {
+    Config config = system.settings().config();
+    SlickExtensionImpl slick = (SlickExtensionImpl) SlickExtension.get(system.classicSystem());
+    Stream.of("jdbc-journal", "jdbc-snapshot-store", "jdbc-read-journal")
+        .filter(plugin -> config.hasPath(plugin + ".use-shared-db"))
+        .map(plugin -> config.getString(plugin + ".use-shared-db"))
+        .filter(name -> !name.isEmpty())
+        .distinct()
+        .forEach(name -> slick.database(ConfigFactory.parseMap(Map.of("use-shared-db", name))).database().close());
   }
 
   private static String randomAdminKey() {
