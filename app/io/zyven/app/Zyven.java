@@ -82,6 +82,7 @@ public final class Zyven implements AutoCloseable {
             .resolve();
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "zyven", full);
     closeStorageOnShutdown(system, db, embedded);
+    stopOnSignals(system);
 
     Cluster cluster = Cluster.get(system);
     if (full.getStringList("pekko.cluster.seed-nodes").isEmpty()) {
@@ -214,6 +215,19 @@ public final class Zyven implements AutoCloseable {
         .filter(name -> !name.isEmpty())
         .distinct()
         .forEach(name -> slick.database(ConfigFactory.parseMap(Map.of("use-shared-db", name))).database().close());
+  }
+
+  /**
+   * When the node owns its JVM (as {@link Main} runs it), SIGTERM and SIGINT run coordinated
+   * shutdown, which ends with the JVM exiting with status 0 (exit-jvm), rather than start the
+   * JVM's shutdown hooks directly. Those hooks all run at once, in no order, and the embedded
+   * PostgreSQL registers one (zonky's {@code EmbeddedPostgres} closer: {@code pg_ctl stop -m
+   * fast}) that stopped PostgreSQL at the first instant, under the journal and the
+   * projections. After coordinated shutdown the hooks find nothing left to do.
+   */
+  private static void stopOnSignals(ActorSystem<?> system) {
+    if (!system.settings().config().getBoolean("pekko.coordinated-shutdown.exit-jvm")) return;
+    ShutdownSignals.onTermOrInt(() -> CoordinatedShutdown.get(system).runAll(CoordinatedShutdown.jvmExitReason()));
   }
 
   private static String randomAdminKey() {
