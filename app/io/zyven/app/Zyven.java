@@ -58,6 +58,7 @@ public final class Zyven implements AutoCloseable {
 
   /** Starts a node from a full config (application.conf plus overrides). */
   public static Zyven start(Config config) throws Exception {
+    ProjectionStopLineFilter.install();
     Config zyven = config.getConfig("zyven");
 
     EmbeddedDatabase embedded = null;
