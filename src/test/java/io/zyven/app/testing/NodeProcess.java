@@ -1,15 +1,18 @@
 package io.zyven.app.testing;
 
+import java.io.File;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 
 /**
  * A Zyven node in a JVM of its own, started the way an operator starts it ({@code Main},
@@ -40,7 +43,7 @@ public final class NodeProcess implements AutoCloseable {
     // Tests deliver to receivers on loopback.
     command.add("-Dzyven.delivery.allow-private-targets=true");
     config.forEach((k, v) -> command.add("-D" + k + "=" + v));
-    command.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.zyven.app.Main"));
+    command.addAll(List.of("-cp", nodeClassPath(), "io.zyven.app.Main"));
     ProcessBuilder pb = new ProcessBuilder(command);
     Map<String, String> env = new HashMap<>();
     env.put("ZYVEN_DATA_DIR", dataDir.toString());
@@ -94,6 +97,23 @@ public final class NodeProcess implements AutoCloseable {
     } catch (IOException | RuntimeException e) {
       return java.util.Optional.empty();
     }
+  }
+
+  /**
+   * The test JVM's class path without the test classes: the node runs with what an operator
+   * runs, in particular the packaged logback.xml rather than the tests' logback-test.xml
+   * (which logback would prefer).
+   */
+  private static String nodeClassPath() {
+    Path testClasses;
+    try {
+      testClasses = Path.of(NodeProcess.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+    } catch (java.net.URISyntaxException e) {
+      throw new IllegalStateException(e);
+    }
+    return Arrays.stream(System.getProperty("java.class.path").split(File.pathSeparator))
+        .filter(entry -> !entry.isEmpty() && !Path.of(entry).toAbsolutePath().equals(testClasses.toAbsolutePath()))
+        .collect(Collectors.joining(File.pathSeparator));
   }
 
   private static int freePort() throws IOException {
