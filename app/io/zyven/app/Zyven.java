@@ -21,10 +21,10 @@ import io.zyven.app.store.TenantStore;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -34,6 +34,8 @@ import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Join;
 import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.ServerBinding;
+import org.apache.pekko.persistence.jdbc.db.SlickExtension;
+import org.apache.pekko.persistence.jdbc.db.SlickExtensionImpl;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -58,6 +60,7 @@ public final class Zyven implements AutoCloseable {
 
   /** Starts a node from a full config (application.conf plus overrides). */
   public static Zyven start(Config config) throws Exception {
+    ProjectionStopLineFilter.install();
     boolean dev = config.getBoolean("zyven.dev");
     if (dev) config = DEV_MODE.withFallback(config);
     Config zyven = config.getConfig("zyven");
@@ -84,6 +87,7 @@ public final class Zyven implements AutoCloseable {
             .resolve();
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "zyven", full);
     closeStorageOnShutdown(system, db, embedded);
+    stopOnSignals(system);
 
     Cluster cluster = Cluster.get(system);
     ClusterLog.start(system);
@@ -194,24 +198,58 @@ public final class Zyven implements AutoCloseable {
         });
   }
 
-  // After sharding has handed off and the journal is idle: last thing before termination.
-  private static void closeStorageOnShutdown(
-      ActorSystem<?> system, Database db, EmbeddedDatabase embedded) {
-    CoordinatedShutdown.get(system)
-        .addTask(
-            CoordinatedShutdown.PhaseBeforeActorSystemTerminate(),
-            "close-storage",
-            () -> {
-              db.close();
-              if (embedded != null) {
-                try {
-                  embedded.close();
-                } catch (Exception e) {
-                  log.warn("Embedded PostgreSQL did not stop cleanly", e);
-                }
-              }
-              return CompletableFuture.completedFuture(Done.getInstance());
-            });
+  /**
+   * Storage closes once the actor system has terminated, when nothing can use it any more,
+   * and in this order: the Slick pool(s) of pekko-persistence-jdbc, the read-model pool, then
+   * the embedded PostgreSQL. In a coordinated-shutdown phase it would be too early: the read
+   * journal's sequence actor polls the journal until termination. Stopping PostgreSQL under
+   * open pools made every shutdown look like a crash ("FATAL: terminating connection due to
+   * administrator command", Hikari's "Failed to validate connection").
+   */
+  private static void closeStorageOnShutdown(ActorSystem<?> system, Database db, EmbeddedDatabase embedded) {
+    // Callbacks run in reverse order of registration, and whenTerminated completes after
+    // them. This one is registered before any journal is used, so it runs after
+    // pekko-persistence-jdbc's own (which closes its shared databases on termination), but
+    // it closes them itself too (closing twice is harmless) rather than rely on that order.
+    system.classicSystem().registerOnTermination(() -> {
+      closeQuietly("the journal's database pool", () -> closeJournalDatabases(system));
+      closeQuietly("the read-model database pool", db::close);
+      if (embedded != null) closeQuietly("the embedded PostgreSQL", embedded::close);
+    });
+  }
+
+  private static void closeQuietly(String what, AutoCloseable closeable) {
+    try {
+      closeable.close();
+    } catch (Exception e) {
+      log.warn("Could not close {} cleanly", what, e);
+    }
+  }
+
+  // The shared Slick databases the journal, snapshot store and read journal use. (A plugin
+  // with a database of its own closes it when it stops.)
+  private static void closeJournalDatabases(ActorSystem<?> system) {
+    Config config = system.settings().config();
+    SlickExtensionImpl slick = (SlickExtensionImpl) SlickExtension.get(system.classicSystem());
+    Stream.of("jdbc-journal", "jdbc-snapshot-store", "jdbc-read-journal")
+        .filter(plugin -> config.hasPath(plugin + ".use-shared-db"))
+        .map(plugin -> config.getString(plugin + ".use-shared-db"))
+        .filter(name -> !name.isEmpty())
+        .distinct()
+        .forEach(name -> slick.database(ConfigFactory.parseMap(Map.of("use-shared-db", name))).database().close());
+  }
+
+  /**
+   * When the node owns its JVM (as {@link Main} runs it), SIGTERM and SIGINT run coordinated
+   * shutdown, which ends with the JVM exiting with status 0 (exit-jvm), rather than start the
+   * JVM's shutdown hooks directly. Those hooks all run at once, in no order, and the embedded
+   * PostgreSQL registers one (zonky's {@code EmbeddedPostgres} closer: {@code pg_ctl stop -m
+   * fast}) that stopped PostgreSQL at the first instant, under the journal and the
+   * projections. After coordinated shutdown the hooks find nothing left to do.
+   */
+  private static void stopOnSignals(ActorSystem<?> system) {
+    if (!system.settings().config().getBoolean("pekko.coordinated-shutdown.exit-jvm")) return;
+    ShutdownSignals.onTermOrInt(() -> CoordinatedShutdown.get(system).runAll(CoordinatedShutdown.jvmExitReason()));
   }
 
   public int httpPort() {

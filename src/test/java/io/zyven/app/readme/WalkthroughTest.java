@@ -120,7 +120,15 @@ class WalkthroughTest {
     assertTrue(nodeLog.contains("Delivery failed: event " + second), nodeLog);
     assertTrue(nodeLog.contains("Delivery dead-lettered: event " + second), nodeLog);
     assertFalse(nodeLog.contains("Grace"), "no payload in the log");
-    assertFalse(nodeLog.contains("Exception"), nodeLog);
+
+    // Ctrl-C in terminal 1 (bash exec'd the node, so the process is the node): a clean stop.
+    new ProcessBuilder("kill", "-INT", Long.toString(node.pid())).start().waitFor();
+    assertTrue(node.waitFor(60, TimeUnit.SECONDS), "the node stops on Ctrl-C");
+    assertEquals(0, node.exitValue());
+    List<String> alarming = read(terminal1).lines()
+        .filter(l -> l.contains("Exception") || l.contains("\tat ") || l.contains(" ERROR ") || l.startsWith("# stop"))
+        .toList();
+    assertTrue(alarming.isEmpty(), "no stack trace on screen:\n" + String.join("\n", alarming));
   }
 
   private int httpPort;
@@ -128,7 +136,8 @@ class WalkthroughTest {
   private Process bash(String script, Path output) throws IOException {
     ProcessBuilder pb = new ProcessBuilder("bash", "-c", script);
     pb.environment().put("WALKTHROUGH_JAVA", Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    pb.environment().put("WALKTHROUGH_CLASSPATH", System.getProperty("java.class.path"));
+    // Without the test classes: the node logs with the packaged logback.xml, as a reader's does.
+    pb.environment().put("WALKTHROUGH_CLASSPATH", NodeProcess.nodeClassPath());
     pb.environment().put("ZYVEN_DATA_DIR", dataDir.toString());
     pb.environment().put("ZYVEN_CLUSTER_PORT", Integer.toString(freePort()));
     pb.environment().put("ZYVEN_HTTP_PORT", Integer.toString(httpPort));

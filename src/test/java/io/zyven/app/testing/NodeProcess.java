@@ -1,15 +1,18 @@
 package io.zyven.app.testing;
 
+import java.io.File;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 
 /**
  * A Zyven node in a JVM of its own, started the way an operator starts it ({@code Main},
@@ -53,6 +56,7 @@ public final class NodeProcess implements AutoCloseable {
     int httpPort = freePort();
     List<String> command = javaCommand(config);
     boolean dev = args.contains("dev") || "true".equals(extraEnv.get("ZYVEN_DEV"));
+    // Tests deliver to receivers on loopback.
     if (!dev && !config.containsKey(PRIVATE_TARGETS)) command.add("-D" + PRIVATE_TARGETS + "=true");
     command.add("io.zyven.app.Main");
     command.addAll(args);
@@ -94,7 +98,7 @@ public final class NodeProcess implements AutoCloseable {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     List<String> command = new ArrayList<>(List.of(java, "-Xmx512m"));
     config.forEach((k, v) -> command.add("-D" + k + "=" + v));
-    command.addAll(List.of("-cp", System.getProperty("java.class.path")));
+    command.addAll(List.of("-cp", nodeClassPath()));
     return command;
   }
 
@@ -139,6 +143,23 @@ public final class NodeProcess implements AutoCloseable {
     } catch (IOException | RuntimeException e) {
       return java.util.Optional.empty();
     }
+  }
+
+  /**
+   * The test JVM's class path without the test classes: the node runs with what an operator
+   * runs, in particular the packaged logback.xml rather than the tests' logback-test.xml
+   * (which logback would prefer).
+   */
+  public static String nodeClassPath() {
+    Path testClasses;
+    try {
+      testClasses = Path.of(NodeProcess.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+    } catch (java.net.URISyntaxException e) {
+      throw new IllegalStateException(e);
+    }
+    return Arrays.stream(System.getProperty("java.class.path").split(File.pathSeparator))
+        .filter(entry -> !entry.isEmpty() && !Path.of(entry).toAbsolutePath().equals(testClasses.toAbsolutePath()))
+        .collect(Collectors.joining(File.pathSeparator));
   }
 
   private static int freePort() throws IOException {
