@@ -7,7 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.zyven.app.testing.ApiClient;
 import io.zyven.app.testing.ApiClient.Response;
 import io.zyven.app.testing.ApiClient.Tenant;
+import io.zyven.app.testing.Await;
 import io.zyven.app.testing.NodeProcess;
+import io.zyven.app.testing.Receiver;
+import io.zyven.app.testing.Receiver.Answer;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -75,6 +78,27 @@ class RestartTest {
 
     node = start();
     assertAllThere(node.api, tenant, ids);
+  }
+
+  @Test
+  void anAttemptInFlightWhenTheNodeStopsFinishesAndIsNotSentAgain() throws Exception {
+    try (Receiver receiver = new Receiver()) {
+      // Slow, but quicker than the event's hand-off wait (2 s): the stop must let it finish.
+      receiver.on("/slow", n -> Answer.status(200).after(1000));
+      node = start();
+      Tenant tenant = node.api.createTenant("in-flight");
+      node.api.createEndpoint(tenant.apiKey(), "{\"url\":\"" + receiver.url("/slow") + "\"}");
+      String id = ingest(node.api, tenant, 1).get(0);
+      Await.until("the attempt reached the receiver", Duration.ofSeconds(15),
+          () -> receiver.requests("/slow").size() == 1);
+
+      node.terminate();
+      node = start();
+
+      Await.until("delivered", Duration.ofSeconds(30),
+          () -> node.api.listIds(tenant.apiKey(), "DELIVERED").contains(id));
+      assertEquals(1, receiver.requests("/slow").size(), "its outcome came back before the node stopped");
+    }
   }
 
   private NodeProcess start() throws Exception {
