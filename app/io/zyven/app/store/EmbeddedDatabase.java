@@ -32,7 +32,7 @@ public final class EmbeddedDatabase implements AutoCloseable {
 
   /** On a given port (0: any free one). */
   public static EmbeddedDatabase start(Path dataDir, int port) throws IOException {
-    Path pgData = dataDir.resolve("postgres").toAbsolutePath();
+    Path pgData = dataDir.resolve("postgres").toAbsolutePath().normalize();
     Files.createDirectories(pgData);
     stopSurvivor(pgData);
     EmbeddedPostgres.Builder builder =
