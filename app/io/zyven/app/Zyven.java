@@ -173,7 +173,8 @@ public final class Zyven implements AutoCloseable {
         new EndpointRoutes.Defaults(
             zyven.getInt("endpoint-defaults.max-in-flight"),
             (int) zyven.getDuration("delivery.timeout").toMillis(),
-            zyven.getInt("endpoint-defaults.max-attempts")));
+            zyven.getInt("endpoint-defaults.max-attempts")),
+        zyven.getString("console.frame-ancestors"));
   }
 
   private static EndpointEntity.Settings endpointSettings(Config zyven, DeliveryPolicy policy) {

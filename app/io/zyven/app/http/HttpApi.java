@@ -53,7 +53,8 @@ public final class HttpApi extends AllDirectives {
       Duration askTimeoutWhileUnreachable,
       Duration resendAfter,
       Duration retryAfter,
-      EndpointRoutes.Defaults endpointDefaults) {}
+      EndpointRoutes.Defaults endpointDefaults,
+      String frameAncestors) {}
 
   private final ActorSystem<?> system;
   private final Executor ec;
@@ -64,6 +65,7 @@ public final class HttpApi extends AllDirectives {
   private final ClusterRoutes cluster;
   private final EventRoutes events;
   private final EndpointRoutes endpoints;
+  private final ConsoleRoutes console;
   private final Settings settings;
 
   public HttpApi(
@@ -86,6 +88,7 @@ public final class HttpApi extends AllDirectives {
     this.cluster = new ClusterRoutes(system, settings.askTimeout());
     this.endpoints =
         new EndpointRoutes(system, index, queries, guard, settings.askTimeout(), settings.endpointDefaults());
+    this.console = new ConsoleRoutes(settings.frameAncestors());
     this.settings = settings;
   }
 
@@ -103,9 +106,20 @@ public final class HttpApi extends AllDirectives {
                 rejections,
                 () ->
                     concat(
-                        pathPrefix("v1", () -> concat(tenantRoutes(), endpointRoutes(), eventRoutes(), clusterRoutes())),
+                        pathPrefix("v1", () -> concat(meRoute(), tenantRoutes(), endpointRoutes(), eventRoutes(), clusterRoutes())),
                         healthRoutes(),
+                        console.route(),
                         path("metrics", () -> get(() -> respond(request -> metrics()))))));
+  }
+
+  /** Who the request's key is: what the console shows as "signed in as". */
+  private Route meRoute() {
+    return path("me", () -> get(() -> respond(request ->
+        auth.admin(request)
+            .thenApply(admin -> Responses.json(200, Map.of("kind", "admin")))
+            .exceptionallyCompose(notAdmin -> auth.tenant(request).thenApply(tenant ->
+                Responses.json(200, Map.of("kind", "tenant", "tenant_id", tenant.id(), "tenant_name", tenant.name()))))
+    )));
   }
 
   private Route tenantRoutes() {
