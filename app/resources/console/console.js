@@ -376,7 +376,7 @@ async function sendView() {
         : el('p', { class: 'error', text: problemText(r) }));
   }
   show(el('div', {}, el('h1', { text: 'Send an event' }),
-    el('form', { onsubmit: send },
+    el('form', { id: 'send-form', onsubmit: send },
       el('label', {}, 'Type', type), el('label', {}, 'Endpoint', endpoint), el('label', {}, 'Payload (JSON)', payload),
       el('p', {}, el('button', { type: 'submit', text: 'Send' }))),
     result));

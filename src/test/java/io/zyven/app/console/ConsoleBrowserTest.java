@@ -1,6 +1,7 @@
 package io.zyven.app.console;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -174,6 +175,69 @@ class ConsoleBrowserTest {
     waitForText(By.id("payload"), hostile);
     assertTrue(browser.findElements(By.cssSelector("#view img")).isEmpty(), "no element was made from the payload");
     assertThrows(NoAlertPresentException.class, () -> browser.switchTo().alert());
+  }
+
+  @Test
+  void anEventSentFromThePageShowsItsIdempotencyKeyAndArrives() {
+    api.createEndpoint(tenant.apiKey(), "{\"url\":\"" + receiver.url("/sent") + "\"}");
+    signedIn(tenant.apiKey());
+    browser.get(base + "/#/send");
+    WebElement type = waitFor(By.cssSelector("input[name=type]"));
+    type.clear();
+    type.sendKeys("invoice.paid");
+    WebElement payload = browser.findElement(By.cssSelector("textarea[name=payload]"));
+    payload.clear();
+    payload.sendKeys("{\"invoice\": 7}");
+    browser.findElement(By.cssSelector("#send-form button[type=submit]")).click();
+
+    String key = waitFor(By.id("idempotency-key")).getText();
+    String id = waitFor(By.id("sent-event")).getText();
+    Await.until("the webhook at the receiver", PATIENCE, () -> receiver.requests("/sent").size() == 1);
+    assertEquals(id, receiver.requests("/sent").get(0).header("webhook-id"));
+    assertEquals("{\"invoice\":7}", receiver.requests("/sent").get(0).bodyText());
+    // The key shown is the key used: sending it again is a replay of the same event.
+    Response again = api.ingest(tenant.apiKey(), key, "{\"type\":\"invoice.paid\",\"payload\":{\"invoice\":7}}");
+    assertEquals(200, again.status(), again.body());
+    assertEquals(id, again.json().get("event_id").asText());
+  }
+
+  @Test
+  void recoverSaysHowManyItWillSendThenSendsThem() {
+    receiver.on("/recover", n -> Answer.status(n <= 3 ? 400 : 200));
+    String endpoint = api.createEndpoint(tenant.apiKey(), "{\"url\":\"" + receiver.url("/recover") + "\"}");
+    List<String> ids = List.of(ingest("r-1", "{\"type\":\"a.b\",\"payload\":{}}"),
+        ingest("r-2", "{\"type\":\"a.b\",\"payload\":{}}"), ingest("r-3", "{\"type\":\"a.b\",\"payload\":{}}"));
+    Await.until("three dead letters", PATIENCE, () -> api.listIds(tenant.apiKey(), "DEAD_LETTERED").containsAll(ids));
+    signedIn(tenant.apiKey());
+    browser.get(base + "/#/dead-letters");
+    waitFor(By.cssSelector("select[name=recover_endpoint] option[value='" + endpoint + "']"));
+    ((JavascriptExecutor) browser).executeScript(
+        "document.querySelector('input[name=recover_since]').value = '2000-01-01T00:00'");
+    browser.findElement(By.xpath("//button[text()='Count']")).click();
+
+    waitForText(By.cssSelector("#view [role=status]"), "3 dead-lettered deliveries");
+    browser.findElement(By.xpath("//button[text()='Send them again']")).click();
+
+    waitForText(By.cssSelector("#view [role=status]"), "Recovery started for 3 deliveries");
+    Await.until("all three delivered", PATIENCE, () -> api.listIds(tenant.apiKey(), "DELIVERED").containsAll(ids));
+  }
+
+  @Test
+  void aRotatedSecretIsShownOnceAndOtherwiseOnlyOnAClick() {
+    String endpoint = api.createEndpoint(tenant.apiKey(), "{\"url\":\"" + receiver.url("/rotate") + "\"}");
+    String secret = api.get("/v1/endpoints/" + endpoint, tenant.apiKey()).json().get("secret").asText();
+    signedIn(tenant.apiKey());
+    browser.get(base + "/#/endpoints");
+    WebElement row = waitFor(By.cssSelector("tr[data-endpoint-id='" + endpoint + "']"));
+    assertFalse(browser.getPageSource().contains(secret), "the secret is not in the page until asked for");
+
+    row.findElement(By.xpath(".//button[text()='Reveal secret']")).click();
+    waitForText(By.cssSelector("tr[data-endpoint-id='" + endpoint + "']"), secret);
+
+    browser.findElement(By.xpath("//tr[@data-endpoint-id='" + endpoint + "']//button[text()='Rotate secret']")).click();
+    String rotated = waitFor(By.id("new-secret")).getText();
+    assertTrue(rotated.startsWith("whsec_") && !rotated.equals(secret));
+    assertEquals(rotated, api.get("/v1/endpoints/" + endpoint, tenant.apiKey()).json().get("secret").asText());
   }
 
   @Test
