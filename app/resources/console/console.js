@@ -560,11 +560,12 @@ async function tenantsView() {
   }
   const rows = r.json.data.map(t => el('tr', { 'data-tenant-id': t.id },
     el('td', { text: t.name }), el('td', {}, el('span', { class: 'mono', text: t.id })), el('td', { text: t.created_at }),
-    el('td', { text: t.api_keys }),
+    el('td', { text: t.api_keys }), el('td', { text: t.endpoints }),
+    el('td', { text: t.dead_letters >= 10000 ? '10000+' : t.dead_letters }),
     el('td', {}, el('button', { type: 'button', class: 'secondary open-tenant', text: 'Open', onclick: () => openTenant(t.id) }))));
   show(el('div', {}, el('h1', { text: 'Tenants' }), message,
     el('form', { class: 'inline', onsubmit: create }, el('label', {}, 'New tenant', name), el('button', { type: 'submit', text: 'Create tenant' })),
-    el('table', { id: 'tenants' }, el('thead', {}, el('tr', {}, ['Name', 'Id', 'Created', 'Keys', ''].map(h => el('th', { text: h })))),
+    el('table', { id: 'tenants' }, el('thead', {}, el('tr', {}, ['Name', 'Id', 'Created', 'Keys', 'Endpoints', 'Dead letters', ''].map(h => el('th', { text: h })))),
       el('tbody', {}, rows))));
 }
 

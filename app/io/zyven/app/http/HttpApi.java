@@ -157,7 +157,7 @@ public final class HttpApi extends AllDirectives {
                     200,
                     new TenantList(
                         all.stream()
-                            .map(t -> new TenantView(t.id(), t.name(), t.createdAt(), t.apiKeys()))
+                            .map(t -> new TenantView(t.id(), t.name(), t.createdAt(), t.apiKeys(), t.endpoints(), t.deadLetters()))
                             .toList())));
   }
 

@@ -29,8 +29,13 @@ public final class TenantStore {
   /** A new tenant with its key in clear: the only time the key is ever seen. */
   public record NewTenant(Tenant tenant, String apiKey) {}
 
-  /** A tenant as the admin lists it. */
-  public record TenantSummary(String id, String name, Instant createdAt, int apiKeys) {}
+  /**
+   * A tenant as the admin lists it. {@code deadLetters} counts dead-lettered events up to
+   * {@link #COUNT_CAP}, so that a list of tenants never walks millions of rows.
+   */
+  public record TenantSummary(String id, String name, Instant createdAt, int apiKeys, int endpoints, int deadLetters) {}
+
+  public static final int COUNT_CAP = 10_000;
 
   /** A key issued to an existing tenant, in clear: shown once. */
   public record NewKey(String id, String tenantId, String apiKey, Instant createdAt) {}
@@ -73,15 +78,20 @@ public final class TenantStore {
         c -> {
           try (PreparedStatement st =
                   c.prepareStatement(
-                      "SELECT t.id, t.name, t.created_at, count(k.id) FROM tenants t"
-                          + " LEFT JOIN api_keys k ON k.tenant_id = t.id"
-                          + " GROUP BY t.id ORDER BY t.created_at, t.id");
+                      "SELECT t.id, t.name, t.created_at,"
+                          + " (SELECT count(*) FROM api_keys k WHERE k.tenant_id = t.id),"
+                          + " (SELECT count(*) FROM endpoints e WHERE e.tenant_id = t.id AND NOT e.deleted),"
+                          // events_tenant_status_idx: a bounded index range per tenant
+                          + " (SELECT count(*) FROM (SELECT 1 FROM events v WHERE v.tenant_id = t.id"
+                          + "   AND v.status = 'DEAD_LETTERED' LIMIT " + COUNT_CAP + ") d)"
+                          + " FROM tenants t ORDER BY t.created_at, t.id");
               ResultSet rs = st.executeQuery()) {
             List<TenantSummary> tenants = new ArrayList<>();
             while (rs.next()) {
               tenants.add(
                   new TenantSummary(
-                      rs.getString(1), rs.getString(2), rs.getTimestamp(3).toInstant(), rs.getInt(4)));
+                      rs.getString(1), rs.getString(2), rs.getTimestamp(3).toInstant(), rs.getInt(4),
+                      rs.getInt(5), rs.getInt(6)));
             }
             return tenants;
           }
