@@ -515,6 +515,12 @@ function lineChart(buckets) {
   label.setAttribute('x', 2); label.setAttribute('y', P - 8);
   label.textContent = max.toFixed(2) + '/s';
   svg.append(label);
+  for (const [text, at, anchor] of [['15 min ago', P, 'start'], ['now', W - P, 'end']]) {
+    const t = document.createElementNS(ns, 'text');
+    t.setAttribute('x', at); t.setAttribute('y', H - 8); t.setAttribute('text-anchor', anchor);
+    t.textContent = text;
+    svg.append(t);
+  }
   for (const field of ['accepted', 'delivered']) {
     const path = document.createElementNS(ns, 'polyline');
     path.setAttribute('points', series(field).map((v, i) => x(i) + ',' + y(v)).join(' '));

@@ -14,6 +14,9 @@ import java.util.UUID;
 import io.zyven.app.endpoint.TargetGuard;
 import io.zyven.app.event.EventEntity;
 import io.zyven.app.readmodel.ReadModelQueries;
+import io.zyven.app.readmodel.StatsQueries;
+import io.zyven.protocol.StatsApi.EndpointHealth;
+import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
@@ -34,6 +37,7 @@ public final class EndpointRoutes {
   private final ClusterSharding sharding;
   private final EndpointIndex index;
   private final ReadModelQueries queries;
+  private final StatsQueries stats;
   private final TargetGuard guard;
   private final Executor ec;
   private final Duration askTimeout;
@@ -43,6 +47,7 @@ public final class EndpointRoutes {
       ActorSystem<?> system,
       EndpointIndex index,
       ReadModelQueries queries,
+      StatsQueries stats,
       TargetGuard guard,
       Duration askTimeout,
       Defaults defaults) {
@@ -50,6 +55,7 @@ public final class EndpointRoutes {
     this.sharding = ClusterSharding.get(system);
     this.index = index;
     this.queries = queries;
+    this.stats = stats;
     this.guard = guard;
     this.ec = system.executionContext();
     this.askTimeout = askTimeout;
@@ -113,6 +119,34 @@ public final class EndpointRoutes {
     String id = Ids.canonical(pathId, "endpoint");
     return ask(id, replyTo -> new EndpointEntity.Get(tenant.id(), replyTo))
         .thenApplyAsync(config -> Responses.json(200, EndpointView.of(config)), ec);
+  }
+
+  /**
+   * The endpoint's health: the live parts from its entity (which also says whether it is
+   * the tenant's), then its last hour of attempts from the read model.
+   */
+  CompletionStage<HttpResponse> health(Tenant tenant, String pathId) {
+    String id = Ids.canonical(pathId, "endpoint");
+    Instant hourAgo = Instant.now().minus(Duration.ofHours(1));
+    return sharding
+        .entityRefFor(EndpointEntity.TYPE_KEY, id)
+        .<EndpointEntity.Reply>ask(replyTo -> new EndpointEntity.GetHealth(tenant.id(), replyTo), askTimeout)
+        .thenComposeAsync(
+            reply -> {
+              if (!(reply instanceof EndpointEntity.Health live)) throw Problems.notFound("no endpoint " + id);
+              return stats
+                  .activity(id, hourAgo)
+                  .thenApplyAsync(
+                      hour ->
+                          Responses.json(
+                              200,
+                              new EndpointHealth(
+                                  id, live.enabled(), live.circuit().name().toLowerCase(Locale.ROOT),
+                                  live.failingSince(), live.inFlight(), live.queued(), hour.attempts(),
+                                  hour.successRate(), hour.lastAttemptAt(), hour.lastError())),
+                      ec);
+            },
+            ec);
   }
 
   CompletionStage<HttpResponse> update(Tenant tenant, String pathId, byte[] body) {

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.zyven.app.Metrics;
 import io.zyven.app.endpoint.TargetGuard;
 import io.zyven.app.readmodel.ReadModelQueries;
+import io.zyven.app.readmodel.StatsQueries;
 import io.zyven.app.store.AdminKey;
 import io.zyven.app.store.Database;
 import io.zyven.app.store.EndpointIndex;
@@ -66,6 +67,7 @@ public final class HttpApi extends AllDirectives {
   private final EventRoutes events;
   private final EndpointRoutes endpoints;
   private final ConsoleRoutes console;
+  private final StatsRoutes stats;
   private final Settings settings;
 
   public HttpApi(
@@ -86,8 +88,11 @@ public final class HttpApi extends AllDirectives {
             system, index, queries, settings.maxIngestBody(), settings.askTimeout(),
             settings.askTimeoutWhileUnreachable(), settings.resendAfter());
     this.cluster = new ClusterRoutes(system, settings.askTimeout());
+    StatsQueries statsQueries = new StatsQueries(db);
     this.endpoints =
-        new EndpointRoutes(system, index, queries, guard, settings.askTimeout(), settings.endpointDefaults());
+        new EndpointRoutes(
+            system, index, queries, statsQueries, guard, settings.askTimeout(), settings.endpointDefaults());
+    this.stats = new StatsRoutes(statsQueries, ec);
     this.console = new ConsoleRoutes(settings.frameAncestors());
     this.settings = settings;
   }
@@ -106,7 +111,8 @@ public final class HttpApi extends AllDirectives {
                 rejections,
                 () ->
                     concat(
-                        pathPrefix("v1", () -> concat(meRoute(), tenantRoutes(), endpointRoutes(), eventRoutes(), clusterRoutes())),
+                        pathPrefix("v1", () -> concat(
+                            meRoute(), tenantRoutes(), endpointRoutes(), eventRoutes(), statsRoutes(), clusterRoutes())),
                         healthRoutes(),
                         console.route(),
                         path("metrics", () -> get(() -> respond(request -> metrics()))))));
@@ -173,6 +179,10 @@ public final class HttpApi extends AllDirectives {
                     .orElseThrow(() -> Problems.notFound("no tenant " + id)));
   }
 
+  private Route statsRoutes() {
+    return path("stats", () -> get(() -> asTenant(stats::stats)));
+  }
+
   private Route clusterRoutes() {
     return path("cluster", () -> get(() -> asAdmin(request -> cluster.status())));
   }
@@ -198,6 +208,9 @@ public final class HttpApi extends AllDirectives {
                                 jsonBody(request, MAX_CONFIG_BODY)
                                     .thenComposeAsync(body -> endpoints.update(tenant, id, body), ec))),
                             delete(() -> asTenant((tenant, request) -> endpoints.delete(tenant, id))))),
+                path(
+                    PathMatchers.segment().slash("health"),
+                    id -> get(() -> asTenant((tenant, request) -> endpoints.health(tenant, id)))),
                 path(
                     PathMatchers.segment().slash("enable"),
                     id -> post(() -> asTenant((tenant, request) -> endpoints.enable(tenant, id)))),

@@ -241,6 +241,27 @@ class ConsoleBrowserTest {
   }
 
   @Test
+  void theOverviewChartsTheLastQuarterHourAndCountsTrouble() {
+    receiver.on("/overview-ok", n -> Answer.status(200));
+    receiver.on("/overview-broken", n -> Answer.status(400));
+    api.createEndpoint(tenant.apiKey(), "{\"url\":\"" + receiver.url("/overview-ok") + "\",\"event_types\":[\"ok.*\"]}");
+    api.createEndpoint(tenant.apiKey(), "{\"url\":\"" + receiver.url("/overview-broken") + "\",\"event_types\":[\"bad.*\"]}");
+    String good = ingest("o-1", "{\"type\":\"ok.one\",\"payload\":{}}");
+    String bad = ingest("o-2", "{\"type\":\"bad.one\",\"payload\":{}}");
+    Await.until("both settled in the read model", PATIENCE, () -> api.listIds(tenant.apiKey(), "DELIVERED").contains(good)
+        && api.listIds(tenant.apiKey(), "DEAD_LETTERED").contains(bad));
+    signedIn(tenant.apiKey());
+
+    browser.get(base + "/#/overview");
+
+    waitForText(By.cssSelector("#success-rate .value"), "50%");
+    waitForText(By.cssSelector("#dead-letters .value"), "1");
+    waitForText(By.cssSelector("#endpoint-trouble .value"), "1 / 0 / 0");
+    assertEquals(2, browser.findElements(By.cssSelector("svg.chart polyline")).size(), "accepted and delivered");
+    Browser.screenshot("console-overview");
+  }
+
+  @Test
   void signingOutForgetsTheKey() {
     signedIn(tenant.apiKey());
     waitFor(By.id("events"));
