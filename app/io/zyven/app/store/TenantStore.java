@@ -46,6 +46,7 @@ public final class TenantStore {
   // Tenants and keys are never deleted, so a key once found stays valid; unknown keys are
   // not cached.
   private final Map<String, Tenant> byKeyHash = new ConcurrentHashMap<>();
+  private final Map<String, Tenant> byId = new ConcurrentHashMap<>();
 
   public TenantStore(Database db) {
     this.db = db;
@@ -115,6 +116,24 @@ public final class TenantStore {
           }
           String id = insertKey(c, tenantId, apiKey, now);
           return Optional.of(new NewKey(id, tenantId, apiKey, now));
+        });
+  }
+
+  /** The tenant with this id (a UUID), if there is one. Found ones are cached: tenants are never deleted. */
+  public CompletionStage<Optional<Tenant>> find(String tenantId) {
+    Tenant cached = byId.get(tenantId);
+    if (cached != null) return CompletableFuture.completedFuture(Optional.of(cached));
+    return db.query(
+        c -> {
+          try (PreparedStatement st = c.prepareStatement("SELECT id, name FROM tenants WHERE id = ?")) {
+            st.setObject(1, UUID.fromString(tenantId));
+            try (ResultSet rs = st.executeQuery()) {
+              if (!rs.next()) return Optional.empty();
+              Tenant t = new Tenant(rs.getString(1), rs.getString(2));
+              byId.put(tenantId, t);
+              return Optional.of(t);
+            }
+          }
         });
   }
 
