@@ -31,14 +31,11 @@ final class ConsoleRoutes extends AllDirectives {
             RawHeader.create("Cache-Control", "no-cache"));
   }
 
+  // Paths first, then the method: a method directive that matches any path would cancel the
+  // 405 that another route's path gives to a wrong method.
   Route route() {
-    return get(
-        () ->
-            respondWithHeaders(
-                headers,
-                () ->
-                    concat(
-                        pathSingleSlash(() -> getFromResource("console/index.html")),
-                        pathPrefix("console", () -> getFromResourceDirectory("console")))));
+    return concat(
+        pathSingleSlash(() -> get(() -> respondWithHeaders(headers, () -> getFromResource("console/index.html")))),
+        pathPrefix("console", () -> get(() -> respondWithHeaders(headers, () -> getFromResourceDirectory("console")))));
   }
 }
