@@ -55,6 +55,7 @@ class AdminKeyTest {
 
     node.terminate();
     assertFalse(anyFileContains(dataDir, key), "the key in clear is nowhere in the database's files");
+    assertTrue(anyFileContains(dataDir, sha256Hex(key)), "its hash is: the search does see the stored values");
 
     Path secondLog = log();
     node = start(secondLog);
@@ -101,6 +102,11 @@ class AdminKeyTest {
     Matcher m = PRINTED.matcher(read(log));
     assertTrue(m.find(), "the first start prints the key:\n" + read(log));
     return m.group(1);
+  }
+
+  private static String sha256Hex(String text) throws Exception {
+    return java.util.HexFormat.of().formatHex(
+        java.security.MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
   }
 
   private static boolean anyFileContains(Path dir, String text) throws IOException {

@@ -70,7 +70,7 @@ class DevModeTest {
     try (Socket s = new Socket()) {
       s.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 2000);
     }
-    if (external.isEmpty()) return; // a machine with loopback only: nothing else to refuse
+    org.junit.jupiter.api.Assumptions.assumeTrue(external.isPresent(), "a machine with loopback only: nothing else to refuse");
     assertThrows(IOException.class, () -> {
       try (Socket s = new Socket()) {
         s.connect(new InetSocketAddress(external.get(), port), 2000);

@@ -82,22 +82,51 @@ class RestartTest {
 
   @Test
   void anAttemptInFlightWhenTheNodeStopsFinishesAndIsNotSentAgain() throws Exception {
+    java.util.concurrent.CountDownLatch arrived = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
     try (Receiver receiver = new Receiver()) {
-      // Slow, but quicker than the event's hand-off wait (2 s): the stop must let it finish.
-      receiver.on("/slow", n -> Answer.status(200).after(1000));
+      // The receiver holds its answer until the node has begun to stop.
+      receiver.on("/held", n -> {
+        arrived.countDown();
+        try {
+          release.await(30, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+        return Answer.status(200);
+      });
       node = start();
       Tenant tenant = node.api.createTenant("in-flight");
-      node.api.createEndpoint(tenant.apiKey(), "{\"url\":\"" + receiver.url("/slow") + "\"}");
+      node.api.createEndpoint(tenant.apiKey(), "{\"url\":\"" + receiver.url("/held") + "\"}");
       String id = ingest(node.api, tenant, 1).get(0);
-      Await.until("the attempt reached the receiver", Duration.ofSeconds(15),
-          () -> receiver.requests("/slow").size() == 1);
+      assertTrue(arrived.await(15, java.util.concurrent.TimeUnit.SECONDS), "the attempt reached the receiver");
 
-      node.terminate();
+      NodeProcess stopping = node;
+      Thread stop = new Thread(() -> {
+        try {
+          stopping.terminate();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      });
+      stop.start();
+      Await.until("the node is stopping", Duration.ofSeconds(15),
+          () -> read(log).contains("Running CoordinatedShutdown"));
+      release.countDown();
+      stop.join(60_000);
+
       node = start();
-
       Await.until("delivered", Duration.ofSeconds(30),
           () -> node.api.listIds(tenant.apiKey(), "DELIVERED").contains(id));
-      assertEquals(1, receiver.requests("/slow").size(), "its outcome came back before the node stopped");
+      assertEquals(1, receiver.requests("/held").size(), "its outcome came back before the node stopped");
+    }
+  }
+
+  private static String read(Path file) {
+    try {
+      return Files.readString(file);
+    } catch (IOException e) {
+      return "";
     }
   }
 

@@ -682,6 +682,7 @@ class EventEntityTest {
     var result = retryNow(TENANT, EP_2);
 
     assertEquals(StatusReply.success(new DeliveriesStarted(List.of(EP_2))), result.reply());
+    assertEquals(List.of(new EventJournal.RetryRequested(EP_2, 2, OPERATOR, "retry now", NOW)), result.events());
     expectDispatch(EP_2, 2);
     endpointProbes.get(EP_1).expectNoMessage(Duration.ofMillis(100));
     assertEquals(DeliveryStatus.RETRY_SCHEDULED, result.state().deliveries().get(EP_1).status());
@@ -708,6 +709,7 @@ class EventEntityTest {
 
     assertEquals("no such event", result.reply().getError().getMessage());
     assertTrue(result.hasNoEvents());
+    endpointProbes.get(EP_1).expectNoMessage(Duration.ofMillis(100));
   }
 
   // ---- replay ----

@@ -149,7 +149,7 @@ class TenantApiTest {
     // Nothing listens on port 9, and one attempt is all it gets: a dead letter at once.
     api.createEndpoint(tenant.apiKey(), "{\"url\":\"http://127.0.0.1:9/x\",\"max_attempts\":1}");
     api.createEndpoint(tenant.apiKey(), "{\"url\":\"http://127.0.0.1:9/y\",\"event_types\":[\"other.*\"]}");
-    api.ingest(tenant.apiKey(), "k", "{\"type\":\"user.created\",\"payload\":{}}");
+    assertEquals(202, api.ingest(tenant.apiKey(), "k", "{\"type\":\"user.created\",\"payload\":{}}").status());
     io.zyven.app.testing.Await.until("dead-lettered in the read model", java.time.Duration.ofSeconds(20),
         () -> !api.listIds(tenant.apiKey(), "DEAD_LETTERED").isEmpty());
 
@@ -158,6 +158,7 @@ class TenantApiTest {
       if (t.get("id").asText().equals(tenant.id())) listed = t;
     }
 
+    assertTrue(listed != null, "the tenant is listed");
     assertEquals(2, listed.get("endpoints").asInt());
     assertEquals(1, listed.get("dead_letters").asInt());
   }
