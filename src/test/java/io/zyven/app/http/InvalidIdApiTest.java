@@ -52,6 +52,12 @@ class InvalidIdApiTest {
     assertInvalid(id -> api.postJson("/v1/events/" + id + "/replay", tenant.apiKey(), ""), "event");
     assertInvalid(id -> api.postJson("/v1/events/" + id + "/replay", tenant.apiKey(),
         "{\"endpoint_id\":\"" + UUID.randomUUID() + "\"}"), "event");
+    assertInvalid(id -> api.postJson("/v1/events/" + id + "/retry", tenant.apiKey(), ""), "event");
+  }
+
+  @Test
+  void aTenantIdMustBeAUuidToo() {
+    assertInvalid(id -> api.postJson("/v1/tenants/" + id + "/keys", TestNode.ADMIN_KEY, ""), "tenant");
   }
 
   @Test
@@ -65,6 +71,7 @@ class InvalidIdApiTest {
     assertInvalid(id -> api.postJson("/v1/endpoints/" + id + "/rotate-secret", tenant.apiKey(), ""), "endpoint");
     assertInvalid(id -> api.postJson("/v1/endpoints/" + id + "/recover", tenant.apiKey(),
         "{\"since\":\"2026-01-01T00:00:00Z\"}"), "endpoint");
+    assertInvalid(id -> api.get("/v1/endpoints/" + id + "/health", tenant.apiKey()), "endpoint");
 
     assertEquals(journal, endpointJournalRows(), "nothing journaled");
   }
