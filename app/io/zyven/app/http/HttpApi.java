@@ -105,7 +105,8 @@ public final class HttpApi extends AllDirectives {
                     concat(
                         pathPrefix("v1", () -> concat(tenantRoutes(), endpointRoutes(), eventRoutes(), clusterRoutes())),
                         healthRoutes(),
-                        path("metrics", () -> get(() -> respond(request -> metrics()))))));
+                        path("metrics", () -> get(() -> respond(request -> metrics()))),
+                        new DocsRoutes().route())));
   }
 
   private Route tenantRoutes() {
