@@ -10,6 +10,7 @@ import io.zyven.app.event.DeliveryPolicy;
 import io.zyven.app.event.EventEntity;
 import io.zyven.app.http.EndpointRoutes;
 import io.zyven.app.http.HttpApi;
+import io.zyven.app.http.PortalRoutes;
 import io.zyven.app.readmodel.EventProjection;
 import io.zyven.app.readmodel.ReadModelQueries;
 import io.zyven.app.readmodel.Waker;
@@ -17,6 +18,7 @@ import io.zyven.app.store.AdminKey;
 import io.zyven.app.store.Database;
 import io.zyven.app.store.EmbeddedDatabase;
 import io.zyven.app.store.EndpointIndex;
+import io.zyven.app.store.PortalKeys;
 import io.zyven.app.store.TenantStore;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -134,7 +136,11 @@ public final class Zyven implements AutoCloseable {
         configuredKey.isEmpty()
             ? AdminKey.fromDatabase(db, cluster.selfMember().address().toString())
             : AdminKey.configured(configuredKey);
-    HttpApi api = new HttpApi(system, db, tenants, index, guard, httpSettings(zyven, adminKey));
+    HttpApi api =
+        new HttpApi(
+            system, db, tenants, index, guard, httpSettings(zyven, adminKey),
+            new PortalRoutes.Settings(
+                PortalKeys.load(db, zyven.getString("portal.signing-key")), zyven.getString("http.public-url")));
     ServerBinding binding =
         Http.get(system)
             .newServerAt(zyven.getString("http.host"), zyven.getInt("http.port"))
@@ -173,7 +179,8 @@ public final class Zyven implements AutoCloseable {
         new EndpointRoutes.Defaults(
             zyven.getInt("endpoint-defaults.max-in-flight"),
             (int) zyven.getDuration("delivery.timeout").toMillis(),
-            zyven.getInt("endpoint-defaults.max-attempts")));
+            zyven.getInt("endpoint-defaults.max-attempts")),
+        zyven.getString("console.frame-ancestors"));
   }
 
   private static EndpointEntity.Settings endpointSettings(Config zyven, DeliveryPolicy policy) {

@@ -10,8 +10,11 @@ public final class TenantApi {
   /** The API key is shown here once; only its hash is stored. */
   public record TenantCreated(String id, String name, String apiKey) {}
 
-  /** A tenant as the admin sees it: never its keys, only how many it has. */
-  public record TenantView(String id, String name, Instant createdAt, int apiKeys) {}
+  /**
+   * A tenant as the admin sees it: never its keys, only how many it has; its endpoints; its
+   * dead-lettered events (counted up to 10 000).
+   */
+  public record TenantView(String id, String name, Instant createdAt, int apiKeys, int endpoints, int deadLetters) {}
 
   public record TenantList(List<TenantView> data) {}
 

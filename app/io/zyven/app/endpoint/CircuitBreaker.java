@@ -56,6 +56,20 @@ public final class CircuitBreaker {
     return openUntil != null;
   }
 
+  /** Where the circuit stands, as the health view shows it. */
+  public enum Position {
+    CLOSED,
+    /** No request is sent until the cool-down ends. */
+    OPEN,
+    /** The cool-down has ended: the next request, or the one out now, is the probe. */
+    HALF_OPEN
+  }
+
+  Position position(Instant now) {
+    if (openUntil == null) return Position.CLOSED;
+    return probeInFlight || !now.isBefore(openUntil) ? Position.HALF_OPEN : Position.OPEN;
+  }
+
   /** When the endpoint started failing without a success in between, or null. */
   Instant failingSince() {
     return firstFailureAt;

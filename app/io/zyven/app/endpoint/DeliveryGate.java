@@ -30,6 +30,10 @@ final class DeliveryGate<T> {
     return inFlight;
   }
 
+  int waiting() {
+    return queue.size();
+  }
+
   boolean hasWaiting() {
     return !queue.isEmpty();
   }

@@ -64,6 +64,9 @@ public final class EndpointEntity
 
   public record Enable(String tenantId, ActorRef<Reply> replyTo) implements Command {}
 
+  /** How the endpoint is doing now: answered with {@link Health} or {@link NotFound}. */
+  public record GetHealth(String tenantId, ActorRef<Reply> replyTo) implements Command {}
+
   public record RotateSecret(String tenantId, String newSecret, ActorRef<Reply> replyTo)
       implements Command {}
 
@@ -135,6 +138,14 @@ public final class EndpointEntity
 
   /** The endpoint as it is now (after the command). */
   public record Current(EndpointConfig config) implements Reply {}
+
+  /**
+   * The live parts of the endpoint's health: its circuit ({@code failingSince} is set while
+   * it is open), the requests out now and those waiting in its queue.
+   */
+  public record Health(
+      boolean enabled, CircuitBreaker.Position circuit, Instant failingSince, int inFlight, int queued)
+      implements Reply {}
 
   /** No such endpoint for this tenant (never created, deleted, or another tenant's). */
   public record NotFound() implements Reply {}
@@ -236,6 +247,7 @@ public final class EndpointEntity
         .onCommand(Delete.class, this::onDelete)
         .onCommand(Get.class, this::onGet)
         .onCommand(Enable.class, this::onEnable)
+        .onCommand(GetHealth.class, this::onGetHealth)
         .onCommand(RotateSecret.class, this::onRotateSecret)
         .onCommand(Dispatch.class, this::onDispatch)
         .onCommand(RequestDone.class, this::onRequestDone)
@@ -278,6 +290,14 @@ public final class EndpointEntity
     return Effect().reply(cmd.replyTo(), reply(state, cmd.tenantId()));
   }
 
+  private ReplyEffect<EndpointJournal, State> onGetHealth(State state, GetHealth cmd) {
+    if (!state.visibleTo(cmd.tenantId())) return Effect().reply(cmd.replyTo(), new NotFound());
+    Health health = new Health(
+        state.config().enabled(), breaker.position(clock.instant()), state.failingSince(),
+        gate.inFlight(), gate.waiting());
+    return Effect().reply(cmd.replyTo(), health);
+  }
+
   private ReplyEffect<EndpointJournal, State> onEnable(State state, Enable cmd) {
     if (!state.visibleTo(cmd.tenantId())) return Effect().reply(cmd.replyTo(), new NotFound());
     if (state.config().enabled() && state.failingSince() == null) {
@@ -286,7 +306,11 @@ public final class EndpointEntity
     EndpointConfig enabled = state.config().withEnabled(true, clock.instant());
     return Effect()
         .persist(new EndpointJournal.Enabled(enabled, enabled.updatedAt()))
-        .thenRun(s -> breaker.onSuccess()) // a fresh start: the tenant says it is fixed
+        .thenRun(
+            s -> {
+              breaker.onSuccess(); // a fresh start: the tenant says it is fixed
+              indexCircuit(s);
+            })
         .thenReply(cmd.replyTo(), s -> new Current(s.config()));
   }
 
@@ -417,9 +441,18 @@ public final class EndpointEntity
             (State s) -> {
               done.dispatch().replyTo().tell(outcome);
               if (s.config() != null) index.upsert(s.config(), s.deleted());
+              indexCircuit(s);
               ctx.getSelf().tell(stopping ? Stop.INSTANCE : Drain.INSTANCE);
             })
         .thenNoReply();
+  }
+
+  /**
+   * Copies whether the circuit is open to the index, for stats, so that they need not ask
+   * every endpoint. Tagged with the journal's sequence number: an older state never wins.
+   */
+  private void indexCircuit(State state) {
+    index.circuit(endpointId, state.failingSince(), lastSequenceNumber(ctx));
   }
 
   private ReplyEffect<EndpointJournal, State> onStop(State state) {
@@ -543,7 +576,10 @@ public final class EndpointEntity
             state -> {
               // Repairs the index if a node died between the journal write and the
               // index write; the version guard makes this a no-op otherwise.
-              if (state.config() != null) index.upsert(state.config(), state.deleted());
+              if (state.config() != null) {
+                index.upsert(state.config(), state.deleted());
+                indexCircuit(state);
+              }
               // The circuit was open when this endpoint last ran: the next request probes.
               if (state.failingSince() != null) breaker.restoreOpen(state.failingSince(), clock.instant());
             })

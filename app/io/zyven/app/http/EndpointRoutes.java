@@ -2,7 +2,6 @@ package io.zyven.app.http;
 
 import io.zyven.app.endpoint.EndpointEntity;
 import io.zyven.app.store.EndpointIndex;
-import io.zyven.app.store.TenantStore.Tenant;
 import io.zyven.protocol.EndpointApi.EndpointList;
 import io.zyven.protocol.EndpointApi.EndpointView;
 import io.zyven.protocol.EndpointConfig;
@@ -14,6 +13,9 @@ import java.util.UUID;
 import io.zyven.app.endpoint.TargetGuard;
 import io.zyven.app.event.EventEntity;
 import io.zyven.app.readmodel.ReadModelQueries;
+import io.zyven.app.readmodel.StatsQueries;
+import io.zyven.protocol.StatsApi.EndpointHealth;
+import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
@@ -34,6 +36,7 @@ public final class EndpointRoutes {
   private final ClusterSharding sharding;
   private final EndpointIndex index;
   private final ReadModelQueries queries;
+  private final StatsQueries stats;
   private final TargetGuard guard;
   private final Executor ec;
   private final Duration askTimeout;
@@ -43,6 +46,7 @@ public final class EndpointRoutes {
       ActorSystem<?> system,
       EndpointIndex index,
       ReadModelQueries queries,
+      StatsQueries stats,
       TargetGuard guard,
       Duration askTimeout,
       Defaults defaults) {
@@ -50,13 +54,15 @@ public final class EndpointRoutes {
     this.sharding = ClusterSharding.get(system);
     this.index = index;
     this.queries = queries;
+    this.stats = stats;
     this.guard = guard;
     this.ec = system.executionContext();
     this.askTimeout = askTimeout;
     this.defaults = defaults;
   }
 
-  CompletionStage<HttpResponse> create(Tenant tenant, byte[] body) {
+  CompletionStage<HttpResponse> create(Principal principal, byte[] body) {
+    principal.requireAllEndpoints("create endpoints");
     EndpointRequest request = EndpointRequest.parse(body, true);
     EndpointEntity.Patch p = request.patch();
     Instant now = Instant.now();
@@ -64,7 +70,7 @@ public final class EndpointRoutes {
     EndpointConfig config =
         new EndpointConfig(
             id,
-            tenant.id(),
+            principal.tenantId(),
             p.url(),
             p.description(),
             p.eventTypes() != null ? List.copyOf(p.eventTypes()) : List.of(),
@@ -105,39 +111,77 @@ public final class EndpointRoutes {
             });
   }
 
-  CompletionStage<HttpResponse> list(Tenant tenant) {
-    return index.list(tenant.id()).thenApplyAsync(views -> Responses.json(200, new EndpointList(views)), ec);
+  CompletionStage<HttpResponse> list(Principal principal) {
+    return index
+        .list(principal.tenantId())
+        .thenApplyAsync(
+            views -> Responses.json(200, new EndpointList(views.stream().filter(v -> principal.allows(v.id())).toList())),
+            ec);
   }
 
-  CompletionStage<HttpResponse> get(Tenant tenant, String pathId) {
+  CompletionStage<HttpResponse> get(Principal principal, String pathId) {
     String id = Ids.canonical(pathId, "endpoint");
-    return ask(id, replyTo -> new EndpointEntity.Get(tenant.id(), replyTo))
+    principal.requireEndpoint(id);
+    return ask(id, replyTo -> new EndpointEntity.Get(principal.tenantId(), replyTo))
         .thenApplyAsync(config -> Responses.json(200, EndpointView.of(config)), ec);
   }
 
-  CompletionStage<HttpResponse> update(Tenant tenant, String pathId, byte[] body) {
+  /**
+   * The endpoint's health: the live parts from its entity (which also says whether it is
+   * the tenant's), then its last hour of attempts from the read model.
+   */
+  CompletionStage<HttpResponse> health(Principal principal, String pathId) {
     String id = Ids.canonical(pathId, "endpoint");
+    principal.requireEndpoint(id);
+    Instant hourAgo = Instant.now().minus(Duration.ofHours(1));
+    return sharding
+        .entityRefFor(EndpointEntity.TYPE_KEY, id)
+        .<EndpointEntity.Reply>ask(replyTo -> new EndpointEntity.GetHealth(principal.tenantId(), replyTo), askTimeout)
+        .thenComposeAsync(
+            reply -> {
+              if (!(reply instanceof EndpointEntity.Health live)) throw Problems.notFound("no endpoint " + id);
+              return stats
+                  .activity(id, hourAgo)
+                  .thenApplyAsync(
+                      hour ->
+                          Responses.json(
+                              200,
+                              new EndpointHealth(
+                                  id, live.enabled(), live.circuit().name().toLowerCase(Locale.ROOT),
+                                  live.failingSince(), live.inFlight(), live.queued(), hour.attempts(),
+                                  hour.successRate(), hour.lastAttemptAt(), hour.lastError())),
+                      ec);
+            },
+            ec);
+  }
+
+  CompletionStage<HttpResponse> update(Principal principal, String pathId, byte[] body) {
+    String id = Ids.canonical(pathId, "endpoint");
+    principal.requireEndpoint(id);
     EndpointEntity.Patch patch = EndpointRequest.parse(body, false).patch();
     return checkTarget(patch.url())
         .thenComposeAsync(
-            ok -> change(id, replyTo -> new EndpointEntity.Update(tenant.id(), patch, replyTo), false, 200), ec);
+            ok -> change(id, replyTo -> new EndpointEntity.Update(principal.tenantId(), patch, replyTo), false, 200), ec);
   }
 
-  CompletionStage<HttpResponse> delete(Tenant tenant, String pathId) {
+  CompletionStage<HttpResponse> delete(Principal principal, String pathId) {
     String id = Ids.canonical(pathId, "endpoint");
-    return change(id, replyTo -> new EndpointEntity.Delete(tenant.id(), replyTo), true, 204);
+    principal.requireEndpoint(id);
+    return change(id, replyTo -> new EndpointEntity.Delete(principal.tenantId(), replyTo), true, 204);
   }
 
-  CompletionStage<HttpResponse> enable(Tenant tenant, String pathId) {
+  CompletionStage<HttpResponse> enable(Principal principal, String pathId) {
     String id = Ids.canonical(pathId, "endpoint");
-    return change(id, replyTo -> new EndpointEntity.Enable(tenant.id(), replyTo), false, 200);
+    principal.requireEndpoint(id);
+    return change(id, replyTo -> new EndpointEntity.Enable(principal.tenantId(), replyTo), false, 200);
   }
 
   /** A new secret; the previous one keeps signing beside it for 24 hours. */
-  CompletionStage<HttpResponse> rotateSecret(Tenant tenant, String pathId) {
+  CompletionStage<HttpResponse> rotateSecret(Principal principal, String pathId) {
     String id = Ids.canonical(pathId, "endpoint");
+    principal.requireEndpoint(id);
     String secret = EndpointRequest.newSecret();
-    return change(id, replyTo -> new EndpointEntity.RotateSecret(tenant.id(), secret, replyTo), false, 200);
+    return change(id, replyTo -> new EndpointEntity.RotateSecret(principal.tenantId(), secret, replyTo), false, 200);
   }
 
   /**
@@ -145,18 +189,19 @@ public final class EndpointRoutes {
    * in the read model, then each replayed by its event entity (journaled there with who
    * asked). Answers 202 with how many were found; the replays proceed in the background.
    */
-  CompletionStage<HttpResponse> recover(Tenant tenant, String pathId, byte[] body) {
+  CompletionStage<HttpResponse> recover(Principal principal, String pathId, byte[] body) {
     String id = Ids.canonical(pathId, "endpoint");
+    principal.requireEndpoint(id);
     RecoverRequest window = RecoverRequest.parse(body, Instant.now());
-    String by = "tenant:" + tenant.id() + " (recover)";
-    return ask(id, replyTo -> new EndpointEntity.Get(tenant.id(), replyTo))
-        .thenComposeAsync(config -> queries.deadLetters(tenant.id(), id, window.since(), window.until()), ec)
+    String by = principal.by() + " (recover)";
+    return ask(id, replyTo -> new EndpointEntity.Get(principal.tenantId(), replyTo))
+        .thenComposeAsync(config -> queries.deadLetters(principal.tenantId(), id, window.since(), window.until()), ec)
         .thenApplyAsync(
             eventIds -> {
               for (String eventId : eventIds) {
                 sharding
                     .entityRefFor(EventEntity.TYPE_KEY, eventId)
-                    .tell(new EventEntity.Replay(tenant.id(), id, true, by, system.ignoreRef()));
+                    .tell(new EventEntity.Replay(principal.tenantId(), id, true, by, system.ignoreRef()));
               }
               return Responses.json(202, new RecoverAccepted(id, window.since(), window.until(), eventIds.size()));
             },

@@ -7,7 +7,6 @@ import io.zyven.app.event.EventEntity;
 import io.zyven.app.readmodel.ReadModelQueries;
 import io.zyven.app.store.EndpointIndex;
 import io.zyven.app.store.EndpointIndex.Subscription;
-import io.zyven.app.store.TenantStore.Tenant;
 import io.zyven.protocol.EventApi.AttemptView;
 import io.zyven.protocol.EventApi.AuditView;
 import io.zyven.protocol.EventApi.DeliveryView;
@@ -97,28 +96,29 @@ final class EventRoutes {
 
   // ---- ingest: 415, 413, 400, 422, then the entity decides 202 / 200 / 409 ----
 
-  CompletionStage<HttpResponse> ingest(Tenant tenant, HttpRequest request) {
+  CompletionStage<HttpResponse> ingest(Principal principal, HttpRequest request) {
+    principal.requireAllEndpoints("send events");
     HttpEntity entity = request.entity();
     if (!isJson(entity.getContentType())) {
       entity.discardBytes(system);
       throw Problems.unsupportedMediaType();
     }
     return Bodies.read(entity, maxBody, askTimeout, system, ec)
-        .thenComposeAsync(body -> accept(tenant, request, body), ec);
+        .thenComposeAsync(body -> accept(principal.tenantId(), request, body), ec);
   }
 
-  private CompletionStage<HttpResponse> accept(Tenant tenant, HttpRequest request, byte[] body) {
+  private CompletionStage<HttpResponse> accept(String tenantId, HttpRequest request, byte[] body) {
     String key = idempotencyKey(request);
     IngestBody event = IngestBody.parse(body);
     UUID onlyEndpoint = event.endpointId() == null ? null : endpointUuid(event.endpointId());
-    String eventId = eventId(tenant.id(), key);
+    String eventId = eventId(tenantId, key);
     // Tells this request's resends from other requests with the same key; it needs to be
     // unique, not unguessable, so no SecureRandom (a lock) on the hot path.
     ThreadLocalRandom random = ThreadLocalRandom.current();
     String requestId = new UUID(random.nextLong(), random.nextLong()).toString();
     String bodyHash = sha256(body);
     return endpoints
-        .enabled(tenant.id(), onlyEndpoint)
+        .enabled(tenantId, onlyEndpoint)
         .thenComposeAsync(
             subscriptions -> {
               // A targeted event goes to its endpoint whatever the endpoint's filter.
@@ -129,7 +129,7 @@ final class EventRoutes {
               Function<ActorRef<EventEntity.AcceptReply>, EventEntity.Accept> accept =
                   replyTo ->
                       new EventEntity.Accept(
-                          tenant.id(), event.type(), event.payload(), key, bodyHash, requestId, targets, replyTo);
+                          tenantId, event.type(), event.payload(), key, bodyHash, requestId, targets, replyTo);
               return askAccept(
                   sharding.entityRefFor(EventEntity.TYPE_KEY, eventId), accept, Instant.now().plus(acceptTimeout()));
             },
@@ -250,29 +250,38 @@ final class EventRoutes {
   // ---- reads ----
 
   /** {@code GET /v1/events}: from the read model (which trails the journal slightly). */
-  CompletionStage<HttpResponse> list(Tenant tenant, HttpRequest request) {
+  CompletionStage<HttpResponse> list(Principal principal, HttpRequest request) {
     ListRequest query = ListRequest.parse(request.getUri().query().toMap());
+    if (query.filter().endpointId() != null) principal.requireEndpoint(query.filter().endpointId());
+    // A token limited to some endpoints lists only the events that have a delivery to one of them.
     return queries
-        .listEvents(tenant.id(), query.filter(), query.limit(), query.cursor())
+        .listEvents(principal.tenantId(), query.filter().onlyEndpoints(principal.endpointIds()), query.limit(), query.cursor())
         .thenApplyAsync(page -> Responses.json(200, page), ec);
   }
 
-  CompletionStage<HttpResponse> get(Tenant tenant, String pathId) {
+  /**
+   * The event as its entity has it. A token limited to some endpoints sees only their
+   * deliveries, and an event with none of them is, for it, not there.
+   */
+  CompletionStage<HttpResponse> get(Principal principal, String pathId) {
     String id = Ids.canonical(pathId, "event");
     return sharding
         .entityRefFor(EventEntity.TYPE_KEY, id)
-        .<EventEntity.GetReply>ask(replyTo -> new EventEntity.Get(tenant.id(), replyTo), askTimeout)
+        .<EventEntity.GetReply>ask(replyTo -> new EventEntity.Get(principal.tenantId(), replyTo), askTimeout)
         .thenApplyAsync(
             reply -> {
               if (!(reply instanceof EventEntity.Found found)) throw notFound(id);
-              return Responses.json(200, view(found.state()));
+              EventView view = view(found.state(), principal);
+              if (view.deliveries().isEmpty() && principal.restricted()) throw notFound(id);
+              return Responses.json(200, view);
             },
             ec);
   }
 
-  static EventView view(EventEntity.State s) {
+  static EventView view(EventEntity.State s, Principal principal) {
     List<DeliveryView> deliveries =
         s.deliveries().values().stream()
+            .filter(d -> principal.allows(d.endpointId()))
             .map(
                 d ->
                     new DeliveryView(
@@ -291,12 +300,12 @@ final class EventRoutes {
    * {@code POST /v1/events/{id}/replay {endpoint_id?}}: dead-lettered (or, failing those,
    * delivered) deliveries go back to DISPATCHING; journaled with who asked.
    */
-  CompletionStage<HttpResponse> replay(Tenant tenant, String pathId, byte[] body) {
+  CompletionStage<HttpResponse> replay(Principal principal, String pathId, byte[] body) {
     String id = Ids.canonical(pathId, "event");
-    String endpointId = ReplayRequest.endpointId(body);
+    String endpointId = principal.requireNamedEndpoint(ReplayRequest.endpointId(body), "replay");
     return startDeliveries(
         id,
-        replyTo -> new EventEntity.Replay(tenant.id(), endpointId, false, "tenant:" + tenant.id(), replyTo),
+        replyTo -> new EventEntity.Replay(principal.tenantId(), endpointId, false, principal.by(), replyTo),
         () -> Problems.nothingToReplay("nothing to replay: " + (endpointId != null
             ? "endpoint " + endpointId + " has no dead-lettered or delivered delivery of this event"
             : "no delivery of this event is dead-lettered or delivered")));
@@ -306,12 +315,12 @@ final class EventRoutes {
    * {@code POST /v1/events/{id}/retry {endpoint_id?}}: deliveries waiting for a retry are
    * attempted now; journaled with who asked.
    */
-  CompletionStage<HttpResponse> retryNow(Tenant tenant, String pathId, byte[] body) {
+  CompletionStage<HttpResponse> retryNow(Principal principal, String pathId, byte[] body) {
     String id = Ids.canonical(pathId, "event");
-    String endpointId = ReplayRequest.endpointId(body);
+    String endpointId = principal.requireNamedEndpoint(ReplayRequest.endpointId(body), "retry");
     return startDeliveries(
         id,
-        replyTo -> new EventEntity.RetryNow(tenant.id(), endpointId, "tenant:" + tenant.id(), replyTo),
+        replyTo -> new EventEntity.RetryNow(principal.tenantId(), endpointId, principal.by(), replyTo),
         () -> Problems.nothingToRetry("nothing to retry: " + (endpointId != null
             ? "the delivery to endpoint " + endpointId + " is not waiting for a retry"
             : "no delivery of this event is waiting for a retry (RETRY_SCHEDULED)")));
@@ -342,8 +351,12 @@ final class EventRoutes {
 
   record DeliveriesAccepted(String eventId, List<String> endpointIds) {}
 
-  /** Every journaled transition of the event, in order, read from the journal itself. */
-  CompletionStage<HttpResponse> audit(Tenant tenant, String pathId) {
+  /**
+   * Every journaled transition of the event, in order, read from the journal itself. A
+   * token limited to some endpoints sees only their transitions, and only events that have
+   * a delivery to one of them.
+   */
+  CompletionStage<HttpResponse> audit(Principal principal, String pathId) {
     String id = Ids.canonical(pathId, "event");
     String persistenceId = PersistenceId.of(EventEntity.TYPE_KEY.name(), id).id();
     return journal
@@ -354,10 +367,20 @@ final class EventRoutes {
               boolean visible =
                   !envelopes.isEmpty()
                       && envelopes.get(0).event() instanceof EventJournal.Received r
-                      && r.tenantId().equals(tenant.id());
+                      && r.tenantId().equals(principal.tenantId())
+                      && (!principal.restricted() || r.endpointIds().stream().anyMatch(principal::allows));
               if (!visible) throw notFound(id);
               List<Map<String, Object>> entries = new ArrayList<>();
-              for (EventEnvelope e : envelopes) entries.add(entry(e));
+              for (EventEnvelope e : envelopes) {
+                if (e.event() instanceof EventJournal.DeliveryTransition t && !principal.allows(t.endpointId())) {
+                  continue;
+                }
+                Map<String, Object> entry = entry(e);
+                if (e.event() instanceof EventJournal.Received r) {
+                  entry.put("endpoint_ids", r.endpointIds().stream().filter(principal::allows).toList());
+                }
+                entries.add(entry);
+              }
               return Responses.json(200, new AuditView(id, entries));
             },
             ec);

@@ -4,15 +4,16 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.zyven.app.Metrics;
 import io.zyven.app.endpoint.TargetGuard;
 import io.zyven.app.readmodel.ReadModelQueries;
+import io.zyven.app.readmodel.StatsQueries;
 import io.zyven.app.store.AdminKey;
 import io.zyven.app.store.Database;
 import io.zyven.app.store.EndpointIndex;
-import io.zyven.app.store.TenantStore.Tenant;
 import io.zyven.app.store.TenantStore;
 import io.zyven.protocol.TenantApi.TenantCreated;
 import io.zyven.protocol.TenantApi.TenantKeyCreated;
 import io.zyven.protocol.TenantApi.TenantList;
 import io.zyven.protocol.TenantApi.TenantView;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Set;
@@ -53,7 +54,8 @@ public final class HttpApi extends AllDirectives {
       Duration askTimeoutWhileUnreachable,
       Duration resendAfter,
       Duration retryAfter,
-      EndpointRoutes.Defaults endpointDefaults) {}
+      EndpointRoutes.Defaults endpointDefaults,
+      String frameAncestors) {}
 
   private final ActorSystem<?> system;
   private final Executor ec;
@@ -64,6 +66,9 @@ public final class HttpApi extends AllDirectives {
   private final ClusterRoutes cluster;
   private final EventRoutes events;
   private final EndpointRoutes endpoints;
+  private final ConsoleRoutes console;
+  private final StatsRoutes stats;
+  private final PortalRoutes portal;
   private final Settings settings;
 
   public HttpApi(
@@ -72,20 +77,27 @@ public final class HttpApi extends AllDirectives {
       TenantStore tenants,
       EndpointIndex index,
       TargetGuard guard,
-      Settings settings) {
+      Settings settings,
+      PortalRoutes.Settings portalSettings) {
     this.system = system;
     this.ec = system.executionContext();
     this.db = db;
     this.tenants = tenants;
-    this.auth = new Auth(tenants, settings.adminKey());
+    PortalTokens portalTokens = new PortalTokens(portalSettings.signingKey(), Clock.systemUTC());
+    this.auth = new Auth(tenants, settings.adminKey(), portalTokens);
+    this.portal = new PortalRoutes(tenants, index, portalTokens, portalSettings.publicUrl(), ec);
     this.queries = new ReadModelQueries(db);
     this.events =
         new EventRoutes(
             system, index, queries, settings.maxIngestBody(), settings.askTimeout(),
             settings.askTimeoutWhileUnreachable(), settings.resendAfter());
     this.cluster = new ClusterRoutes(system, settings.askTimeout());
+    StatsQueries statsQueries = new StatsQueries(db);
     this.endpoints =
-        new EndpointRoutes(system, index, queries, guard, settings.askTimeout(), settings.endpointDefaults());
+        new EndpointRoutes(
+            system, index, queries, statsQueries, guard, settings.askTimeout(), settings.endpointDefaults());
+    this.stats = new StatsRoutes(statsQueries, ec);
+    this.console = new ConsoleRoutes(settings.frameAncestors());
     this.settings = settings;
   }
 
@@ -103,10 +115,30 @@ public final class HttpApi extends AllDirectives {
                 rejections,
                 () ->
                     concat(
-                        pathPrefix("v1", () -> concat(tenantRoutes(), endpointRoutes(), eventRoutes(), clusterRoutes())),
+                        pathPrefix("v1", () -> concat(
+                            meRoute(), tenantRoutes(), endpointRoutes(), eventRoutes(), statsRoutes(), portalRoutes(),
+                            clusterRoutes())),
                         healthRoutes(),
+                        console.route(),
                         path("metrics", () -> get(() -> respond(request -> metrics()))),
                         new DocsRoutes().route())));
+  }
+
+  /** Who the request's key is: what the console shows as "signed in as", and may do. */
+  private Route meRoute() {
+    return path("me", () -> get(() -> respond(request ->
+        auth.admin(request)
+            .thenApply(admin -> Responses.json(200, Map.of("kind", "admin")))
+            .exceptionallyCompose(notAdmin -> auth.tenant(request).thenApply(p -> {
+              Map<String, Object> me = new java.util.LinkedHashMap<>();
+              me.put("kind", "tenant");
+              me.put("tenant_id", p.tenantId());
+              me.put("tenant_name", p.tenant().name());
+              me.put("scope", p.scope().wire());
+              me.put("portal", p.portal());
+              me.put("endpoint_ids", p.restricted() ? p.endpointIds().stream().sorted().toList() : null);
+              return Responses.json(200, me);
+            })))));
   }
 
   private Route tenantRoutes() {
@@ -144,7 +176,7 @@ public final class HttpApi extends AllDirectives {
                     200,
                     new TenantList(
                         all.stream()
-                            .map(t -> new TenantView(t.id(), t.name(), t.createdAt(), t.apiKeys()))
+                            .map(t -> new TenantView(t.id(), t.name(), t.createdAt(), t.apiKeys(), t.endpoints(), t.deadLetters()))
                             .toList())));
   }
 
@@ -160,6 +192,30 @@ public final class HttpApi extends AllDirectives {
                     .orElseThrow(() -> Problems.notFound("no tenant " + id)));
   }
 
+  private Route statsRoutes() {
+    return path("stats", () -> get(() -> asTenant((principal, request) -> {
+      principal.requireAllEndpoints("see the whole tenant's stats");
+      return stats.stats(principal.tenant(), request);
+    })));
+  }
+
+  /** Opened by a tenant's API key for itself, or by the admin for any tenant; never by a portal token. */
+  private Route portalRoutes() {
+    return path(
+        "portal-sessions",
+        () ->
+            post(
+                () ->
+                    respond(
+                        request ->
+                            auth.adminOrTenant(request)
+                                .thenComposeAsync(
+                                    caller ->
+                                        jsonBody(request, MAX_CONFIG_BODY)
+                                            .thenComposeAsync(body -> portal.create(caller, request, body), ec),
+                                    ec))));
+  }
+
   private Route clusterRoutes() {
     return path("cluster", () -> get(() -> asAdmin(request -> cluster.status())));
   }
@@ -172,30 +228,33 @@ public final class HttpApi extends AllDirectives {
                 pathEnd(
                     () ->
                         concat(
-                            get(() -> asTenant((tenant, request) -> endpoints.list(tenant))),
-                            post(() -> asTenant((tenant, request) ->
+                            get(() -> asTenant((principal, request) -> endpoints.list(principal))),
+                            post(() -> asTenant((principal, request) ->
                                 jsonBody(request, MAX_CONFIG_BODY)
-                                    .thenComposeAsync(body -> endpoints.create(tenant, body), ec))))),
+                                    .thenComposeAsync(body -> endpoints.create(principal, body), ec))))),
                 path(
                     PathMatchers.segment(),
                     id ->
                         concat(
-                            get(() -> asTenant((tenant, request) -> endpoints.get(tenant, id))),
-                            patch(() -> asTenant((tenant, request) ->
+                            get(() -> asTenant((principal, request) -> endpoints.get(principal, id))),
+                            patch(() -> asTenant((principal, request) ->
                                 jsonBody(request, MAX_CONFIG_BODY)
-                                    .thenComposeAsync(body -> endpoints.update(tenant, id, body), ec))),
-                            delete(() -> asTenant((tenant, request) -> endpoints.delete(tenant, id))))),
+                                    .thenComposeAsync(body -> endpoints.update(principal, id, body), ec))),
+                            delete(() -> asTenant((principal, request) -> endpoints.delete(principal, id))))),
+                path(
+                    PathMatchers.segment().slash("health"),
+                    id -> get(() -> asTenant((principal, request) -> endpoints.health(principal, id)))),
                 path(
                     PathMatchers.segment().slash("enable"),
-                    id -> post(() -> asTenant((tenant, request) -> endpoints.enable(tenant, id)))),
+                    id -> post(() -> asTenant((principal, request) -> endpoints.enable(principal, id)))),
                 path(
                     PathMatchers.segment().slash("recover"),
-                    id -> post(() -> asTenant((tenant, request) ->
+                    id -> post(() -> asTenant((principal, request) ->
                         jsonBody(request, MAX_CONFIG_BODY)
-                            .thenComposeAsync(body -> endpoints.recover(tenant, id, body), ec)))),
+                            .thenComposeAsync(body -> endpoints.recover(principal, id, body), ec)))),
                 path(
                     PathMatchers.segment().slash("rotate-secret"),
-                    id -> post(() -> asTenant((tenant, request) -> endpoints.rotateSecret(tenant, id))))));
+                    id -> post(() -> asTenant((principal, request) -> endpoints.rotateSecret(principal, id))))));
   }
 
   private Route eventRoutes() {
@@ -204,20 +263,20 @@ public final class HttpApi extends AllDirectives {
         () ->
             concat(
                 pathEnd(() -> concat(post(() -> asTenant(events::ingest)), get(() -> asTenant(events::list)))),
-                path(PathMatchers.segment(), id -> get(() -> asTenant((tenant, r) -> events.get(tenant, id)))),
+                path(PathMatchers.segment(), id -> get(() -> asTenant((principal, r) -> events.get(principal, id)))),
                 path(
                     PathMatchers.segment().slash("audit"),
-                    id -> get(() -> asTenant((tenant, r) -> events.audit(tenant, id)))),
+                    id -> get(() -> asTenant((principal, r) -> events.audit(principal, id)))),
                 path(
                     PathMatchers.segment().slash("replay"),
-                    id -> post(() -> asTenant((tenant, request) ->
+                    id -> post(() -> asTenant((principal, request) ->
                         optionalJsonBody(request)
-                            .thenComposeAsync(body -> events.replay(tenant, id, body), ec)))),
+                            .thenComposeAsync(body -> events.replay(principal, id, body), ec)))),
                 path(
                     PathMatchers.segment().slash("retry"),
-                    id -> post(() -> asTenant((tenant, request) ->
+                    id -> post(() -> asTenant((principal, request) ->
                         optionalJsonBody(request)
-                            .thenComposeAsync(body -> events.retryNow(tenant, id, body), ec))))));
+                            .thenComposeAsync(body -> events.retryNow(principal, id, body), ec))))));
   }
 
   private Route healthRoutes() {
@@ -283,8 +342,17 @@ public final class HttpApi extends AllDirectives {
     return respond(request -> auth.admin(request).thenComposeAsync(ok -> handler.apply(request), ec));
   }
 
-  private Route asTenant(BiFunction<Tenant, HttpRequest, CompletionStage<HttpResponse>> handler) {
-    return respond(request -> auth.tenant(request).thenComposeAsync(t -> handler.apply(t, request), ec));
+  /** A tenant route: a read-only portal token gets no further than here unless the method is GET. */
+  private Route asTenant(BiFunction<Principal, HttpRequest, CompletionStage<HttpResponse>> handler) {
+    return respond(
+        request ->
+            auth.tenant(request)
+                .thenComposeAsync(
+                    principal -> {
+                      principal.requireMethod(request.method().name());
+                      return handler.apply(principal, request);
+                    },
+                    ec));
   }
 
   /** A JSON body, or none at all (an empty body of any type reads as {@code {}}). */

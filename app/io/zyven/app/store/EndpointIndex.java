@@ -8,6 +8,7 @@ import java.sql.Array;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.Timestamp;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -51,6 +52,27 @@ public final class EndpointIndex {
             st.setLong(6, config.version());
             st.setString(7, json);
             st.setTimestamp(8, Timestamp.from(config.createdAt()));
+            st.executeUpdate();
+          }
+          return null;
+        });
+  }
+
+  /**
+   * Records whether the endpoint's circuit is open ({@code openSince} non-null) as of the
+   * journal's sequence number {@code seqNr}; a write of an older state changes nothing.
+   */
+  public CompletionStage<Void> circuit(String id, Instant openSince, long seqNr) {
+    return db.query(
+        c -> {
+          try (PreparedStatement st =
+              c.prepareStatement(
+                  "UPDATE endpoints SET circuit_open_since = ?, circuit_seq_nr = ?"
+                      + " WHERE id = ? AND circuit_seq_nr < ?")) {
+            st.setTimestamp(1, openSince == null ? null : Timestamp.from(openSince));
+            st.setLong(2, seqNr);
+            st.setObject(3, UUID.fromString(id));
+            st.setLong(4, seqNr);
             st.executeUpdate();
           }
           return null;

@@ -29,8 +29,13 @@ public final class TenantStore {
   /** A new tenant with its key in clear: the only time the key is ever seen. */
   public record NewTenant(Tenant tenant, String apiKey) {}
 
-  /** A tenant as the admin lists it. */
-  public record TenantSummary(String id, String name, Instant createdAt, int apiKeys) {}
+  /**
+   * A tenant as the admin lists it. {@code deadLetters} counts dead-lettered events up to
+   * {@link #COUNT_CAP}, so that a list of tenants never walks millions of rows.
+   */
+  public record TenantSummary(String id, String name, Instant createdAt, int apiKeys, int endpoints, int deadLetters) {}
+
+  public static final int COUNT_CAP = 10_000;
 
   /** A key issued to an existing tenant, in clear: shown once. */
   public record NewKey(String id, String tenantId, String apiKey, Instant createdAt) {}
@@ -41,6 +46,7 @@ public final class TenantStore {
   // Tenants and keys are never deleted, so a key once found stays valid; unknown keys are
   // not cached.
   private final Map<String, Tenant> byKeyHash = new ConcurrentHashMap<>();
+  private final Map<String, Tenant> byId = new ConcurrentHashMap<>();
 
   public TenantStore(Database db) {
     this.db = db;
@@ -73,15 +79,20 @@ public final class TenantStore {
         c -> {
           try (PreparedStatement st =
                   c.prepareStatement(
-                      "SELECT t.id, t.name, t.created_at, count(k.id) FROM tenants t"
-                          + " LEFT JOIN api_keys k ON k.tenant_id = t.id"
-                          + " GROUP BY t.id ORDER BY t.created_at, t.id");
+                      "SELECT t.id, t.name, t.created_at,"
+                          + " (SELECT count(*) FROM api_keys k WHERE k.tenant_id = t.id),"
+                          + " (SELECT count(*) FROM endpoints e WHERE e.tenant_id = t.id AND NOT e.deleted),"
+                          // events_tenant_status_idx: a bounded index range per tenant
+                          + " (SELECT count(*) FROM (SELECT 1 FROM events v WHERE v.tenant_id = t.id"
+                          + "   AND v.status = 'DEAD_LETTERED' LIMIT " + COUNT_CAP + ") d)"
+                          + " FROM tenants t ORDER BY t.created_at, t.id");
               ResultSet rs = st.executeQuery()) {
             List<TenantSummary> tenants = new ArrayList<>();
             while (rs.next()) {
               tenants.add(
                   new TenantSummary(
-                      rs.getString(1), rs.getString(2), rs.getTimestamp(3).toInstant(), rs.getInt(4)));
+                      rs.getString(1), rs.getString(2), rs.getTimestamp(3).toInstant(), rs.getInt(4),
+                      rs.getInt(5), rs.getInt(6)));
             }
             return tenants;
           }
@@ -105,6 +116,24 @@ public final class TenantStore {
           }
           String id = insertKey(c, tenantId, apiKey, now);
           return Optional.of(new NewKey(id, tenantId, apiKey, now));
+        });
+  }
+
+  /** The tenant with this id (a UUID), if there is one. Found ones are cached: tenants are never deleted. */
+  public CompletionStage<Optional<Tenant>> find(String tenantId) {
+    Tenant cached = byId.get(tenantId);
+    if (cached != null) return CompletableFuture.completedFuture(Optional.of(cached));
+    return db.query(
+        c -> {
+          try (PreparedStatement st = c.prepareStatement("SELECT id, name FROM tenants WHERE id = ?")) {
+            st.setObject(1, UUID.fromString(tenantId));
+            try (ResultSet rs = st.executeQuery()) {
+              if (!rs.next()) return Optional.empty();
+              Tenant t = new Tenant(rs.getString(1), rs.getString(2));
+              byId.put(tenantId, t);
+              return Optional.of(t);
+            }
+          }
         });
   }
 

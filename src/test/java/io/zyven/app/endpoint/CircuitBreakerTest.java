@@ -56,6 +56,19 @@ class CircuitBreakerTest {
   }
 
   @Test
+  void itsPositionIsClosedOpenThenHalfOpenFromTheEndOfTheCooldownUntilTheProbesVerdict() {
+    assertEquals(CircuitBreaker.Position.CLOSED, breaker.position(T0));
+    Instant openedAt = failTimes(THRESHOLD, T0);
+    assertEquals(CircuitBreaker.Position.OPEN, breaker.position(openedAt));
+    Instant cooled = openedAt.plus(COOLDOWN);
+    assertEquals(CircuitBreaker.Position.HALF_OPEN, breaker.position(cooled), "the next request probes");
+    assertInstanceOf(Probe.class, breaker.admit(cooled));
+    assertEquals(CircuitBreaker.Position.HALF_OPEN, breaker.position(cooled.plusSeconds(1)), "the probe is out");
+    breaker.onSuccess();
+    assertEquals(CircuitBreaker.Position.CLOSED, breaker.position(cooled.plusSeconds(1)));
+  }
+
+  @Test
   void remembersWhenTheFailuresBegan() {
     assertNull(breaker.failingSince());
     breaker.onFailure(false, T0);

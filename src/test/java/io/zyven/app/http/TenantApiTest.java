@@ -137,8 +137,29 @@ class TenantApiTest {
     assertTrue(listed.get("name").asText().startsWith("listed-"));
     assertTrue(listed.hasNonNull("created_at"));
     assertEquals(1, listed.get("api_keys").asInt());
+    assertEquals(0, listed.get("endpoints").asInt());
+    assertEquals(0, listed.get("dead_letters").asInt());
     assertFalse(r.body().contains(tenant.apiKey()), "never a key");
     assertFalse(r.body().contains("api_key\""), "no key field at all");
+  }
+
+  @Test
+  void theListCountsEachTenantsEndpointsAndDeadLetters() {
+    Tenant tenant = api.createTenant("counted-" + UUID.randomUUID());
+    // Nothing listens on port 9, and one attempt is all it gets: a dead letter at once.
+    api.createEndpoint(tenant.apiKey(), "{\"url\":\"http://127.0.0.1:9/x\",\"max_attempts\":1}");
+    api.createEndpoint(tenant.apiKey(), "{\"url\":\"http://127.0.0.1:9/y\",\"event_types\":[\"other.*\"]}");
+    api.ingest(tenant.apiKey(), "k", "{\"type\":\"user.created\",\"payload\":{}}");
+    io.zyven.app.testing.Await.until("dead-lettered in the read model", java.time.Duration.ofSeconds(20),
+        () -> !api.listIds(tenant.apiKey(), "DEAD_LETTERED").isEmpty());
+
+    JsonNode listed = null;
+    for (JsonNode t : api.get("/v1/tenants", TestNode.ADMIN_KEY).json().get("data")) {
+      if (t.get("id").asText().equals(tenant.id())) listed = t;
+    }
+
+    assertEquals(2, listed.get("endpoints").asInt());
+    assertEquals(1, listed.get("dead_letters").asInt());
   }
 
   @Test
