@@ -95,6 +95,8 @@ class OpenApiResponsesTest {
 
     conforms("GET /v1/endpoints", api.get("/v1/endpoints", key));
     conforms("GET /v1/endpoints/{id}", api.get(path, key));
+    Response health = conforms("GET /v1/endpoints/{id}/health", api.get(path + "/health", key));
+    assertEquals("closed", health.json().get("circuit").asText(), health.body());
     conforms("PATCH /v1/endpoints/{id}", api.patchJson(path, key,
         "{\"description\":\"billing\",\"rate_limit_per_second\":5,\"headers\":{\"X-Team\":\"billing\"},\"enabled\":false}"));
     conforms("PATCH /v1/endpoints/{id}", api.patchJson(path, key, "{\"rate_limit_per_second\":null,\"description\":null}"));
@@ -111,6 +113,9 @@ class OpenApiResponsesTest {
     conforms("GET /v1/endpoints/{id}", api.get("/v1/endpoints/" + UUID.randomUUID(), key), 404);
     conforms("GET /v1/endpoints/{id}", api.get("/v1/endpoints/not-an-id", key), 400);
     conforms("GET /v1/endpoints", api.get("/v1/endpoints", null), 401);
+    conforms("GET /v1/endpoints/{id}/health", api.get("/v1/endpoints/" + UUID.randomUUID() + "/health", key), 404);
+    conforms("GET /v1/endpoints/{id}/health", api.get("/v1/endpoints/not-an-id/health", key), 400);
+    conforms("GET /v1/endpoints/{id}/health", api.get(path + "/health", null), 401);
 
     conforms("DELETE /v1/endpoints/{id}", api.delete(path, key));
     conforms("DELETE /v1/endpoints/{id}", api.delete(path, key), 404);
@@ -167,6 +172,22 @@ class OpenApiResponsesTest {
     conforms("GET /v1/events", api.get("/v1/events?status=dead_lettered&endpoint_id=" + bad
         + "&type=invoice.paid&since=2025-01-01T00:00:00Z", key));
 
+    // Stats and health, now that there were attempts: rates and the last error are set.
+    Await.until("the read model has the attempts", PATIENCE,
+        () -> !api.get("/v1/stats", key).json().path("success_rate").isNull()
+            && !api.get("/v1/endpoints/" + bad + "/health", key).json().path("last_error").isNull());
+    Response stats = conforms("GET /v1/stats", api.get("/v1/stats", key));
+    assertEquals(3, stats.json().get("endpoints").get("total").asInt(), stats.body());
+    conforms("GET /v1/stats", api.get("/v1/stats?window=1h", key));
+    conforms("GET /v1/stats", api.get("/v1/stats?window=60s", key));
+    Response failing = conforms("GET /v1/endpoints/{id}/health", api.get("/v1/endpoints/" + bad + "/health", key));
+    assertTrue(failing.json().hasNonNull("last_error") && failing.json().hasNonNull("success_rate_last_hour"),
+        failing.body());
+    conforms("GET /v1/endpoints/{id}/health", api.get("/v1/endpoints/" + ok + "/health", key));
+    conforms("GET /v1/stats", api.get("/v1/stats?window=2d", key), 400);
+    conforms("GET /v1/stats", api.get("/v1/stats?since=1h", key), 400);
+    conforms("GET /v1/stats", api.get("/v1/stats", null), 401);
+
     // Refusals.
     conforms("GET /v1/events", api.get("/v1/events?limit=0", key), 400);
     conforms("GET /v1/events", api.get("/v1/events?state=DELIVERED", key), 400);
@@ -185,6 +206,96 @@ class OpenApiResponsesTest {
   }
 
   @Test
+  void me() {
+    Tenant tenant = newTenant();
+    assertEquals("admin", conforms("GET /v1/me", api.get("/v1/me", TestNode.ADMIN_KEY)).json().get("kind").asText());
+    Response me = conforms("GET /v1/me", api.get("/v1/me", tenant.apiKey()));
+    assertEquals("manage", me.json().get("scope").asText(), me.body());
+    assertTrue(me.json().get("endpoint_ids").isNull(), me.body());
+    conforms("GET /v1/me", api.get("/v1/me", null), 401);
+    conforms("GET /v1/me", api.get("/v1/me", "zyv_unknown"), 401);
+  }
+
+  /**
+   * Portal tokens: opened by a tenant's key or the admin's, used as Bearer credentials, and
+   * refused with 403 wherever the spec lists it for a token that may not.
+   */
+  @Test
+  void portalSessions() {
+    Tenant tenant = newTenant();
+    String key = tenant.apiKey();
+    String mine = api.createEndpoint(key, "{\"url\":\"" + receiver.url("/ok") + "\"}");
+    String other = api.createEndpoint(key, "{\"url\":\"" + receiver.url("/ok") + "\"}");
+    String event = conforms("POST /v1/events", api.ingest(key, "portal-1", "{\"type\":\"user.created\",\"payload\":{}}"))
+        .json().get("event_id").asText();
+
+    // A read token for one endpoint, from the tenant's key.
+    Response session = conforms("POST /v1/portal-sessions", api.postJson("/v1/portal-sessions", key,
+        "{\"scope\":\"read\",\"endpoint_ids\":[\"" + mine + "\"],\"ttl_seconds\":600}"));
+    String read = session.json().get("token").asText();
+    assertTrue(session.json().get("url").asText().endsWith("/#portal_token=" + read), session.body());
+    Response me = conforms("GET /v1/me", api.get("/v1/me", read));
+    assertEquals("read", me.json().get("scope").asText(), me.body());
+    assertTrue(me.json().get("portal").asBoolean(), me.body());
+    assertEquals(mine, me.json().get("endpoint_ids").get(0).asText(), me.body());
+
+    // What it may read.
+    assertEquals(1, conforms("GET /v1/endpoints", api.get("/v1/endpoints", read)).json().get("data").size());
+    conforms("GET /v1/endpoints/{id}", api.get("/v1/endpoints/" + mine, read));
+    conforms("GET /v1/endpoints/{id}/health", api.get("/v1/endpoints/" + mine + "/health", read));
+    Await.until("the read model lists the event", PATIENCE,
+        () -> api.get("/v1/events", read).json().get("data").size() == 1);
+    conforms("GET /v1/events", api.get("/v1/events?endpoint_id=" + mine, read));
+    conforms("GET /v1/events/{id}", api.get("/v1/events/" + event, read));
+    conforms("GET /v1/events/{id}/audit", api.get("/v1/events/" + event + "/audit", read));
+
+    // Every operation that lists 403 answers it to this token: its method, the endpoint it
+    // does not cover, or the whole tenant.
+    for (String operation : spec.operations()) {
+      if (!spec.operation(operation).path("responses").has("403")) continue;
+      String[] parts = operation.split(" ", 2);
+      String path = parts[1].replace("{id}", parts[1].startsWith("/v1/endpoints/") ? other : event)
+          + (operation.equals("GET /v1/events") ? "?endpoint_id=" + other : "");
+      // With the operation's example body, so that only the token is wrong.
+      JsonNode example = spec.operation(operation).path("requestBody").path("content").path("application/json")
+          .path("example");
+      HttpRequest.Builder request = api.request(path, read);
+      request = parts[0].equals("GET") ? request.GET()
+          : request.header("Content-Type", "application/json")
+              .method(parts[0], HttpRequest.BodyPublishers.ofString(example.isMissingNode() ? "{}" : example.toString()));
+      conforms(operation, api.send(request), 403);
+    }
+    // An admin operation does not take it at all.
+    conforms("GET /v1/tenants", api.get("/v1/tenants", read), 401);
+
+    // A manage token for the whole tenant, from the admin key: it may change things.
+    String manage = conforms("POST /v1/portal-sessions", api.postJson("/v1/portal-sessions", TestNode.ADMIN_KEY,
+        "{\"tenant_id\":\"" + tenant.id() + "\",\"scope\":\"manage\"}")).json().get("token").asText();
+    conforms("GET /v1/stats", api.get("/v1/stats", manage));
+    conforms("PATCH /v1/endpoints/{id}", api.patchJson("/v1/endpoints/" + other, manage, "{\"description\":\"portal\"}"));
+    conforms("GET /v1/me", api.get("/v1/me", manage));
+
+    // Refusals of the session itself.
+    conforms("POST /v1/portal-sessions", api.postJson("/v1/portal-sessions", key, "{\"scope\":\"admin\"}"), 400);
+    conforms("POST /v1/portal-sessions", api.postJson("/v1/portal-sessions", TestNode.ADMIN_KEY,
+        "{\"scope\":\"read\"}"), 400);
+    conforms("POST /v1/portal-sessions", api.postJson("/v1/portal-sessions", key,
+        "{\"scope\":\"read\",\"ttl_seconds\":10}"), 400);
+    conforms("POST /v1/portal-sessions", api.postJson("/v1/portal-sessions", null, "{\"scope\":\"read\"}"), 401);
+    conforms("POST /v1/portal-sessions", api.postJson("/v1/portal-sessions", manage, "{\"scope\":\"read\"}"), 403);
+    conforms("POST /v1/portal-sessions", api.postJson("/v1/portal-sessions", key,
+        "{\"scope\":\"read\",\"tenant_id\":\"" + UUID.randomUUID() + "\"}"), 403);
+    conforms("POST /v1/portal-sessions", api.postJson("/v1/portal-sessions", TestNode.ADMIN_KEY,
+        "{\"scope\":\"read\",\"tenant_id\":\"" + UUID.randomUUID() + "\"}"), 404);
+    conforms("POST /v1/portal-sessions", api.send(api.request("/v1/portal-sessions", key)
+        .header("Content-Type", "text/plain").POST(HttpRequest.BodyPublishers.ofString("{}"))), 415);
+    conforms("POST /v1/portal-sessions", api.postJson("/v1/portal-sessions", key,
+        "{\"scope\":\"read\",\"endpoint_ids\":[\"" + UUID.randomUUID() + "\"]}"), 422);
+    String forged = read.substring(0, read.lastIndexOf('.') + 1) + "c2lnbmVkIGJ5IHNvbWVib2R5IGVsc2U";
+    conforms("GET /v1/me", api.get("/v1/me", forged), 401);
+  }
+
+  @Test
   void operations() {
     conforms("GET /v1/cluster", api.get("/v1/cluster", TestNode.ADMIN_KEY));
     conforms("GET /v1/cluster", api.get("/v1/cluster", null), 401);
@@ -195,6 +306,10 @@ class OpenApiResponsesTest {
     conforms("GET /docs", api.get("/docs", null));
     for (String file : List.of("swagger-ui.css", "swagger-ui-bundle.js", "init.js")) {
       conforms("GET /docs/{file}", api.get("/docs/" + file, null));
+    }
+    conforms("GET /", api.get("/", null));
+    for (String file : List.of("console.js", "console.css", "index.html")) {
+      conforms("GET /console/{file}", api.get("/console/" + file, null));
     }
   }
 

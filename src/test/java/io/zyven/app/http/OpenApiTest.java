@@ -39,19 +39,22 @@ import org.junit.jupiter.api.Test;
 class OpenApiTest {
 
   /**
-   * Every route the server serves, read from {@link HttpApi#route()} and {@link DocsRoutes}.
+   * Every route the server serves, read from {@link HttpApi#route()}, {@link ConsoleRoutes}
+   * and {@link DocsRoutes}.
    * Pekko cannot list its routes at run time, so this list is kept by hand; the probes
    * below check it against the live server. Adding a route means adding it here, and to
    * app/resources/openapi/openapi.json.
    */
   static final List<String> ROUTES =
       List.of(
+          "GET /v1/me",
           "GET /v1/tenants",
           "POST /v1/tenants",
           "POST /v1/tenants/{id}/keys",
           "GET /v1/endpoints",
           "POST /v1/endpoints",
           "GET /v1/endpoints/{id}",
+          "GET /v1/endpoints/{id}/health",
           "PATCH /v1/endpoints/{id}",
           "DELETE /v1/endpoints/{id}",
           "POST /v1/endpoints/{id}/enable",
@@ -63,13 +66,17 @@ class OpenApiTest {
           "GET /v1/events/{id}/audit",
           "POST /v1/events/{id}/replay",
           "POST /v1/events/{id}/retry",
+          "GET /v1/stats",
+          "POST /v1/portal-sessions",
           "GET /v1/cluster",
           "GET /metrics",
           "GET /health/live",
           "GET /health/ready",
           "GET /openapi.json",
           "GET /docs",
-          "GET /docs/{file}");
+          "GET /docs/{file}",
+          "GET /",
+          "GET /console/{file}");
 
   /**
    * Paths the server must not have: near misses of real ones, and files of the WebJar that
@@ -78,8 +85,11 @@ class OpenApiTest {
    */
   static final List<String> NOT_ROUTES =
       List.of(
-          "GET /",
           "GET /v1",
+          "GET /v1/me/",
+          "GET /v1/stats/{endpoint}",
+          "GET /v1/endpoints/{endpoint}/stats",
+          "GET /v1/portal-sessions/x",
           "GET /v1/tenant",
           "GET /v1/tenants/{tenant}",
           "GET /v1/tenants/{tenant}/keys/x",
@@ -93,7 +103,12 @@ class OpenApiTest {
           "GET /docs/",
           "GET /docs/index.html",
           "GET /docs/swagger-initializer.js",
-          "GET /docs/swagger-ui.js");
+          "GET /docs/swagger-ui.js",
+          "GET /index.html",
+          "GET /console",
+          "GET /console/",
+          "GET /console/nope.js",
+          "GET /console/docs/init.js");
 
   private static TestNode node;
   private static ApiClient api;
@@ -274,7 +289,8 @@ class OpenApiTest {
     String id = template.startsWith("/v1/tenants/") ? tenant.id()
         : template.startsWith("/v1/endpoints/") ? endpointId
         : eventId;
-    return template.replace("{id}", id).replace("{file}", "init.js");
+    String file = template.startsWith("/console/") ? "console.js" : "init.js";
+    return template.replace("{id}", id).replace("{file}", file);
   }
 
   /** Neither "no route for this path" nor "no route for this method". */
