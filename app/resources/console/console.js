@@ -113,7 +113,9 @@ function showSignIn(message) {
 function whoText() {
   if (!me) return '';
   if (me.kind === 'admin') return 'Signed in as operator (admin key)';
-  const scope = me.portal ? 'portal, ' + me.scope : 'API key';
+  const scope = me.portal
+    ? 'portal, ' + me.scope + (me.endpoint_ids ? ', ' + me.endpoint_ids.length + ' endpoint(s)' : '')
+    : 'API key';
   return 'Signed in as tenant ' + (me.tenant_name || me.tenant_id) + ' (' + scope + ')';
 }
 
@@ -128,8 +130,9 @@ function renderChrome() {
   const nav = document.getElementById('nav');
   const links = me.kind === 'admin'
     ? [['#/tenants', 'Tenants'], ['#/cluster', 'Cluster']]
-    : [['#/overview', 'Overview'], ['#/events', 'Events'], ['#/dead-letters', 'Dead letters'],
-       ['#/endpoints', 'Endpoints']].concat(canManage() ? [['#/send', 'Send']] : []);
+    : (me.endpoint_ids ? [] : [['#/overview', 'Overview']])   // the whole tenant's figures
+      .concat([['#/events', 'Events'], ['#/dead-letters', 'Dead letters'], ['#/endpoints', 'Endpoints']])
+      .concat(canManage() && !me.endpoint_ids ? [['#/send', 'Send']] : []);
   nav.replaceChildren(...links.map(([href, label]) =>
     el('a', { href, class: location.hash.startsWith(href) ? 'active' : null, text: label })));
   nav.hidden = false;
@@ -139,6 +142,7 @@ function renderChrome() {
 
 async function render() {
   if (stopView) { stopView(); stopView = null; }
+  if (takePortalToken()) me = null;   // a portal link opened in a tab that was already here
   if (!sessionStorage.getItem(KEY)) return showSignIn();
   if (!me) {
     const error = await signIn(sessionStorage.getItem(KEY));
@@ -469,7 +473,7 @@ async function endpointsView(notice) {
     el('tbody', {}, r.json.data.map(row)));
   show(el('div', {}, el('h1', { text: 'Endpoints' }), message, table, slot));
   if (notice) message.replaceChildren(notice);
-  if (canManage()) {
+  if (canManage() && !me.endpoint_ids) {
     slot.replaceChildren(el('h2', { text: 'New endpoint' }), endpointForm(null, (created) =>
       endpointsView(el('div', { class: 'secret' }, 'Created ',
         el('span', { class: 'mono', id: 'created-endpoint', text: created.id }), '. Its signing secret, shown here once: ',
@@ -615,14 +619,14 @@ async function clusterView() {
 // bar (and the history) at once.
 function takePortalToken() {
   const match = /^#portal_token=([A-Za-z0-9._-]+)/.exec(location.hash);
-  if (!match) return;
+  if (!match) return false;
   sessionStorage.setItem(KEY, match[1]);
   sessionStorage.removeItem(OPERATOR_KEY);
   history.replaceState(null, '', location.pathname + '#/events');
+  return true;
 }
 
 document.addEventListener('DOMContentLoaded', () => {
-  takePortalToken();
   document.getElementById('sign-in-form').addEventListener('submit', async (ev) => {
     ev.preventDefault();
     const input = document.getElementById('api_key');

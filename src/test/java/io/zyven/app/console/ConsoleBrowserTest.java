@@ -65,6 +65,7 @@ class ConsoleBrowserTest {
     tenant = api.createTenant("console-" + UUID.randomUUID());
     browser.get(base + "/");
     ((JavascriptExecutor) browser).executeScript("sessionStorage.clear()");
+    browser.navigate().refresh(); // a fresh page: nothing of the last test's session is left
   }
 
   private void signIn(String key) {
@@ -259,6 +260,87 @@ class ConsoleBrowserTest {
     waitForText(By.cssSelector("#endpoint-trouble .value"), "1 / 0 / 0");
     assertEquals(2, browser.findElements(By.cssSelector("svg.chart polyline")).size(), "accepted and delivered");
     Browser.screenshot("console-overview");
+  }
+
+  /**
+   * The newcomer's path: the admin key, a new tenant opened from the operator's view, an
+   * endpoint made in the page, an event sent from the page that arrives, and a failed one
+   * replayed until it is delivered.
+   */
+  @Test
+  void theOperatorCreatesATenantOpensItAndTakesAnEventFromSendToReplay() {
+    receiver.on("/journey", n -> Answer.status(n == 2 ? 400 : 200));
+    signedIn(TestNode.ADMIN_KEY);
+    waitForText(By.id("who"), "operator");
+    String name = "journey-" + UUID.randomUUID();
+    waitFor(By.name("tenant_name")).sendKeys(name);
+    browser.findElement(By.xpath("//button[text()='Create tenant']")).click();
+    assertTrue(waitFor(By.id("new-tenant-key")).getText().startsWith("zyv_"), "the new key, shown once");
+    browser.findElement(By.xpath("//tr[td[text()='" + name + "']]//button[text()='Open']")).click();
+    waitForText(By.id("who"), "Signed in as tenant " + name + " (portal, manage)");
+
+    browser.get(base + "/#/endpoints");
+    waitFor(By.cssSelector(".endpoint-form input[name=url]")).sendKeys(receiver.url("/journey"));
+    browser.findElement(By.cssSelector(".endpoint-form button[type=submit]")).click();
+    waitFor(By.id("created-endpoint"));
+
+    String first = sendFromThePage("{\"n\": 1}");
+    browser.get(base + "/#/events");
+    waitForText(By.cssSelector("tr[data-event-id='" + first + "'] .status"), "DELIVERED");
+
+    String second = sendFromThePage("{\"n\": 2}");
+    browser.get(base + "/#/events/" + second);
+    waitFor(By.cssSelector(".delivery .status[data-status='DEAD_LETTERED']"));
+    browser.findElement(By.cssSelector(".delivery button.replay")).click();
+    waitFor(By.cssSelector(".delivery .status[data-status='DELIVERED']"));
+    assertEquals(3, receiver.requests("/journey").size());
+
+    browser.findElement(By.id("back-to-operator")).click();
+    waitForText(By.id("who"), "operator");
+    waitFor(By.id("tenants"));
+  }
+
+  private String sendFromThePage(String payload) {
+    browser.get(base + "/#/send");
+    WebElement text = waitFor(By.cssSelector("textarea[name=payload]"));
+    text.clear();
+    text.sendKeys(payload);
+    browser.findElement(By.cssSelector("#send-form button[type=submit]")).click();
+    return waitFor(By.id("sent-event")).getText();
+  }
+
+  @Test
+  void aReadOnlyPortalLinkShowsOnlyItsEndpointsAndCannotChangeAnything() {
+    receiver.on("/portal-mine", n -> Answer.status(400));
+    String mine = api.createEndpoint(tenant.apiKey(), "{\"url\":\"" + receiver.url("/portal-mine") + "\",\"event_types\":[\"mine.*\"]}");
+    String theirs = api.createEndpoint(tenant.apiKey(), "{\"url\":\"" + receiver.url("/portal-theirs") + "\",\"event_types\":[\"theirs.*\"]}");
+    String dead = ingest("p-1", "{\"type\":\"mine.one\",\"payload\":{}}");
+    String hidden = ingest("p-2", "{\"type\":\"theirs.one\",\"payload\":{}}");
+    Await.until("settled", PATIENCE, () -> api.listIds(tenant.apiKey(), "DEAD_LETTERED").contains(dead)
+        && api.listIds(tenant.apiKey(), "DELIVERED").contains(hidden));
+    Response session = api.postJson("/v1/portal-sessions", tenant.apiKey(),
+        "{\"scope\":\"read\",\"endpoint_ids\":[\"" + mine + "\"]}");
+    assertEquals(201, session.status(), session.body());
+    String token = session.json().get("token").asText();
+
+    browser.get(session.json().get("url").asText());
+
+    waitForText(By.id("who"), "(portal, read, 1 endpoint(s))");
+    assertFalse(browser.getCurrentUrl().contains("portal_token"), "the token left the address bar");
+    waitFor(By.cssSelector("tr[data-event-id='" + dead + "']"));
+    assertTrue(browser.findElements(By.cssSelector("tr[data-event-id='" + hidden + "']")).isEmpty());
+    browser.get(base + "/#/endpoints");
+    waitFor(By.cssSelector("tr[data-endpoint-id='" + mine + "']"));
+    assertTrue(browser.findElements(By.cssSelector("tr[data-endpoint-id='" + theirs + "']")).isEmpty());
+    assertTrue(browser.findElements(By.xpath("//button[text()='Edit' or text()='Delete']")).isEmpty(), "no Edit");
+    assertTrue(browser.findElements(By.cssSelector(".endpoint-form")).isEmpty(), "no new endpoint");
+    browser.get(base + "/#/events/" + dead);
+    waitFor(By.cssSelector(".delivery .status[data-status='DEAD_LETTERED']"));
+    assertTrue(browser.findElements(By.cssSelector("button.replay")).isEmpty(), "no Replay");
+    // And the API itself refuses what the page does not offer.
+    assertEquals(403, api.postJson("/v1/events/" + dead + "/replay", token, "{\"endpoint_id\":\"" + mine + "\"}").status());
+    assertEquals(403, api.patchJson("/v1/endpoints/" + mine, token, "{\"description\":\"x\"}").status());
+    assertEquals(1, receiver.requests("/portal-mine").size(), "nothing was sent again");
   }
 
   @Test
