@@ -120,7 +120,8 @@ public final class HttpApi extends AllDirectives {
                             clusterRoutes())),
                         healthRoutes(),
                         console.route(),
-                        path("metrics", () -> get(() -> respond(request -> metrics()))))));
+                        path("metrics", () -> get(() -> respond(request -> metrics()))),
+                        new DocsRoutes().route())));
   }
 
   /** Who the request's key is: what the console shows as "signed in as", and may do. */

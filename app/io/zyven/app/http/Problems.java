@@ -180,12 +180,18 @@ public final class Problems {
     return t;
   }
 
+  /** The detail of a 404 for a path the API does not have. */
+  static final String NO_SUCH_PATH = "no such path; the API is described at /openapi.json";
+
   /** Pekko's own rejections (404, 405, ...) come as text; give them the same shape. */
   static HttpResponse fromRejection(HttpResponse plain) {
     if (plain.entity().getContentType().equals(PROBLEM_JSON)) return plain;
     String detail =
         plain.entity() instanceof HttpEntity.Strict strict ? strict.getData().utf8String() : "";
     int status = plain.status().intValue();
+    // Pekko answers 404 only when no route took the path: a route answers a missing thing
+    // itself ("no event …"). Say which 404 this is, for clients and for OpenApiTest.
+    if (status == 404) detail = NO_SUCH_PATH;
     Kind kind = rejectionKind(status, plain.status().reason());
     List<HttpHeader> headers = new java.util.ArrayList<>();
     plain.getHeaders().forEach(headers::add);
