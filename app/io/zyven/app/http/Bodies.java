@@ -13,10 +13,18 @@ final class Bodies {
 
   static CompletionStage<byte[]> read(
       HttpEntity entity, long maxBytes, Duration timeout, ClassicActorSystemProvider system, Executor ec) {
-    // Refuse a declared oversize at once, without reading it.
+    // A declared oversize is refused, but only once it has been read and dropped (up to the
+    // server's own parsing limit): answering in the middle of an upload makes many clients
+    // see a reset connection instead of the 413.
     if (entity.getContentLengthOption().orElse(0) > maxBytes) {
-      entity.discardBytes(system);
-      throw Problems.tooLarge(maxBytes);
+      return entity
+          .discardBytes(system)
+          .completionStage()
+          .<byte[]>thenApplyAsync(
+              done -> {
+                throw Problems.tooLarge(maxBytes);
+              },
+              ec);
     }
     return entity
         .withSizeLimit(maxBytes)
