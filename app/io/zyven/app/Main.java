@@ -59,7 +59,13 @@ public final class Main {
     }
     // A node removed from the cluster (downed, or left) exits, so a supervisor restarts it.
     config = config.withValue("pekko.coordinated-shutdown.exit-jvm", ConfigValueFactory.fromAnyRef("on"));
-    Zyven.start(config);
+    try {
+      Zyven.start(config);
+    } catch (Exception e) {
+      System.err.println("Zyven could not start: " + StartupProblem.describe(e));
+      if (!StartupProblem.isKnown(e)) e.printStackTrace();
+      System.exit(1);
+    }
   }
 
   /**

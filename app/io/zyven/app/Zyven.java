@@ -90,7 +90,29 @@ public final class Zyven implements AutoCloseable {
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "zyven", full);
     closeStorageOnShutdown(system, db, embedded);
     stopOnSignals(system);
+    try {
+      return serve(system, full, zyven, dev, db, embedded);
+    } catch (Exception e) {
+      // Not a working node (its port is taken, say): stop what did start, storage included,
+      // and leave the exit to the caller, which says why.
+      CoordinatedShutdown.get(system).runAll(StartFailed.INSTANCE).toCompletableFuture().get(60, TimeUnit.SECONDS);
+      throw e;
+    }
+  }
 
+  /** Why a node stops before it has started: the JVM is not exited (see application.conf). */
+  public enum StartFailed implements CoordinatedShutdown.Reason {
+    INSTANCE;
+
+    @Override
+    public String toString() {
+      return "the node did not start";
+    }
+  }
+
+  private static Zyven serve(
+      ActorSystem<Void> system, Config full, Config zyven, boolean dev, Database db, EmbeddedDatabase embedded)
+      throws Exception {
     Cluster cluster = Cluster.get(system);
     ClusterLog.start(system);
     if (full.getStringList("pekko.cluster.seed-nodes").isEmpty()) {

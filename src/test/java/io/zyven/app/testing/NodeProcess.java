@@ -130,6 +130,12 @@ public final class NodeProcess implements AutoCloseable {
     return process.exitValue();
   }
 
+  /** Waits for the node to exit on its own; its exit code. */
+  public int awaitExit(Duration timeout) throws InterruptedException {
+    if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) throw new IllegalStateException("node did not exit");
+    return process.exitValue();
+  }
+
   public long pid() {
     return process.pid();
   }

@@ -1,0 +1,52 @@
+package io.zyven.app;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.zyven.app.testing.NodeProcess;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A node whose HTTP port is taken says so in one line, stops what it started (its
+ * PostgreSQL included) and exits with a failure, instead of hanging with a stack trace.
+ */
+class StartupFailureTest {
+  private Path dataDir;
+
+  @AfterEach
+  void cleanUp() {
+    if (dataDir != null) {
+      NodeProcess.postgresPid(dataDir).flatMap(ProcessHandle::of).ifPresent(ProcessHandle::destroyForcibly);
+    }
+  }
+
+  @Test
+  void aTakenPortIsOneClearLineAndAFailedExit() throws Exception {
+    dataDir = Files.createTempDirectory("zyven-taken-port");
+    Path log = Files.createDirectories(Path.of("target", "node-logs")).resolve("taken-port-" + System.nanoTime() + ".log");
+    try (ServerSocket taken = new ServerSocket()) {
+      taken.bind(new InetSocketAddress(InetAddress.getByName("0.0.0.0"), 0));
+      NodeProcess node = NodeProcess.start(
+          dataDir, log, Map.of("ZYVEN_HTTP_PORT", Integer.toString(taken.getLocalPort())), Map.of());
+
+      int exit = node.awaitExit(Duration.ofSeconds(90));
+
+      String out = Files.readString(log);
+      assertEquals(1, exit, out);
+      assertTrue(out.contains("Zyven could not start: an address it listens on is already in use"), out);
+      assertTrue(out.contains(":" + taken.getLocalPort() + "]"), "names the address: " + out);
+      assertFalse(out.contains("\tat "), "no stack trace: " + out);
+      assertFalse(NodeProcess.postgresPid(dataDir).flatMap(ProcessHandle::of).map(ProcessHandle::isAlive).orElse(false),
+          "its PostgreSQL was stopped");
+    }
+  }
+}
