@@ -150,7 +150,9 @@ public final class Zyven implements AutoCloseable {
         new Waker.Settings(
             waker.getDuration("interval"),
             waker.getDuration("retry-grace"),
-            waker.getDuration("stuck-after"),
+            delivery.getDuration("queue-timeout").plus(delivery.getDuration("reply-margin")),
+            delivery.getDuration("timeout"),
+            waker.getDuration("rewake-after"),
             waker.getInt("batch")));
 
     String configuredKey = zyven.getString("admin-key");

@@ -635,7 +635,7 @@ public final class EventEntity
 
   /**
    * Stopping without an outcome would strand the delivery in DISPATCHING, with no live
-   * entity, until the waker's stuck-after. Instead the attempt is journaled as deferred and
+   * entity, until its deadline passes and the waker steps in. Instead the attempt is journaled as deferred and
    * due now, so the waker brings the entity back on its new node within seconds, and that
    * incarnation sends it again (the receiver may see it twice; it de-duplicates on
    * webhook-id). Its number is given back: the receiver is not to blame.

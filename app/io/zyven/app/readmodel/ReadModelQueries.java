@@ -9,6 +9,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Timestamp;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -157,19 +158,31 @@ public final class ReadModelQueries {
    * Events to wake: a retry due before {@code retryDueBefore}, or an attempt in RECEIVED or
    * DISPATCHING since before {@code startedBefore}.
    */
-  public CompletionStage<List<String>> toWake(Instant retryDueBefore, Instant startedBefore, int limit) {
+  /**
+   * Events to wake: a retry due before {@code retryDueBefore}, or an attempt whose deadline
+   * has passed. An attempt's deadline is its start plus its endpoint's {@code timeout_ms}
+   * (or {@code defaultTimeout}) plus a margin; {@code marginAgo} is now minus that margin.
+   */
+  public CompletionStage<List<String>> toWake(
+      Instant retryDueBefore, Instant marginAgo, Duration defaultTimeout, int limit) {
     return db.query(
         c -> {
           try (PreparedStatement st = c.prepareStatement(
               "(SELECT event_id FROM deliveries WHERE status = 'RETRY_SCHEDULED' AND next_attempt_at < ?"
                   + " ORDER BY next_attempt_at LIMIT ?)"
                   + " UNION"
-                  + " (SELECT event_id FROM deliveries WHERE status IN ('RECEIVED', 'DISPATCHING')"
-                  + " AND status_changed_at < ? ORDER BY status_changed_at LIMIT ?)")) {
+                  // deliveries_in_progress_idx narrows to attempts older than the margin; the
+                  // endpoint's own timeout then decides which are past their deadline.
+                  + " (SELECT d.event_id FROM deliveries d LEFT JOIN endpoints e ON e.id = d.endpoint_id"
+                  + " WHERE d.status IN ('RECEIVED', 'DISPATCHING') AND d.status_changed_at < ?"
+                  + " AND d.status_changed_at + make_interval(secs => COALESCE((e.config->>'timeout_ms')::numeric, ?) / 1000) < ?"
+                  + " ORDER BY d.status_changed_at LIMIT ?)")) {
             st.setTimestamp(1, Timestamp.from(retryDueBefore));
             st.setInt(2, limit);
-            st.setTimestamp(3, Timestamp.from(startedBefore));
-            st.setInt(4, limit);
+            st.setTimestamp(3, Timestamp.from(marginAgo));
+            st.setLong(4, defaultTimeout.toMillis());
+            st.setTimestamp(5, Timestamp.from(marginAgo));
+            st.setInt(6, limit);
             List<String> ids = new ArrayList<>();
             try (ResultSet rs = st.executeQuery()) {
               while (rs.next()) ids.add(rs.getString(1));

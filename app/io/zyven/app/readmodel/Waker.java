@@ -19,7 +19,7 @@ import org.slf4j.LoggerFactory;
 /**
  * The safety net that makes accepted events reach a terminal state whatever happens to
  * the nodes: a cluster singleton that regularly looks in the read model for deliveries
- * whose retry is overdue, or whose attempt started long ago and never ended, and wakes
+ * whose retry is overdue, or whose attempt is past its own deadline and never ended, and wakes
  * their event entities through sharding. A woken entity recovers and picks its deliveries
  * up where they were; waking a live one is harmless. With it, entities waiting for a
  * distant retry may passivate: memory is bounded by active work, not by the backlog.
@@ -27,7 +27,19 @@ import org.slf4j.LoggerFactory;
 public final class Waker {
   private static final Logger log = LoggerFactory.getLogger(Waker.class);
 
-  public record Settings(Duration interval, Duration retryGrace, Duration stuckAfter, int batch) {}
+  /**
+   * {@code attemptMargin}: how much longer than its endpoint's timeout an attempt may take
+   * before it is presumed orphaned (the queue time plus the reply margin, as the event
+   * entity itself waits); {@code defaultTimeout}: the timeout of an endpoint the index does
+   * not know; {@code rewakeAfter}: how long a woken event is left alone.
+   */
+  public record Settings(
+      Duration interval,
+      Duration retryGrace,
+      Duration attemptMargin,
+      Duration defaultTimeout,
+      Duration rewakeAfter,
+      int batch) {}
 
   private interface Message {}
 
@@ -51,8 +63,9 @@ public final class Waker {
             Behaviors.withTimers(
                 timers -> {
                   ClusterSharding sharding = ClusterSharding.get(ctx.getSystem());
-                  // Recently woken events are left alone for stuck-after: an entity that was
-                  // just woken needs that long before its read-model row can change.
+                  // Recently woken events are left alone for rewake-after: a woken entity
+                  // sends its orphaned attempt again without a new journal row, so its
+                  // read-model row looks the same until that attempt ends.
                   Map<String, Instant> recentlyWoken = new LinkedHashMap<>();
                   timers.startSingleTimer(Tick.INSTANCE, settings.interval());
                   return Behaviors.receive(Message.class)
@@ -61,7 +74,11 @@ public final class Waker {
                           () -> {
                             Instant now = Instant.now();
                             ctx.pipeToSelf(
-                                queries.toWake(now.minus(settings.retryGrace()), now.minus(settings.stuckAfter()), settings.batch()),
+                                queries.toWake(
+                                    now.minus(settings.retryGrace()),
+                                    now.minus(settings.attemptMargin()),
+                                    settings.defaultTimeout(),
+                                    settings.batch()),
                                 Found::new);
                             return Behaviors.same();
                           })
@@ -69,7 +86,7 @@ public final class Waker {
                           Found.class,
                           found -> {
                             Instant now = Instant.now();
-                            recentlyWoken.values().removeIf(at -> at.isBefore(now.minus(settings.stuckAfter())));
+                            recentlyWoken.values().removeIf(at -> at.isBefore(now.minus(settings.rewakeAfter())));
                             if (found.error() != null) {
                               log.warn("Waker could not read the read model: {}", found.error().toString());
                             } else {

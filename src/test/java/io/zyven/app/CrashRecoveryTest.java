@@ -41,7 +41,7 @@ class CrashRecoveryTest {
       "zyven.circuit.max-cooldown", "2s",
       "zyven.waker.interval", "500ms",
       "zyven.waker.retry-grace", "1s",
-      "zyven.waker.stuck-after", "5s");
+      "zyven.waker.rewake-after", "5s");
 
   private Path dataDir;
   private Path log;

@@ -41,7 +41,7 @@ class ProcessClusterTest {
       // Down the dead node after 5 s of stable unreachability instead of 20 s.
       "pekko.cluster.split-brain-resolver.stable-after", "5s",
       "zyven.waker.interval", "500ms",
-      "zyven.waker.stuck-after", "10s");
+      "zyven.waker.rewake-after", "10s");
 
   private final List<NodeProcess> nodes = new ArrayList<>();
   private TestPostgres pg;

@@ -385,6 +385,35 @@ class EventProjectionTest {
     assertFalse(toWake(t0, t0).contains(eventId), "a terminal event is never woken");
   }
 
+  @Test
+  void anAttemptIsPresumedOrphanedOnlyOnceItsOwnEndpointsTimeoutHasPassed() throws Exception {
+    Instant longAgo = t0.minus(Duration.ofDays(3650));
+    // Endpoint A has a 60 s timeout in the index; endpoint B is unknown there (default).
+    try (PreparedStatement st = c.prepareStatement(
+        "INSERT INTO endpoints (id, tenant_id, event_types, enabled, deleted, version, config, created_at)"
+            + " VALUES (?, ?, '{}', true, false, 1, '{\"timeout_ms\": 60000}'::jsonb, now())")) {
+      st.setObject(1, UUID.fromString(endpointA));
+      st.setObject(2, UUID.fromString(tenant));
+      st.executeUpdate();
+    }
+    apply(received(longAgo, endpointA));
+    apply(new EventJournal.DispatchStarted(endpointA, 1, "first attempt", longAgo));
+
+    Duration defaultTimeout = Duration.ofSeconds(5);
+    assertFalse(toWake(longAgo, longAgo.plusSeconds(30), defaultTimeout).contains(eventId),
+        "30 s after it started, a 60 s attempt is still within its time");
+    assertTrue(toWake(longAgo, longAgo.plusSeconds(61), defaultTimeout).contains(eventId),
+        "past its own deadline, it is woken");
+
+    // An endpoint the index does not know falls back to the default timeout.
+    String other = UUID.randomUUID().toString();
+    String otherEvent = UUID.randomUUID().toString();
+    applyTo(otherEvent, received(longAgo, other));
+    applyTo(otherEvent, new EventJournal.DispatchStarted(other, 1, "first attempt", longAgo));
+    assertFalse(toWake(longAgo, longAgo.plusSeconds(4), defaultTimeout).contains(otherEvent));
+    assertTrue(toWake(longAgo, longAgo.plusSeconds(6), defaultTimeout).contains(otherEvent));
+  }
+
   // ---- helpers ----
 
   private EventJournal.Received received(Instant at, String... endpoints) {
@@ -398,9 +427,13 @@ class EventProjectionTest {
 
   /** One projection transaction, as ReadModelSession runs it. */
   private void apply(EventJournal event) throws SQLException {
+    applyTo(eventId, event);
+  }
+
+  private void applyTo(String id, EventJournal event) throws SQLException {
     c.setAutoCommit(false);
     try {
-      EventProjection.apply(c, eventId, event);
+      EventProjection.apply(c, id, event);
       c.commit();
     } catch (SQLException | RuntimeException e) {
       c.rollback();
@@ -444,9 +477,14 @@ class EventProjectionTest {
     return queries.deadLetters(tenant, endpointA, since, until).toCompletableFuture().get(10, TimeUnit.SECONDS);
   }
 
+  /** With endpoints the index does not know and a default timeout of 0: started before. */
   private List<String> toWake(Instant retryDueBefore, Instant startedBefore) throws Exception {
+    return toWake(retryDueBefore, startedBefore, Duration.ZERO);
+  }
+
+  private List<String> toWake(Instant retryDueBefore, Instant marginAgo, Duration defaultTimeout) throws Exception {
     // The shared database holds other tests' rows; a limit this large reaches ours.
-    return queries.toWake(retryDueBefore, startedBefore, 100_000).toCompletableFuture().get(10, TimeUnit.SECONDS);
+    return queries.toWake(retryDueBefore, marginAgo, defaultTimeout, 100_000).toCompletableFuture().get(10, TimeUnit.SECONDS);
   }
 
   private Map<String, Object> eventRow() throws SQLException {

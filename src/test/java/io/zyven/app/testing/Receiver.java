@@ -82,6 +82,11 @@ public final class Receiver implements AutoCloseable {
     return requests.stream().filter(r -> r.path().equals(path)).toList();
   }
 
+  /** Requests being answered right now. */
+  public int inProgress() {
+    return inProgress.get();
+  }
+
   public int mostInProgress() {
     return mostInProgress.get();
   }
