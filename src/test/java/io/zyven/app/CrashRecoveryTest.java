@@ -68,7 +68,7 @@ class CrashRecoveryTest {
   void killDashNineWithHundredsOfPendingDeliveriesLosesNothing() throws Exception {
     node = start();
     Tenant tenant = node.api.createTenant("crash");
-    node.api.createEndpoint(tenant.apiKey(), "{\"url\":\"" + receiver.url("/hook") + "\",\"max_attempts\":100}");
+    node.api.createEndpoint(tenant.apiKey(), "{\"url\":\"" + receiver.url("/hook") + "\",\"max_attempts\":100,\"timeout_ms\":3000}");
     List<String> ids = ingest(node.api, tenant);
     Await.until("the receiver is being tried", PATIENCE, () -> receiver.requests("/hook").size() >= 5);
 
@@ -83,7 +83,7 @@ class CrashRecoveryTest {
   void aFullStopAndStartWhileRetriesAreScheduledLosesNothing() throws Exception {
     node = start();
     Tenant tenant = node.api.createTenant("stop");
-    node.api.createEndpoint(tenant.apiKey(), "{\"url\":\"" + receiver.url("/hook") + "\",\"max_attempts\":100}");
+    node.api.createEndpoint(tenant.apiKey(), "{\"url\":\"" + receiver.url("/hook") + "\",\"max_attempts\":100,\"timeout_ms\":3000}");
     List<String> ids = ingest(node.api, tenant);
     Await.until("retries scheduled", PATIENCE, () -> node.api
         .get("/v1/events?status=RETRY_SCHEDULED&limit=1", tenant.apiKey()).json().get("data").size() == 1);

@@ -71,7 +71,8 @@ class ProcessClusterTest {
     ApiClient first = nodes.get(0).api;
     Await.until("three members", PATIENCE, () -> members(first).size() == 3);
     Tenant tenant = first.createTenant("kill");
-    first.createEndpoint(tenant.apiKey(), "{\"url\":\"" + receiver.url("/hook") + "\"}");
+    // A short timeout: attempts the dead node had out pass their deadline, and are woken, sooner.
+    first.createEndpoint(tenant.apiKey(), "{\"url\":\"" + receiver.url("/hook") + "\",\"timeout_ms\":3000}");
 
     Producers producers = new Producers(tenant, List.of(nodes.get(0).api, nodes.get(1).api, nodes.get(2).api));
     producers.start();

@@ -94,6 +94,7 @@ public final class Receiver implements AutoCloseable {
   private void handle(HttpExchange exchange) throws IOException {
     int now = inProgress.incrementAndGet();
     mostInProgress.accumulateAndGet(now, Math::max);
+    boolean counted = true;
     try (exchange) {
       String path = exchange.getRequestURI().getPath();
       byte[] body;
@@ -107,6 +108,10 @@ public final class Receiver implements AutoCloseable {
       Answer answer = behaviours.getOrDefault(path, i -> Answer.status(200)).apply(n);
       requests.add(new Request(path, headers, body, at, answer.status()));
       if (answer.delayMillis() > 0) Thread.sleep(answer.delayMillis()); // the receiver is slow: that is the behaviour under test
+      // No longer in progress once the answer starts: the client may send its next request
+      // as soon as it has this one, before this thread gets to its finally block.
+      inProgress.decrementAndGet();
+      counted = false;
       answer.headers().forEach((k, v) -> exchange.getResponseHeaders().add(k, v));
       byte[] response = ("answer " + answer.status()).getBytes(StandardCharsets.UTF_8);
       exchange.sendResponseHeaders(answer.status(), response.length);
@@ -116,7 +121,7 @@ public final class Receiver implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     } finally {
-      inProgress.decrementAndGet();
+      if (counted) inProgress.decrementAndGet();
     }
   }
 
