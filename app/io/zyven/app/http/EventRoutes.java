@@ -32,6 +32,7 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.cluster.Cluster;
@@ -330,7 +331,7 @@ final class EventRoutes {
   private CompletionStage<HttpResponse> startDeliveries(
       String id,
       Function<ActorRef<StatusReply<EventEntity.DeliveriesStarted>>, EventEntity.Command> command,
-      java.util.function.Supplier<Problems.ApiException> nothingToDo) {
+      Supplier<Problems.ApiException> nothingToDo) {
     return sharding
         .entityRefFor(EventEntity.TYPE_KEY, id)
         .<EventEntity.DeliveriesStarted>askWithStatus(command::apply, askTimeout)

@@ -1,6 +1,5 @@
 package io.zyven.app.http;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import io.zyven.app.Metrics;
 import io.zyven.app.endpoint.TargetGuard;
 import io.zyven.app.readmodel.ReadModelQueries;
@@ -9,14 +8,9 @@ import io.zyven.app.store.AdminKey;
 import io.zyven.app.store.Database;
 import io.zyven.app.store.EndpointIndex;
 import io.zyven.app.store.TenantStore;
-import io.zyven.protocol.TenantApi.TenantCreated;
-import io.zyven.protocol.TenantApi.TenantKeyCreated;
-import io.zyven.protocol.TenantApi.TenantList;
-import io.zyven.protocol.TenantApi.TenantView;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
@@ -60,7 +54,7 @@ public final class HttpApi extends AllDirectives {
   private final ActorSystem<?> system;
   private final Executor ec;
   private final Database db;
-  private final TenantStore tenants;
+  private final TenantRoutes tenantRoutes;
   private final Auth auth;
   private final ReadModelQueries queries;
   private final ClusterRoutes cluster;
@@ -82,7 +76,7 @@ public final class HttpApi extends AllDirectives {
     this.system = system;
     this.ec = system.executionContext();
     this.db = db;
-    this.tenants = tenants;
+    this.tenantRoutes = new TenantRoutes(tenants);
     PortalTokens portalTokens = new PortalTokens(portalSettings.signingKey(), Clock.systemUTC());
     this.auth = new Auth(tenants, settings.adminKey(), portalTokens);
     this.portal = new PortalRoutes(tenants, index, portalTokens, portalSettings.publicUrl(), ec);
@@ -127,18 +121,18 @@ public final class HttpApi extends AllDirectives {
   /** Who the request's key is: what the console shows as "signed in as", and may do. */
   private Route meRoute() {
     return path("me", () -> get(() -> respond(request ->
-        auth.admin(request)
-            .thenApply(admin -> Responses.json(200, Map.of("kind", "admin")))
-            .exceptionallyCompose(notAdmin -> auth.tenant(request).thenApply(p -> {
-              Map<String, Object> me = new java.util.LinkedHashMap<>();
-              me.put("kind", "tenant");
-              me.put("tenant_id", p.tenantId());
-              me.put("tenant_name", p.tenant().name());
-              me.put("scope", p.scope().wire());
-              me.put("portal", p.portal());
-              me.put("endpoint_ids", p.restricted() ? p.endpointIds().stream().sorted().toList() : null);
-              return Responses.json(200, me);
-            })))));
+        auth.adminOrTenant(request).thenApply(caller -> Responses.json(200, caller.map(HttpApi::me).orElse(Map.of("kind", "admin")))))));
+  }
+
+  private static Map<String, Object> me(Principal p) {
+    Map<String, Object> me = new java.util.LinkedHashMap<>();
+    me.put("kind", "tenant");
+    me.put("tenant_id", p.tenantId());
+    me.put("tenant_name", p.tenant().name());
+    me.put("scope", p.scope().wire());
+    me.put("portal", p.portal());
+    me.put("endpoint_ids", p.restricted() ? p.endpointIds().stream().sorted().toList() : null);
+    return me;
   }
 
   private Route tenantRoutes() {
@@ -150,46 +144,11 @@ public final class HttpApi extends AllDirectives {
                     () ->
                         concat(
                             post(() -> asAdmin(request ->
-                                jsonBody(request, MAX_CONFIG_BODY).thenComposeAsync(this::createTenant, ec))),
-                            get(() -> asAdmin(request -> listTenants())))),
+                                jsonBody(request, MAX_CONFIG_BODY).thenComposeAsync(tenantRoutes::create, ec))),
+                            get(() -> asAdmin(request -> tenantRoutes.list())))),
                 path(
                     PathMatchers.segment().slash("keys"),
-                    id -> post(() -> asAdmin(request -> issueTenantKey(id))))));
-  }
-
-  private CompletionStage<HttpResponse> createTenant(byte[] body) {
-    JsonNode name = RequestBodies.object(body, Set.of("name")).get("name");
-    if (name == null || !name.isTextual() || name.asText().isBlank() || name.asText().length() > 200) {
-      throw Problems.badRequest("name must be a string of 1-200 characters");
-    }
-    return tenants
-        .create(name.asText().trim())
-        .thenApply(t -> Responses.json(201, new TenantCreated(t.tenant().id(), t.tenant().name(), t.apiKey())));
-  }
-
-  private CompletionStage<HttpResponse> listTenants() {
-    return tenants
-        .list()
-        .thenApply(
-            all ->
-                Responses.json(
-                    200,
-                    new TenantList(
-                        all.stream()
-                            .map(t -> new TenantView(t.id(), t.name(), t.createdAt(), t.apiKeys(), t.endpoints(), t.deadLetters()))
-                            .toList())));
-  }
-
-  /** A new key for a tenant that lost its own; its other keys keep working. */
-  private CompletionStage<HttpResponse> issueTenantKey(String pathId) {
-    String id = Ids.canonical(pathId, "tenant");
-    return tenants
-        .issueKey(id)
-        .thenApply(
-            issued ->
-                issued
-                    .map(k -> Responses.json(201, new TenantKeyCreated(k.id(), k.tenantId(), k.apiKey(), k.createdAt())))
-                    .orElseThrow(() -> Problems.notFound("no tenant " + id)));
+                    id -> post(() -> asAdmin(request -> tenantRoutes.issueKey(id))))));
   }
 
   private Route statsRoutes() {

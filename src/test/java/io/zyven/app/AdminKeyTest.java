@@ -42,7 +42,7 @@ class AdminKeyTest {
   @AfterEach
   void cleanUp() throws Exception {
     if (node != null) node.close();
-    NodeProcess.postgresPid(dataDir).flatMap(ProcessHandle::of).ifPresent(ProcessHandle::destroyForcibly);
+    NodeProcess.killPostgres(dataDir);
   }
 
   @Test
@@ -90,7 +90,7 @@ class AdminKeyTest {
   private NodeProcess start(Path log) throws Exception {
     NodeProcess n = NodeProcess.start(dataDir, log, NO_ADMIN_KEY);
     n.awaitReady(START);
-    Await.until("the ready block", Duration.ofSeconds(30), () -> read(log).contains("Zyven ready at"));
+    Await.until("the ready block", Duration.ofSeconds(30), () -> NodeProcess.read(log).contains("Zyven ready at"));
     return n;
   }
 
@@ -99,8 +99,8 @@ class AdminKeyTest {
   }
 
   private static String printedKey(Path log) {
-    Matcher m = PRINTED.matcher(read(log));
-    assertTrue(m.find(), "the first start prints the key:\n" + read(log));
+    Matcher m = PRINTED.matcher(NodeProcess.read(log));
+    assertTrue(m.find(), "the first start prints the key:\n" + NodeProcess.read(log));
     return m.group(1);
   }
 
@@ -126,14 +126,7 @@ class AdminKeyTest {
   }
 
   private static Path log() throws IOException {
-    return Files.createDirectories(Path.of("target", "node-logs")).resolve("admin-key-" + System.nanoTime() + ".log");
+    return NodeProcess.logFile("admin-key");
   }
 
-  private static String read(Path file) {
-    try {
-      return Files.readString(file);
-    } catch (IOException e) {
-      return "";
-    }
-  }
 }

@@ -52,7 +52,7 @@ class CrashRecoveryTest {
   @BeforeEach
   void setUp() throws IOException {
     dataDir = Files.createTempDirectory("zyven-crash");
-    log = Files.createDirectories(Path.of("target", "node-logs")).resolve("crash-" + System.nanoTime() + ".log");
+    log = NodeProcess.logFile("crash");
     receiver = new Receiver();
     receiver.on("/hook", n -> Answer.status(receiverUp.get() ? 200 : 503));
   }
@@ -61,7 +61,7 @@ class CrashRecoveryTest {
   void tearDown() throws Exception {
     if (node != null) node.close();
     receiver.close();
-    NodeProcess.postgresPid(dataDir).flatMap(ProcessHandle::of).ifPresent(ProcessHandle::destroyForcibly);
+    NodeProcess.killPostgres(dataDir);
   }
 
   @Test

@@ -32,12 +32,12 @@ class DevModeTest {
   @BeforeEach
   void start() throws Exception {
     dataDir = Files.createTempDirectory("zyven-dev");
-    Path log = Files.createDirectories(Path.of("target", "node-logs")).resolve("dev-" + System.nanoTime() + ".log");
+    Path log = NodeProcess.logFile("dev");
     // No allow-private-targets here: dev mode itself must allow the loopback receiver.
     node = NodeProcess.start(dataDir, log, Map.of(), Map.of(), List.of("dev"));
     node.awaitReady(Duration.ofSeconds(90));
-    Await.until("the ready block", Duration.ofSeconds(30), () -> read(log).contains("data:"));
-    String banner = read(log);
+    Await.until("the ready block", Duration.ofSeconds(30), () -> NodeProcess.read(log).contains("data:"));
+    String banner = NodeProcess.read(log);
     assertTrue(banner.contains("Zyven ready at " + node.url()), banner);
     assertTrue(banner.contains("development (ZYVEN_DEV): not for production"), banner);
     assertTrue(banner.contains("SSRF guard: OFF"), banner);
@@ -49,7 +49,7 @@ class DevModeTest {
   void stop() throws Exception {
     if (receiver != null) receiver.close();
     if (node != null) node.close();
-    NodeProcess.postgresPid(dataDir).flatMap(ProcessHandle::of).ifPresent(ProcessHandle::destroyForcibly);
+    NodeProcess.killPostgres(dataDir);
   }
 
   @Test
@@ -88,11 +88,4 @@ class DevModeTest {
     return Optional.empty();
   }
 
-  private static String read(Path file) {
-    try {
-      return Files.readString(file);
-    } catch (IOException e) {
-      return "";
-    }
-  }
 }

@@ -38,15 +38,13 @@ class InFlightRecoveryTest {
   void cleanUp() throws Exception {
     release.countDown();
     if (node != null) node.close();
-    if (dataDir != null) {
-      NodeProcess.postgresPid(dataDir).flatMap(ProcessHandle::of).ifPresent(ProcessHandle::destroyForcibly);
-    }
+    NodeProcess.killPostgres(dataDir);
   }
 
   @Test
   void attemptsInFlightAtAKillAreSentAgainWithinAMinuteOfTheRestart() throws Exception {
     dataDir = Files.createTempDirectory("zyven-in-flight");
-    Path log = Files.createDirectories(Path.of("target", "node-logs")).resolve("in-flight-" + System.nanoTime() + ".log");
+    Path log = NodeProcess.logFile("in-flight");
     try (Receiver receiver = new Receiver()) {
       // Until the node is dead, the receiver holds every request: all of them are in flight.
       receiver.on("/held", n -> {

@@ -36,7 +36,7 @@ class PortalKeyTest {
   @AfterEach
   void cleanUp() throws Exception {
     if (node != null) node.close();
-    NodeProcess.postgresPid(dataDir).flatMap(ProcessHandle::of).ifPresent(ProcessHandle::destroyForcibly);
+    NodeProcess.killPostgres(dataDir);
   }
 
   @Test
@@ -71,7 +71,7 @@ class PortalKeyTest {
   }
 
   private NodeProcess start(Map<String, String> env) throws Exception {
-    Path log = Files.createDirectories(Path.of("target", "node-logs")).resolve("portal-key-" + System.nanoTime() + ".log");
+    Path log = NodeProcess.logFile("portal-key");
     NodeProcess n = NodeProcess.start(dataDir, log, env);
     n.awaitReady(START);
     return n;

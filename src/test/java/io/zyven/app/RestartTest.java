@@ -38,14 +38,14 @@ class RestartTest {
   @BeforeEach
   void dataDir() throws IOException {
     dataDir = Files.createTempDirectory("zyven-restart");
-    log = Files.createDirectories(Path.of("target", "node-logs")).resolve("restart-" + System.nanoTime() + ".log");
+    log = NodeProcess.logFile("restart");
   }
 
   @AfterEach
   void cleanUp() throws Exception {
     if (node != null) node.close();
     // Whatever happened, leave no PostgreSQL behind.
-    NodeProcess.postgresPid(dataDir).flatMap(ProcessHandle::of).ifPresent(ProcessHandle::destroyForcibly);
+    NodeProcess.killPostgres(dataDir);
   }
 
   @Test
@@ -111,7 +111,7 @@ class RestartTest {
       });
       stop.start();
       Await.until("the node is stopping", Duration.ofSeconds(15),
-          () -> read(log).contains("Running CoordinatedShutdown"));
+          () -> NodeProcess.read(log).contains("Running CoordinatedShutdown"));
       release.countDown();
       stop.join(60_000);
 
@@ -122,13 +122,6 @@ class RestartTest {
     }
   }
 
-  private static String read(Path file) {
-    try {
-      return Files.readString(file);
-    } catch (IOException e) {
-      return "";
-    }
-  }
 
   private NodeProcess start() throws Exception {
     NodeProcess n = NodeProcess.start(dataDir, log, Map.of());

@@ -39,7 +39,7 @@ class ShutdownOutputTest {
   @BeforeEach
   void setUp() throws IOException {
     dataDir = Files.createTempDirectory("zyven-shutdown");
-    log = Files.createDirectories(Path.of("target", "node-logs")).resolve("shutdown-" + System.nanoTime() + ".log");
+    log = NodeProcess.logFile("shutdown");
     receiver = new Receiver();
   }
 
@@ -47,7 +47,7 @@ class ShutdownOutputTest {
   void tearDown() throws Exception {
     if (node != null) node.close();
     receiver.close();
-    NodeProcess.postgresPid(dataDir).flatMap(ProcessHandle::of).ifPresent(ProcessHandle::destroyForcibly);
+    NodeProcess.killPostgres(dataDir);
   }
 
   @Test

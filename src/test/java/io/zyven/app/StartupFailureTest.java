@@ -24,15 +24,13 @@ class StartupFailureTest {
 
   @AfterEach
   void cleanUp() {
-    if (dataDir != null) {
-      NodeProcess.postgresPid(dataDir).flatMap(ProcessHandle::of).ifPresent(ProcessHandle::destroyForcibly);
-    }
+    NodeProcess.killPostgres(dataDir);
   }
 
   @Test
   void aTakenPortIsOneClearLineAndAFailedExit() throws Exception {
     dataDir = Files.createTempDirectory("zyven-taken-port");
-    Path log = Files.createDirectories(Path.of("target", "node-logs")).resolve("taken-port-" + System.nanoTime() + ".log");
+    Path log = NodeProcess.logFile("taken-port");
     try (ServerSocket taken = new ServerSocket()) {
       taken.bind(new InetSocketAddress(InetAddress.getByName("0.0.0.0"), 0));
       NodeProcess node = NodeProcess.start(

@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.zyven.app.testing.Await;
 import io.zyven.app.testing.NodeProcess;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -59,15 +58,13 @@ class WalkthroughTest {
       p.destroy();
       if (!p.waitFor(60, TimeUnit.SECONDS)) p.destroyForcibly();
     }
-    if (dataDir != null) {
-      NodeProcess.postgresPid(dataDir).flatMap(ProcessHandle::of).ifPresent(ProcessHandle::destroyForcibly);
-    }
+    NodeProcess.killPostgres(dataDir);
   }
 
   @Test
   void theWalkthroughDeliversAVerifiedWebhookThenRetriesDeadLettersAndReplays() throws Exception {
-    httpPort = freePort();
-    int receiverPort = freePort();
+    httpPort = NodeProcess.freePort();
+    int receiverPort = NodeProcess.freePort();
     List<String> blocks = new ArrayList<>();
     for (String block : Readme.blocks(Readme.section("walkthrough"), "sh")) {
       blocks.add(block.replaceAll("\\b8080\\b", Integer.toString(httpPort))
@@ -82,16 +79,16 @@ class WalkthroughTest {
     // Terminal 1: the node.
     Process node = bash(MVN_SHIM + blocks.get(0), terminal1);  // on its default port, 8080 in the README
     Await.until("the node's ready line", Duration.ofSeconds(120),
-        () -> read(terminal1).contains("Zyven ready at http://127.0.0.1:" + httpPort) || !node.isAlive());
-    String startup = read(terminal1);
+        () -> NodeProcess.read(terminal1).contains("Zyven ready at http://127.0.0.1:" + httpPort) || !node.isAlive());
+    String startup = NodeProcess.read(terminal1);
     assertTrue(node.isAlive(), "the node runs:\n" + startup);
     assertTrue(startup.contains("SSRF guard: OFF"), startup);
     assertTrue(startup.contains("development"), startup);
 
     // Terminal 2: everything else, in order, in one shell.
     Process shell = bash("set -u\n" + MVN_SHIM + String.join("\n", blocks.subList(1, blocks.size())), terminal2);
-    assertTrue(shell.waitFor(180, TimeUnit.SECONDS), "the walkthrough finishes:\n" + read(terminal2));
-    String out = read(terminal2);
+    assertTrue(shell.waitFor(180, TimeUnit.SECONDS), "the walkthrough finishes:\n" + NodeProcess.read(terminal2));
+    String out = NodeProcess.read(terminal2);
 
     assertTrue(out.contains("tenant key: zyv_"), out);
     assertFalse(out.contains("still not"), "every wait_for saw its status:\n" + out);
@@ -116,7 +113,7 @@ class WalkthroughTest {
     }
 
     // Terminal 1 told the operator about the failure and the dead letter, without the payload.
-    String nodeLog = read(terminal1);
+    String nodeLog = NodeProcess.read(terminal1);
     assertTrue(nodeLog.contains("Delivery failed: event " + second), nodeLog);
     assertTrue(nodeLog.contains("Delivery dead-lettered: event " + second), nodeLog);
     assertFalse(nodeLog.contains("Grace"), "no payload in the log");
@@ -125,7 +122,7 @@ class WalkthroughTest {
     new ProcessBuilder("kill", "-INT", Long.toString(node.pid())).start().waitFor();
     assertTrue(node.waitFor(60, TimeUnit.SECONDS), "the node stops on Ctrl-C");
     assertEquals(0, node.exitValue());
-    List<String> alarming = read(terminal1).lines()
+    List<String> alarming = NodeProcess.read(terminal1).lines()
         .filter(l -> l.contains("Exception") || l.contains("\tat ") || l.contains(" ERROR ") || l.startsWith("# stop"))
         .toList();
     assertTrue(alarming.isEmpty(), "no stack trace on screen:\n" + String.join("\n", alarming));
@@ -139,7 +136,7 @@ class WalkthroughTest {
     // Without the test classes: the node logs with the packaged logback.xml, as a reader's does.
     pb.environment().put("WALKTHROUGH_CLASSPATH", NodeProcess.nodeClassPath());
     pb.environment().put("ZYVEN_DATA_DIR", dataDir.toString());
-    pb.environment().put("ZYVEN_CLUSTER_PORT", Integer.toString(freePort()));
+    pb.environment().put("ZYVEN_CLUSTER_PORT", Integer.toString(NodeProcess.freePort()));
     pb.environment().put("ZYVEN_HTTP_PORT", Integer.toString(httpPort));
     pb.environment().remove("ZYVEN_ADMIN_KEY");
     pb.redirectErrorStream(true).redirectOutput(output.toFile());
@@ -162,17 +159,5 @@ class WalkthroughTest {
     return lines;
   }
 
-  private static String read(Path file) {
-    try {
-      return Files.readString(file);
-    } catch (IOException e) {
-      return "";
-    }
-  }
 
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
-  }
 }

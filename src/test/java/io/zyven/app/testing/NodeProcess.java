@@ -168,7 +168,26 @@ public final class NodeProcess implements AutoCloseable {
         .collect(Collectors.joining(File.pathSeparator));
   }
 
-  private static int freePort() throws IOException {
+  /** Whatever happened, leave no PostgreSQL running on {@code dataDir} behind. */
+  public static void killPostgres(Path dataDir) {
+    if (dataDir != null) postgresPid(dataDir).flatMap(ProcessHandle::of).ifPresent(ProcessHandle::destroyForcibly);
+  }
+
+  /** A new file under target/node-logs for a node's output, named after {@code what}. */
+  public static Path logFile(String what) throws IOException {
+    return java.nio.file.Files.createDirectories(Path.of("target", "node-logs")).resolve(what + "-" + System.nanoTime() + ".log");
+  }
+
+  /** A node's output so far; empty before the file exists. */
+  public static String read(Path log) {
+    try {
+      return java.nio.file.Files.readString(log);
+    } catch (IOException e) {
+      return "";
+    }
+  }
+
+  public static int freePort() throws IOException {
     try (ServerSocket s = new ServerSocket(0)) {
       return s.getLocalPort();
     }
