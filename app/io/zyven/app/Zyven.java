@@ -6,7 +6,8 @@ import io.zyven.app.endpoint.CircuitBreaker;
 import io.zyven.app.endpoint.EndpointEntity;
 import io.zyven.app.endpoint.TargetGuard;
 import io.zyven.app.endpoint.WebhookClient;
-import io.zyven.app.event.DeliveryPolicy;
+import io.zyven.app.delivery.DeliveryPolicy;
+import io.zyven.app.delivery.Dispatch;
 import io.zyven.app.event.EventEntity;
 import io.zyven.app.http.EndpointRoutes;
 import io.zyven.app.http.HttpApi;
@@ -32,6 +33,7 @@ import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Join;
 import org.apache.pekko.http.javadsl.Http;
@@ -131,9 +133,14 @@ public final class Zyven implements AutoCloseable {
     WebhookClient client = new WebhookClient(system, guard, delivery.getDuration("connect-timeout"));
     EndpointIndex index = new EndpointIndex(db);
     TenantStore tenants = new TenantStore(db);
-    EndpointEntity.init(system, index, client, endpointSettings(zyven, policy));
+    EndpointEntity.init(system, index, client, endpointSettings(zyven));
+    ClusterSharding sharding = ClusterSharding.get(system);
+    Dispatch.Endpoints endpoints =
+        (endpointId, dispatch) ->
+            sharding.entityRefFor(EndpointEntity.TYPE_KEY, endpointId).tell(new EndpointEntity.Deliver(dispatch));
     EventEntity.init(
         system,
+        endpoints,
         new EventEntity.Settings(
             policy,
             delivery.getDuration("queue-timeout"),
@@ -207,15 +214,14 @@ public final class Zyven implements AutoCloseable {
         zyven.getString("console.frame-ancestors"));
   }
 
-  private static EndpointEntity.Settings endpointSettings(Config zyven, DeliveryPolicy policy) {
+  private static EndpointEntity.Settings endpointSettings(Config zyven) {
     Config circuit = zyven.getConfig("circuit");
     return new EndpointEntity.Settings(
         zyven.getInt("delivery.queue-limit"),
         zyven.getDuration("delivery.queue-timeout"),
         new CircuitBreaker.Settings(
             circuit.getInt("failure-threshold"), circuit.getDuration("cooldown"), circuit.getDuration("max-cooldown")),
-        circuit.getDuration("disable-after"),
-        policy);
+        circuit.getDuration("disable-after"));
   }
 
   // DNS resolution blocks; it gets threads of its own.

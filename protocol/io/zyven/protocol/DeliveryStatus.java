@@ -3,16 +3,10 @@ package io.zyven.protocol;
 import java.util.Collection;
 
 /**
- * The state of one (event, endpoint) delivery, and the only place that says which
- * transitions are legal:
+ * The state of one (event, endpoint) delivery. Which transitions are legal is decided in
+ * one place, the app's {@code delivery.DeliveryMachine}.
  *
- * <pre>
- * RECEIVED ─▶ DISPATCHING ─┬─▶ DELIVERED
- *                          ├─▶ RETRY_SCHEDULED ─▶ DISPATCHING … (capped)
- *                          └─▶ DEAD_LETTERED ─(operator replay)─▶ DISPATCHING
- * </pre>
- *
- * Declaration order is progress order: an event's own status is the least advanced of
+ * <p>Declaration order is progress order: an event's own status is the least advanced of
  * its non-terminal deliveries.
  */
 public enum DeliveryStatus {
@@ -24,15 +18,6 @@ public enum DeliveryStatus {
 
   public boolean isTerminal() {
     return this == DELIVERED || this == DEAD_LETTERED;
-  }
-
-  public boolean canMoveTo(DeliveryStatus next) {
-    return switch (this) {
-      case RECEIVED, RETRY_SCHEDULED -> next == DISPATCHING;
-      case DISPATCHING -> next == DELIVERED || next == RETRY_SCHEDULED || next == DEAD_LETTERED;
-      // Only an operator's replay leaves a terminal state.
-      case DELIVERED, DEAD_LETTERED -> next == DISPATCHING;
-    };
   }
 
   /**

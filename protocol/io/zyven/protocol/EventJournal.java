@@ -34,11 +34,6 @@ public sealed interface EventJournal extends CborSerializable {
     String endpointId();
 
     DeliveryStatus to();
-
-    /** Whether this transition may leave a delivery in state {@code from}. */
-    default boolean appliesTo(DeliveryStatus from) {
-      return from.canMoveTo(to());
-    }
   }
 
   /** RECEIVED or RETRY_SCHEDULED → DISPATCHING: attempt {@code attempt} begins. */
@@ -46,11 +41,6 @@ public sealed interface EventJournal extends CborSerializable {
       implements DeliveryTransition {
     public DeliveryStatus to() {
       return DeliveryStatus.DISPATCHING;
-    }
-
-    // Leaving a terminal state is the operator's replay, never an ordinary attempt.
-    public boolean appliesTo(DeliveryStatus from) {
-      return from == DeliveryStatus.RECEIVED || from == DeliveryStatus.RETRY_SCHEDULED;
     }
   }
 
@@ -63,10 +53,6 @@ public sealed interface EventJournal extends CborSerializable {
       implements DeliveryTransition {
     public DeliveryStatus to() {
       return DeliveryStatus.DISPATCHING;
-    }
-
-    public boolean appliesTo(DeliveryStatus from) {
-      return from == DeliveryStatus.RETRY_SCHEDULED;
     }
   }
 
@@ -117,10 +103,6 @@ public sealed interface EventJournal extends CborSerializable {
       implements DeliveryTransition {
     public DeliveryStatus to() {
       return DeliveryStatus.DISPATCHING;
-    }
-
-    public boolean appliesTo(DeliveryStatus from) {
-      return from.isTerminal();
     }
   }
 }

@@ -1,8 +1,10 @@
 package io.zyven.app.endpoint;
 
 import io.zyven.app.Metrics;
-import io.zyven.app.event.DeliveryPolicy;
-import io.zyven.app.event.DeliveryPolicy.Verdict;
+import io.zyven.app.delivery.DeliveryPolicy;
+import io.zyven.app.delivery.DeliveryPolicy.Verdict;
+import io.zyven.app.delivery.Dispatch;
+import io.zyven.app.delivery.DispatchReply;
 import io.zyven.app.store.EndpointIndex;
 import io.zyven.protocol.Attempt;
 import io.zyven.protocol.CborSerializable;
@@ -71,8 +73,7 @@ public final class EndpointEntity
       implements Command {}
 
   /** Send one attempt of an event to this endpoint, and answer how it went. */
-  public record Dispatch(WebhookClient.Request request, ActorRef<DispatchReply> replyTo)
-      implements Command {}
+  public record Deliver(Dispatch dispatch) implements Command {}
 
   private record RequestDone(Dispatch dispatch, WebhookClient.Result result, boolean probe)
       implements Command {}
@@ -88,33 +89,6 @@ public final class EndpointEntity
   enum Stop implements Command {
     INSTANCE
   }
-
-  /** Every answer names the delivery (endpoint) and the attempt it is about. */
-  public sealed interface DispatchReply extends CborSerializable {
-    String endpointId();
-
-    int attemptNumber();
-  }
-
-  /**
-   * The request is being sent now; its outcome comes within {@code timeoutMs}. With the
-   * endpoint's {@code maxAttempts}, so that a lost outcome is judged by the right budget.
-   */
-  public record Started(String endpointId, int attemptNumber, int timeoutMs, int maxAttempts)
-      implements DispatchReply {}
-
-  /** The attempt was made (or refused because the endpoint is disabled or deleted). */
-  public record Outcome(
-      String endpointId, Attempt attempt, Verdict verdict, Duration retryAfter, int maxAttempts)
-      implements DispatchReply {
-    public int attemptNumber() {
-      return attempt.number();
-    }
-  }
-
-  /** The attempt was not made (circuit open, queue full): come back at {@code until}. */
-  public record Deferred(String endpointId, int attemptNumber, Instant until, String reason)
-      implements DispatchReply {}
 
   /**
    * A PATCH: null fields are left alone. {@code clearDescription} and {@code clearRateLimit}
@@ -175,8 +149,7 @@ public final class EndpointEntity
       int queueLimit,
       Duration queueTimeout,
       CircuitBreaker.Settings circuit,
-      Duration disableAfter,
-      DeliveryPolicy policy) {}
+      Duration disableAfter) {}
 
   // ---- behaviour ----
 
@@ -249,7 +222,7 @@ public final class EndpointEntity
         .onCommand(Enable.class, this::onEnable)
         .onCommand(GetHealth.class, this::onGetHealth)
         .onCommand(RotateSecret.class, this::onRotateSecret)
-        .onCommand(Dispatch.class, this::onDispatch)
+        .onCommand(Deliver.class, (state, cmd) -> onDispatch(state, cmd.dispatch()))
         .onCommand(RequestDone.class, this::onRequestDone)
         .onCommand(Drain.class, (state, drain) -> drain(state))
         .onCommand(Stop.class, (state, stop) -> onStop(state))
@@ -354,8 +327,7 @@ public final class EndpointEntity
   /** A disabled or deleted endpoint sends nothing: the delivery fails permanently. */
   private void refuse(Dispatch cmd, State state) {
     String why = state.config() == null || state.deleted() ? "endpoint deleted" : "endpoint disabled";
-    Attempt notSent = new Attempt(cmd.request().attempt(), clock.instant(), null, 0, why + "; not sent", null);
-    cmd.replyTo().tell(new Outcome(endpointId, notSent, Verdict.PERMANENT, null, 1));
+    cmd.replyTo().tell(new DispatchReply.Refused(endpointId, cmd.request().attempt(), why));
   }
 
   /** Past the breaker, then past the in-flight limit and rate limit, or into the queue. */
@@ -377,7 +349,7 @@ public final class EndpointEntity
   }
 
   private void send(Dispatch cmd, EndpointConfig config, boolean probe) {
-    cmd.replyTo().tell(new Started(endpointId, cmd.request().attempt(), config.timeoutMs(), config.maxAttempts()));
+    cmd.replyTo().tell(new DispatchReply.Started(endpointId, cmd.request().attempt(), config.timeoutMs(), config.maxAttempts()));
     ctx.pipeToSelf(
         client.send(pool, config, cmd.request()),
         (result, error) -> new RequestDone(cmd, result != null ? result : failed(cmd, error), probe));
@@ -393,13 +365,10 @@ public final class EndpointEntity
     defer(cmd, clock.instant().plus(COME_BACK_AFTER), reason);
   }
 
+  // The event's delivery machine spreads the comebacks, so they do not all return at once.
   private void defer(Dispatch cmd, Instant until, String reason) {
     Metrics.increment("zyven_deliveries_deferred_total");
-    // Spread the comeback so deferred deliveries do not all return at the same instant.
-    Duration wait = Duration.between(clock.instant(), until);
-    Instant jittered = clock.instant().plus(settings.policy().withJitter(wait.isNegative() ? Duration.ZERO : wait));
-    cmd.replyTo()
-        .tell(new Deferred(endpointId, cmd.request().attempt(), jittered.isBefore(until) ? until : jittered, reason));
+    cmd.replyTo().tell(new DispatchReply.Deferred(endpointId, cmd.request().attempt(), until, reason));
   }
 
   private ReplyEffect<EndpointJournal, State> onRequestDone(State state, RequestDone done) {
@@ -409,12 +378,12 @@ public final class EndpointEntity
     Verdict verdict = DeliveryPolicy.classify(attempt.statusCode());
     Metrics.increment("zyven_delivery_attempts_total", "outcome=\"" + verdict.name().toLowerCase() + "\"");
     EndpointConfig config = state.config();
-    Outcome outcome =
-        new Outcome(
-            endpointId, attempt, verdict, done.result().retryAfter(), config == null ? 1 : config.maxAttempts());
+    DispatchReply.Outcome outcome =
+        new DispatchReply.Outcome(
+            endpointId, attempt, done.result().retryAfter(), config == null ? 1 : config.maxAttempts());
 
     EndpointJournal change = null;
-    if (verdict == Verdict.RETRYABLE) {
+    if (DeliveryPolicy.isFailure(verdict)) {
       CircuitBreaker.Change moved = breaker.onFailure(done.probe(), now);
       Instant since = breaker.failingSince();
       if (config != null && config.enabled() && !now.isBefore(since.plus(settings.disableAfter()))) {
@@ -426,7 +395,7 @@ public final class EndpointEntity
       }
     } else {
       if (breaker.onSuccess() == CircuitBreaker.Change.CLOSED) change = new EndpointJournal.CircuitClosed(now);
-      if (verdict == Verdict.GONE && config != null && config.enabled()) {
+      if (DeliveryPolicy.disablesEndpoint(verdict) && config != null && config.enabled()) {
         change = disable(config, "410 Gone", now);
       }
     }

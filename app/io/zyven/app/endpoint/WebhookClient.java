@@ -1,7 +1,7 @@
 package io.zyven.app.endpoint;
 
+import io.zyven.app.delivery.DeliveryRequest;
 import io.zyven.protocol.Attempt;
-import io.zyven.protocol.CborSerializable;
 import io.zyven.protocol.EndpointConfig;
 import io.zyven.protocol.Signature;
 import java.nio.charset.StandardCharsets;
@@ -42,10 +42,6 @@ import org.apache.pekko.util.ByteString;
 public final class WebhookClient {
   public static final String USER_AGENT = "Zyven/0.1.0";
   private static final int KEPT_BODY_BYTES = 4096;
-
-  /** What to send: the event, and which attempt this is. */
-  public record Request(String eventId, String eventType, String payload, int attempt)
-      implements CborSerializable {}
 
   /** The attempt, and the receiver's Retry-After if it gave one. */
   public record Result(Attempt attempt, Duration retryAfter) {}
@@ -91,7 +87,7 @@ public final class WebhookClient {
     return new Pool(ClientTransport.withCustomResolver((host, port) -> guard.resolveAsync(host, (Integer) port)));
   }
 
-  public CompletionStage<Result> send(Pool pool, EndpointConfig endpoint, Request request) {
+  public CompletionStage<Result> send(Pool pool, EndpointConfig endpoint, DeliveryRequest request) {
     Instant startedAt = Instant.now();
     long t0 = System.nanoTime();
     byte[] body = request.payload().getBytes(StandardCharsets.UTF_8);
@@ -128,7 +124,7 @@ public final class WebhookClient {
 
   private record Received(HttpResponse response, String body) {}
 
-  private List<HttpHeader> headers(EndpointConfig endpoint, Request request, Instant now, byte[] body) {
+  private List<HttpHeader> headers(EndpointConfig endpoint, DeliveryRequest request, Instant now, byte[] body) {
     long timestamp = now.getEpochSecond();
     String signature = Signature.header(endpoint.signingSecrets(now), request.eventId(), timestamp, body);
     List<HttpHeader> headers = new ArrayList<>();

@@ -1,8 +1,11 @@
 package io.zyven.app.event;
 
-import io.zyven.app.endpoint.EndpointEntity;
-import io.zyven.app.endpoint.WebhookClient;
-import io.zyven.protocol.Attempt;
+import io.zyven.app.delivery.DeliveryMachine;
+import io.zyven.app.delivery.DeliveryMachine.Delivery;
+import io.zyven.app.delivery.DeliveryPolicy;
+import io.zyven.app.delivery.DeliveryRequest;
+import io.zyven.app.delivery.Dispatch;
+import io.zyven.app.delivery.DispatchReply;
 import io.zyven.protocol.CborSerializable;
 import io.zyven.protocol.DeliveryStatus;
 import io.zyven.protocol.EventJournal;
@@ -11,26 +14,27 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.function.Function;
+import java.util.concurrent.ThreadLocalRandom;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
-import org.apache.pekko.actor.typed.RecipientRef;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
-import org.apache.pekko.pattern.StatusReply;
 import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.persistence.typed.RecoveryCompleted;
 import org.apache.pekko.persistence.typed.SnapshotSelectionCriteria;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
+import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReplyBuilder;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
 import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
 import org.apache.pekko.persistence.typed.javadsl.Recovery;
@@ -44,10 +48,11 @@ import org.slf4j.LoggerFactory;
  * derived from tenant + Idempotency-Key, so this actor is the single writer that makes
  * ingest idempotent across nodes.
  *
- * <p>It drives each delivery: it journals the transition, asks the endpoint's entity to
- * send the attempt, and journals the outcome as the {@link DeliveryPolicy} decides. Its own
- * timers bring retries back; a reply that never comes (the endpoint's node died) counts
- * as a failed attempt once the attempt's time is up.
+ * <p>It has three states: empty (not accepted), open (a delivery is under way) and
+ * finished (every delivery delivered or dead-lettered). Each handler asks the
+ * {@link DeliveryMachine} what an input means, journals the answer, and sends the attempts
+ * that start to their endpoints. Its timers bring retries back, and count an attempt as
+ * failed when its reply never comes (the endpoint's node died).
  */
 public final class EventEntity
     extends EventSourcedBehaviorWithEnforcedReplies<
@@ -93,26 +98,18 @@ public final class EventEntity
    * delivered one again.
    */
   public record Replay(
-      String tenantId,
-      String endpointId,
-      boolean deadLettersOnly,
-      String by,
-      ActorRef<StatusReply<DeliveriesStarted>> replyTo)
+      String tenantId, String endpointId, boolean deadLettersOnly, String by, ActorRef<StartReply> replyTo)
       implements Command {}
 
   /**
    * Retry now: RETRY_SCHEDULED deliveries (all of them, or the one to {@code endpointId})
    * start their next attempt at once instead of at its scheduled time.
    */
-  public record RetryNow(
-      String tenantId, String endpointId, String by, ActorRef<StatusReply<DeliveriesStarted>> replyTo)
+  public record RetryNow(String tenantId, String endpointId, String by, ActorRef<StartReply> replyTo)
       implements Command {}
 
-  /** The deliveries a replay or a retry-now started (a record, so it can cross nodes). */
-  public record DeliveriesStarted(List<String> endpointIds) implements CborSerializable {}
-
   /** An endpoint's answer to a dispatch, through this entity's message adapter. */
-  record DispatchReplied(EndpointEntity.DispatchReply reply) implements Command {}
+  record DispatchReplied(DispatchReply reply) implements Command {}
 
   /** A retry's time has come. */
   record RetryDue(String endpointId) implements Command {}
@@ -127,7 +124,7 @@ public final class EventEntity
 
   /**
    * From the waker: a delivery of this event looks overdue in the read model. Starting the
-   * entity is most of the work (recovery resumes it); a live one starts overdue retries.
+   * entity is most of the work (recovery resumes it); a live one starts what is due.
    */
   public enum Wake implements Command {
     INSTANCE
@@ -146,6 +143,8 @@ public final class EventEntity
     INSTANCE
   }
 
+  // ---- replies ----
+
   public sealed interface AcceptReply extends CborSerializable {}
 
   public record Accepted(String eventId, boolean replayed) implements AcceptReply {}
@@ -162,54 +161,19 @@ public final class EventEntity
 
   public record NotFound() implements GetReply {}
 
-  // ---- state: the delivery state machine lives here and in DeliveryStatus ----
+  /** The answer to a replay or a retry now. */
+  public sealed interface StartReply extends CborSerializable {}
 
-  /**
-   * One (event, endpoint) delivery. {@code budgetBase} is the attempt count when the last
-   * replay began: attempts since then count against the endpoint's {@code max_attempts}.
-   */
-  public record Delivery(
-      String endpointId,
-      DeliveryStatus status,
-      int attemptCount,
-      int budgetBase,
-      Instant nextAttemptAt,
-      String lastError,
-      List<Attempt> attempts)
-      implements CborSerializable {
+  /** The deliveries that started. */
+  public record DeliveriesStarted(List<String> endpointIds) implements StartReply {}
 
-    static Delivery received(String endpointId) {
-      return new Delivery(endpointId, DeliveryStatus.RECEIVED, 0, 0, null, null, List.of());
-    }
+  /** No such event for this tenant. */
+  public record NoSuchEvent() implements StartReply {}
 
-    Delivery apply(DeliveryTransition t) {
-      if (t instanceof EventJournal.DispatchStarted e) {
-        return new Delivery(endpointId, e.to(), e.attempt(), budgetBase, null, lastError, attempts);
-      } else if (t instanceof EventJournal.RetryRequested e) {
-        return new Delivery(endpointId, e.to(), e.attempt(), budgetBase, null, lastError, attempts);
-      } else if (t instanceof EventJournal.Delivered e) {
-        return withAttempt(e.to(), e.attempt(), null);
-      } else if (t instanceof EventJournal.RetryScheduled e) {
-        return withAttempt(e.to(), e.attempt(), e.nextAttemptAt());
-      } else if (t instanceof EventJournal.AttemptDeferred e) {
-        // The attempt was not made: its number is given back.
-        return new Delivery(
-            endpointId, e.to(), e.attempt() - 1, budgetBase, e.nextAttemptAt(), e.reason(), attempts);
-      } else if (t instanceof EventJournal.DeadLettered e) {
-        return withAttempt(e.to(), e.attempt(), null);
-      } else if (t instanceof EventJournal.Replayed e) {
-        return new Delivery(endpointId, e.to(), e.attempt(), e.attempt() - 1, null, lastError, attempts);
-      }
-      throw new IllegalArgumentException("unknown transition " + t);
-    }
+  /** The event exists, but no delivery of it could start: nothing to replay or retry. */
+  public record NothingToStart() implements StartReply {}
 
-    private Delivery withAttempt(DeliveryStatus to, Attempt attempt, Instant next) {
-      List<Attempt> all = new ArrayList<>(attempts);
-      all.add(attempt);
-      return new Delivery(
-          endpointId, to, attemptCount, budgetBase, next, attempt.error(), List.copyOf(all));
-    }
-  }
+  // ---- state ----
 
   /** {@code received} is null until the event is accepted. */
   public record State(EventJournal.Received received, Map<String, Delivery> deliveries)
@@ -221,16 +185,17 @@ public final class EventEntity
       return received == null;
     }
 
+    /** Accepted, and every delivery is delivered or dead-lettered. */
+    boolean isFinished() {
+      return !isEmpty() && deliveries.values().stream().allMatch(Delivery::isTerminal);
+    }
+
     boolean visibleTo(String tenantId) {
       return received != null && received.tenantId().equals(tenantId);
     }
 
     public DeliveryStatus status() {
       return DeliveryStatus.ofEvent(deliveries.values().stream().map(Delivery::status).toList());
-    }
-
-    boolean allTerminal() {
-      return deliveries.values().stream().allMatch(d -> d.status().isTerminal());
     }
 
     State apply(EventJournal event) {
@@ -241,7 +206,7 @@ public final class EventEntity
       }
       DeliveryTransition t = (DeliveryTransition) event;
       Map<String, Delivery> ds = new LinkedHashMap<>(deliveries);
-      ds.put(t.endpointId(), ds.get(t.endpointId()).apply(t));
+      ds.put(t.endpointId(), DeliveryMachine.apply(ds.get(t.endpointId()), t));
       return new State(received, ds);
     }
   }
@@ -262,22 +227,20 @@ public final class EventEntity
       Duration passivateBeforeRetry,
       Duration handoffWait) {}
 
-  public static void init(ActorSystem<?> system, Settings settings) {
-    ClusterSharding sharding = ClusterSharding.get(system);
-    Function<String, RecipientRef<EndpointEntity.Command>> endpoints =
-        id -> sharding.entityRefFor(EndpointEntity.TYPE_KEY, id);
+  public static void init(ActorSystem<?> system, Dispatch.Endpoints endpoints, Settings settings) {
     // Idle events passivate (cluster.conf); the waker brings back those whose retry comes due.
-    sharding.init(
-        Entity.of(
-                TYPE_KEY,
-                ctx -> create(ctx.getEntityId(), ctx.getShard(), endpoints, settings, Clock.systemUTC()))
-            .withStopMessage(Stop.INSTANCE));
+    ClusterSharding.get(system)
+        .init(
+            Entity.of(
+                    TYPE_KEY,
+                    ctx -> create(ctx.getEntityId(), ctx.getShard(), endpoints, settings, Clock.systemUTC()))
+                .withStopMessage(Stop.INSTANCE));
   }
 
   public static Behavior<Command> create(
       String eventId,
       ActorRef<ClusterSharding.ShardCommand> shard,
-      Function<String, RecipientRef<EndpointEntity.Command>> endpoints,
+      Dispatch.Endpoints endpoints,
       Settings settings,
       Clock clock) {
     return Behaviors.setup(
@@ -291,12 +254,26 @@ public final class EventEntity
   private final ActorContext<Command> ctx;
   private final TimerScheduler<Command> timers;
   private final ActorRef<ClusterSharding.ShardCommand> shard;
-  private final Function<String, RecipientRef<EndpointEntity.Command>> endpoints;
+  private final Dispatch.Endpoints endpoints;
   private final Settings settings;
+  private final DeliveryMachine machine;
   private final Clock clock;
-  private final ActorRef<EndpointEntity.DispatchReply> replies;
-  // Learnt from the endpoints' replies; used when an attempt's outcome never comes.
-  private final Map<String, Integer> maxAttempts = new LinkedHashMap<>();
+  private final ActorRef<DispatchReply> replies;
+
+  // What this incarnation knows and recovery loses; each says why losing it is safe.
+  /**
+   * The attempts this incarnation sent whose outcome has not been journaled. After a
+   * restart it is empty, which is true: nothing is out from the new incarnation, so every
+   * delivery left DISPATCHING is sent again (receivers de-duplicate on webhook-id).
+   */
+  private final Map<String, Integer> sent = new HashMap<>();
+  /**
+   * Each endpoint's max_attempts, learnt from its replies, to judge a reply that never
+   * comes. After a restart an attempt left out is sent again rather than judged, so the
+   * default is needed only when an endpoint never answered at all.
+   */
+  private final Map<String, Integer> budgets = new HashMap<>();
+  /** Stopping for a hand-off: lost with the incarnation, whose stop it is. */
   private boolean stopping;
 
   private EventEntity(
@@ -304,7 +281,7 @@ public final class EventEntity
       ActorContext<Command> ctx,
       TimerScheduler<Command> timers,
       ActorRef<ClusterSharding.ShardCommand> shard,
-      Function<String, RecipientRef<EndpointEntity.Command>> endpoints,
+      Dispatch.Endpoints endpoints,
       Settings settings,
       Clock clock) {
     super(PersistenceId.of(TYPE_KEY.name(), eventId));
@@ -315,8 +292,9 @@ public final class EventEntity
     this.shard = shard;
     this.endpoints = endpoints;
     this.settings = settings;
+    this.machine = new DeliveryMachine(settings.policy());
     this.clock = clock;
-    this.replies = ctx.messageAdapter(EndpointEntity.DispatchReply.class, DispatchReplied::new);
+    this.replies = ctx.messageAdapter(DispatchReply.class, DispatchReplied::new);
   }
 
   @Override
@@ -338,37 +316,51 @@ public final class EventEntity
 
   @Override
   public CommandHandlerWithReply<Command, EventJournal, State> commandHandler() {
-    return newCommandHandlerWithReplyBuilder()
-        .forAnyState()
-        .onCommand(Accept.class, this::onAccept)
-        .onCommand(Get.class, this::onGet)
-        .onCommand(Replay.class, this::onReplay)
-        .onCommand(RetryNow.class, this::onRetryNow)
-        .onCommand(DispatchReplied.class, this::onDispatchReplied)
-        .onCommand(RetryDue.class, this::onRetryDue)
+    CommandHandlerWithReplyBuilder<Command, EventJournal, State> builder = newCommandHandlerWithReplyBuilder();
+    builder
+        .forState(State::isEmpty)
+        .onCommand(Accept.class, this::accept)
+        .onCommand(Get.class, (state, cmd) -> passivateAnd(Effect().reply(cmd.replyTo(), new NotFound())))
+        .onCommand(Replay.class, (state, cmd) -> Effect().reply(cmd.replyTo(), new NoSuchEvent()))
+        .onCommand(RetryNow.class, (state, cmd) -> Effect().reply(cmd.replyTo(), new NoSuchEvent()))
+        .onCommand(Wake.class, (state, cmd) -> passivateAnd(Effect().noReply()));
+    builder
+        .forState(State::isFinished)
+        .onCommand(Accept.class, (state, cmd) -> passivateAnd(answerAgain(state, cmd)))
+        .onCommand(Get.class, (state, cmd) -> passivateAnd(Effect().reply(cmd.replyTo(), found(state, cmd))))
+        .onCommand(Replay.class, this::replay)
+        .onCommand(RetryNow.class, (state, cmd) -> Effect().reply(cmd.replyTo(), startRefused(state, cmd.tenantId())))
+        .onCommand(Wake.class, (state, cmd) -> passivateAnd(Effect().noReply()));
+    builder
+        .forState(state -> !state.isEmpty() && !state.isFinished())
+        .onCommand(Accept.class, this::answerAgain)
+        .onCommand(Get.class, (state, cmd) -> Effect().reply(cmd.replyTo(), found(state, cmd)))
+        .onCommand(Replay.class, this::replay)
+        .onCommand(RetryNow.class, this::retryNow)
+        .onCommand(DispatchReplied.class, this::onReply)
         .onCommand(ReplyOverdue.class, this::onReplyOverdue)
-        .onCommand(Resume.class, (state, resume) -> onResume(state))
-        .onCommand(Wake.class, (state, wake) -> onWake(state))
-        .onCommand(Stop.class, (state, stop) -> onStop(state))
-        .onCommand(StopOverdue.class, (state, overdue) -> onStopOverdue(state))
-        .build();
+        .onCommand(RetryDue.class, (state, due) -> start(state, List.of(due.endpointId()), new DeliveryMachine.RetryDue()))
+        .onCommand(Wake.class, (state, wake) -> startDue(state, "retry due (woken)"))
+        .onCommand(Resume.class, (state, resume) -> resume(state))
+        .onCommand(Stop.class, (state, stop) -> stopWhenOutcomesAreIn(state))
+        .onCommand(StopOverdue.class, (state, overdue) -> handOff(state));
+    // Whatever state: a late reply or timer changes nothing, and a stop stops.
+    builder
+        .forAnyState()
+        .onCommand(DispatchReplied.class, (state, cmd) -> Effect().noReply())
+        .onCommand(ReplyOverdue.class, (state, cmd) -> Effect().noReply())
+        .onCommand(RetryDue.class, (state, cmd) -> Effect().noReply())
+        .onCommand(Resume.class, (state, cmd) -> Effect().noReply())
+        .onCommand(Stop.class, (state, cmd) -> Effect().stop().thenNoReply())
+        .onCommand(StopOverdue.class, (state, cmd) -> Effect().stop().thenNoReply());
+    return builder.build();
   }
 
-  // ---- accept and read ----
+  // ---- empty: accept ----
 
-  private ReplyEffect<EventJournal, State> onAccept(State state, Accept cmd) {
-    if (!state.isEmpty()) {
-      if (state.allTerminal()) passivate();
-      boolean resent = cmd.requestId() != null && cmd.requestId().equals(state.received().requestId());
-      AcceptReply reply =
-          state.received().bodyHash().equals(cmd.bodyHash())
-              ? new Accepted(eventId, !resent)
-              : new Conflict(eventId);
-      return Effect().reply(cmd.replyTo(), reply);
-    }
+  private ReplyEffect<EventJournal, State> accept(State state, Accept cmd) {
     if (cmd.endpointIds().isEmpty()) {
-      passivate();
-      return Effect().reply(cmd.replyTo(), new NoSubscribers(eventId));
+      return passivateAnd(Effect().reply(cmd.replyTo(), new NoSubscribers(eventId)));
     }
     Instant now = clock.instant();
     List<String> targets = cmd.endpointIds().stream().distinct().toList();
@@ -378,102 +370,106 @@ public final class EventEntity
             eventId, cmd.tenantId(), cmd.type(), cmd.payload(), cmd.idempotencyKey(), cmd.bodyHash(),
             cmd.requestId(), targets, now));
     // The first attempts start in the same atomic journal write as the acceptance.
-    for (String endpointId : targets) {
-      events.add(new EventJournal.DispatchStarted(endpointId, 1, "first attempt", now));
-    }
+    State accepted = state.apply(events.get(0));
+    events.addAll(steps(accepted.deliveries().values(), new DeliveryMachine.AttemptDue("first attempt")));
     return Effect()
         .persist(events)
         .thenRun((State s) -> targets.forEach(id -> dispatch(s, id)))
         .thenReply(cmd.replyTo(), s -> new Accepted(eventId, false));
   }
 
-  private ReplyEffect<EventJournal, State> onGet(State state, Get cmd) {
-    // Nothing to do here (empty, or every delivery done): don't stay in memory for a read.
-    if (state.isEmpty() || state.allTerminal()) passivate();
-    GetReply reply = state.visibleTo(cmd.tenantId()) ? new Found(state) : new NotFound();
+  // ---- accepted: answers ----
+
+  private ReplyEffect<EventJournal, State> answerAgain(State state, Accept cmd) {
+    boolean resent = cmd.requestId() != null && cmd.requestId().equals(state.received().requestId());
+    AcceptReply reply =
+        state.received().bodyHash().equals(cmd.bodyHash()) ? new Accepted(eventId, !resent) : new Conflict(eventId);
     return Effect().reply(cmd.replyTo(), reply);
   }
 
-  // ---- replay ----
-
-  private ReplyEffect<EventJournal, State> onReplay(State state, Replay cmd) {
-    if (!state.visibleTo(cmd.tenantId())) {
-      return Effect().reply(cmd.replyTo(), StatusReply.error("no such event"));
-    }
-    List<Delivery> targets = replayTargets(state, cmd.endpointId(), cmd.deadLettersOnly());
-    if (targets.isEmpty()) {
-      return Effect().reply(cmd.replyTo(), StatusReply.error("nothing to replay"));
-    }
-    Instant now = clock.instant();
-    return startNow(
-        targets,
-        d -> new EventJournal.Replayed(d.endpointId(), d.attemptCount() + 1, cmd.by(), "operator replay", now),
-        cmd.replyTo());
+  private static GetReply found(State state, Get cmd) {
+    return state.visibleTo(cmd.tenantId()) ? new Found(state) : new NotFound();
   }
 
-  private static List<Delivery> replayTargets(State state, String endpointId, boolean deadLettersOnly) {
-    if (endpointId != null) {
-      Delivery d = state.deliveries().get(endpointId);
-      boolean eligible =
-          d != null && (deadLettersOnly ? d.status() == DeliveryStatus.DEAD_LETTERED : d.status().isTerminal());
-      return eligible ? List.of(d) : List.of();
-    }
-    List<Delivery> dead = withStatus(state, DeliveryStatus.DEAD_LETTERED);
-    return dead.isEmpty() && !deadLettersOnly ? withStatus(state, DeliveryStatus.DELIVERED) : dead;
+  private static StartReply startRefused(State state, String tenantId) {
+    return state.visibleTo(tenantId) ? new NothingToStart() : new NoSuchEvent();
   }
 
-  private static List<Delivery> withStatus(State state, DeliveryStatus status) {
-    return state.deliveries().values().stream().filter(d -> d.status() == status).toList();
+  // ---- replay and retry now ----
+
+  private ReplyEffect<EventJournal, State> replay(State state, Replay cmd) {
+    Collection<Delivery> candidates =
+        cmd.endpointId() != null
+            ? state.deliveries().containsKey(cmd.endpointId()) ? List.of(state.deliveries().get(cmd.endpointId())) : List.of()
+            : DeliveryMachine.replayCandidates(state.deliveries().values(), cmd.deadLettersOnly());
+    return startNow(state, cmd.tenantId(), candidates, new DeliveryMachine.Replay(cmd.by(), cmd.deadLettersOnly()), cmd.replyTo());
   }
 
-  // ---- retry now ----
-
-  private ReplyEffect<EventJournal, State> onRetryNow(State state, RetryNow cmd) {
-    if (!state.visibleTo(cmd.tenantId())) {
-      return Effect().reply(cmd.replyTo(), StatusReply.error("no such event"));
-    }
-    List<Delivery> waiting =
-        withStatus(state, DeliveryStatus.RETRY_SCHEDULED).stream()
+  private ReplyEffect<EventJournal, State> retryNow(State state, RetryNow cmd) {
+    Collection<Delivery> candidates =
+        state.deliveries().values().stream()
             .filter(d -> cmd.endpointId() == null || d.endpointId().equals(cmd.endpointId()))
             .toList();
-    if (waiting.isEmpty()) {
-      return Effect().reply(cmd.replyTo(), StatusReply.error("nothing to retry"));
-    }
-    Instant now = clock.instant();
-    return startNow(
-        waiting,
-        d -> new EventJournal.RetryRequested(d.endpointId(), d.attemptCount() + 1, cmd.by(), "retry now", now),
-        cmd.replyTo());
+    return startNow(state, cmd.tenantId(), candidates, new DeliveryMachine.RetryNow(cmd.by()), cmd.replyTo());
   }
 
-  /**
-   * Journals the given start of each delivery's next attempt (a replay, a retry now), then
-   * dispatches them at once, and answers which deliveries started.
-   */
+  /** Starts the next attempt of each candidate the machine lets start, and says which. */
   private ReplyEffect<EventJournal, State> startNow(
-      List<Delivery> deliveries,
-      Function<Delivery, EventJournal> start,
-      ActorRef<StatusReply<DeliveriesStarted>> replyTo) {
-    DeliveriesStarted started = new DeliveriesStarted(deliveries.stream().map(Delivery::endpointId).toList());
+      State state,
+      String tenantId,
+      Collection<Delivery> candidates,
+      DeliveryMachine.Input input,
+      ActorRef<StartReply> replyTo) {
+    if (!state.visibleTo(tenantId)) return Effect().reply(replyTo, new NoSuchEvent());
+    List<DeliveryTransition> started = steps(candidates, input);
+    if (started.isEmpty()) return Effect().reply(replyTo, new NothingToStart());
+    List<String> ids = started.stream().map(DeliveryTransition::endpointId).toList();
     return Effect()
-        .persist(deliveries.stream().map(start).toList())
+        .persist(List.<EventJournal>copyOf(started))
         .thenRun(
             (State s) ->
-                started.endpointIds().forEach(id -> {
+                ids.forEach(id -> {
                   timers.cancel(retryTimer(id)); // a retry now: the schedule's attempt is this one
                   dispatch(s, id);
                 }))
-        .thenReply(replyTo, s -> StatusReply.success(started));
+        .thenReply(replyTo, s -> new DeliveriesStarted(ids));
   }
 
-  // ---- driving deliveries ----
+  // ---- open: driving deliveries ----
+
+  /** Journals the next attempt of every delivery whose time has come, then sends them. */
+  private ReplyEffect<EventJournal, State> startDue(State state, String reason) {
+    return start(state, state.deliveries().keySet(), new DeliveryMachine.AttemptDue(reason));
+  }
+
+  /** Journals the next attempt of each of these deliveries the machine starts, then sends them. */
+  private ReplyEffect<EventJournal, State> start(State state, Collection<String> endpointIds, DeliveryMachine.Input input) {
+    List<Delivery> candidates = endpointIds.stream().map(state.deliveries()::get).toList();
+    List<DeliveryTransition> started = steps(candidates, input);
+    if (started.isEmpty()) return Effect().noReply();
+    return Effect()
+        .persist(List.<EventJournal>copyOf(started))
+        .thenRun((State s) -> started.forEach(t -> dispatch(s, t.endpointId())))
+        .thenNoReply();
+  }
+
+  private List<DeliveryTransition> steps(Collection<Delivery> deliveries, DeliveryMachine.Input input) {
+    Instant now = clock.instant();
+    List<DeliveryTransition> transitions = new ArrayList<>();
+    for (Delivery d : deliveries) {
+      if (machine.step(d, input, now, budget(d.endpointId()), random()) instanceof DeliveryMachine.Persist p) {
+        transitions.add(p.transition());
+      }
+    }
+    return transitions;
+  }
 
   /** Asks the endpoint to send the delivery's current attempt. */
   private void dispatch(State state, String endpointId) {
     Delivery d = state.deliveries().get(endpointId);
     EventJournal.Received r = state.received();
-    WebhookClient.Request request = new WebhookClient.Request(eventId, r.type(), r.payload(), d.attemptCount());
-    endpoints.apply(endpointId).tell(new EndpointEntity.Dispatch(request, replies));
+    endpoints.dispatch(endpointId, new Dispatch(new DeliveryRequest(eventId, r.type(), r.payload(), d.attemptCount()), replies));
+    sent.put(endpointId, d.attemptCount());
     expectReplyWithin(endpointId, d.attemptCount(), settings.queueTimeout().plus(settings.replyMargin()));
   }
 
@@ -481,65 +477,52 @@ public final class EventEntity
     timers.startSingleTimer(replyTimer(endpointId), new ReplyOverdue(endpointId, attempt), window);
   }
 
-  private ReplyEffect<EventJournal, State> onDispatchReplied(State state, DispatchReplied replied) {
-    EndpointEntity.DispatchReply reply = replied.reply();
+  private ReplyEffect<EventJournal, State> onReply(State state, DispatchReplied replied) {
+    DispatchReply reply = replied.reply();
     Delivery d = state.deliveries().get(reply.endpointId());
-    // A late answer to an attempt this delivery has moved past (timed out, replayed) is dropped.
-    if (d == null || d.status() != DeliveryStatus.DISPATCHING || d.attemptCount() != reply.attemptNumber()) {
+    if (d == null) return Effect().noReply();
+    if (reply instanceof DispatchReply.Started started) {
+      // Not a transition: the attempt is on the wire, and its own timeout now bounds the wait.
+      if (d.dispatching(started.attemptNumber())) {
+        budgets.put(d.endpointId(), started.maxAttempts());
+        expectReplyWithin(d.endpointId(), d.attemptCount(), Duration.ofMillis(started.timeoutMs()).plus(settings.replyMargin()));
+      }
       return Effect().noReply();
     }
-    if (reply instanceof EndpointEntity.Started started) {
-      maxAttempts.put(d.endpointId(), started.maxAttempts());
-      expectReplyWithin(d.endpointId(), d.attemptCount(), Duration.ofMillis(started.timeoutMs()).plus(settings.replyMargin()));
-      return Effect().noReply();
+    DeliveryMachine.Input input;
+    if (reply instanceof DispatchReply.Outcome outcome) {
+      budgets.put(d.endpointId(), outcome.maxAttempts());
+      input = new DeliveryMachine.Outcome(outcome.attempt(), outcome.retryAfter());
+    } else if (reply instanceof DispatchReply.Deferred deferred) {
+      input = new DeliveryMachine.Deferral(deferred.attemptNumber(), deferred.until(), deferred.reason());
+    } else {
+      DispatchReply.Refused refused = (DispatchReply.Refused) reply;
+      input = new DeliveryMachine.Refusal(refused.attemptNumber(), refused.reason());
     }
-    if (reply instanceof EndpointEntity.Deferred deferred) {
-      return record(
-          new EventJournal.AttemptDeferred(
-              d.endpointId(), d.attemptCount(), deferred.until(), deferred.reason(), clock.instant()));
-    }
-    EndpointEntity.Outcome outcome = (EndpointEntity.Outcome) reply;
-    maxAttempts.put(d.endpointId(), outcome.maxAttempts());
-    return record(decide(d, outcome.attempt(), outcome.verdict(), outcome.retryAfter(), outcome.maxAttempts()));
+    return record(d, input);
   }
 
   private ReplyEffect<EventJournal, State> onReplyOverdue(State state, ReplyOverdue overdue) {
-    Delivery d = state.deliveries().get(overdue.endpointId());
-    if (d == null || d.status() != DeliveryStatus.DISPATCHING || d.attemptCount() != overdue.attempt()) {
-      return Effect().noReply();
-    }
-    Attempt lost =
-        new Attempt(d.attemptCount(), clock.instant(), null, 0, "no reply from the endpoint in time", null);
-    int max = maxAttempts.getOrDefault(d.endpointId(), settings.defaultMaxAttempts());
-    return record(decide(d, lost, DeliveryPolicy.Verdict.RETRYABLE, null, max));
+    return record(state.deliveries().get(overdue.endpointId()), new DeliveryMachine.LostReply(overdue.attempt()));
   }
 
-  private DeliveryTransition decide(
-      Delivery d, Attempt attempt, DeliveryPolicy.Verdict verdict, Duration retryAfter, int max) {
-    Instant now = clock.instant();
-    DeliveryPolicy.Decision decision =
-        settings.policy().decide(verdict, attempt.statusCode(), d.attemptCount() - d.budgetBase(), max, retryAfter, now);
-    if (decision instanceof DeliveryPolicy.Deliver) {
-      return new EventJournal.Delivered(d.endpointId(), attempt, "HTTP " + attempt.statusCode(), now);
+  /** Journals what the machine makes of an input; then waits for the retry, or stops when all is done. */
+  private ReplyEffect<EventJournal, State> record(Delivery d, DeliveryMachine.Input input) {
+    if (!(machine.step(d, input, clock.instant(), budget(d.endpointId()), random()) instanceof DeliveryMachine.Persist p)) {
+      return Effect().noReply(); // about an attempt the delivery has moved past
     }
-    if (decision instanceof DeliveryPolicy.Retry retry) {
-      return new EventJournal.RetryScheduled(d.endpointId(), attempt, retry.at(), retry.reason(), now);
-    }
-    return new EventJournal.DeadLettered(d.endpointId(), attempt, ((DeliveryPolicy.DeadLetter) decision).reason(), now);
-  }
-
-  /** Journals an outcome; then waits for the retry, or stops when all is terminal. */
-  private ReplyEffect<EventJournal, State> record(DeliveryTransition t) {
+    DeliveryTransition t = p.transition();
     return Effect()
         .persist(t)
         .thenRun(
             (State s) -> {
               logOutcome(t);
               timers.cancel(replyTimer(t.endpointId()));
-              Delivery d = s.deliveries().get(t.endpointId());
-              if (d.status() == DeliveryStatus.RETRY_SCHEDULED) scheduleRetry(d);
-              if (stopping && !attemptsOut(s)) ctx.getSelf().tell(Stop.INSTANCE);
-              else if (s.allTerminal() || onlyDistantRetries(s)) passivate();
+              sent.remove(t.endpointId());
+              Delivery now = s.deliveries().get(t.endpointId());
+              if (now.status() == DeliveryStatus.RETRY_SCHEDULED) scheduleRetry(now);
+              if (stopping && sent.isEmpty()) ctx.getSelf().tell(Stop.INSTANCE);
+              else if (s.isFinished() || onlyDistantRetries(s)) passivate();
             })
         .thenNoReply();
   }
@@ -565,7 +548,7 @@ public final class EventEntity
   private boolean onlyDistantRetries(State s) {
     Instant soon = clock.instant().plus(settings.passivateBeforeRetry());
     return s.deliveries().values().stream()
-        .allMatch(d -> d.status().isTerminal()
+        .allMatch(d -> d.isTerminal()
             || (d.status() == DeliveryStatus.RETRY_SCHEDULED && d.nextAttemptAt().isAfter(soon)));
   }
 
@@ -575,105 +558,60 @@ public final class EventEntity
         retryTimer(d.endpointId()), new RetryDue(d.endpointId()), wait.isNegative() ? Duration.ZERO : wait);
   }
 
-  private ReplyEffect<EventJournal, State> onRetryDue(State state, RetryDue due) {
-    Delivery d = state.deliveries().get(due.endpointId());
-    if (d == null || d.status() != DeliveryStatus.RETRY_SCHEDULED) return Effect().noReply();
-    return startAttempts(List.of(d), "retry due");
-  }
-
-  /** Journals the next attempt of each delivery, then dispatches them. */
-  private ReplyEffect<EventJournal, State> startAttempts(List<Delivery> due, String reason) {
-    if (due.isEmpty()) return Effect().noReply();
-    Instant now = clock.instant();
-    List<EventJournal> started = new ArrayList<>();
-    for (Delivery d : due) {
-      started.add(new EventJournal.DispatchStarted(d.endpointId(), d.attemptCount() + 1, reason, now));
-    }
-    return Effect()
-        .persist(started)
-        .thenRun((State s) -> due.forEach(d -> dispatch(s, d.endpointId())))
-        .thenNoReply();
-  }
-
   /**
    * After a restart (crash, rebalance, passivation) every delivery goes on where it was:
-   * RECEIVED and overdue retries start an attempt, later retries get their timer, and an
-   * attempt in DISPATCHING is sent again (its outcome was lost with the old incarnation;
-   * receivers de-duplicate on webhook-id).
+   * what is due starts an attempt, a later retry gets its timer, and an attempt left in
+   * DISPATCHING is sent again: its outcome was lost with the old incarnation, unless this
+   * one sent it already (a Wake that came before this Resume).
    */
-  private ReplyEffect<EventJournal, State> onResume(State state) {
+  private ReplyEffect<EventJournal, State> resume(State state) {
     Instant now = clock.instant();
-    List<Delivery> toStart = new ArrayList<>();
     for (Delivery d : state.deliveries().values()) {
-      switch (d.status()) {
-        case RECEIVED -> toStart.add(d);
-        case RETRY_SCHEDULED -> {
-          if (d.nextAttemptAt() == null || !d.nextAttemptAt().isAfter(now)) toStart.add(d);
-          else scheduleRetry(d);
-        }
-        case DISPATCHING -> {
-          // Unless this incarnation already sent it (a Wake handled before this Resume).
-          if (!timers.isTimerActive(replyTimer(d.endpointId()))) dispatch(state, d.endpointId());
-        }
-        default -> {}
-      }
+      if (d.status() == DeliveryStatus.DISPATCHING && !sent.containsKey(d.endpointId())) dispatch(state, d.endpointId());
+      if (d.status() == DeliveryStatus.RETRY_SCHEDULED && !d.attemptDue(now)) scheduleRetry(d);
     }
-    return startAttempts(toStart, "resumed after restart");
+    return startDue(state, "resumed after restart");
   }
 
-  private ReplyEffect<EventJournal, State> onStop(State state) {
-    if (attemptsOut(state)) {
-      // The last outcome to come back stops it, so a graceful leave does not send an
-      // attempt twice. The wait is bounded: the whole shard's messages (ingest too) are
-      // held until this entity stops, and the node's shutdown does not wait long.
-      if (!stopping) timers.startSingleTimer(StopOverdue.INSTANCE, settings.handoffWait());
-      stopping = true;
-      return Effect().noReply();
-    }
-    return Effect().stop().thenNoReply();
+  // ---- hand-off ----
+
+  private ReplyEffect<EventJournal, State> stopWhenOutcomesAreIn(State state) {
+    if (sent.isEmpty()) return Effect().stop().thenNoReply();
+    // The last outcome to come back stops it, so a graceful leave does not send an attempt
+    // twice. The wait is bounded: the whole shard's messages (ingest too) are held until
+    // this entity stops, and the node's shutdown does not wait long.
+    if (!stopping) timers.startSingleTimer(StopOverdue.INSTANCE, settings.handoffWait());
+    stopping = true;
+    return Effect().noReply();
   }
 
   /**
    * Stopping without an outcome would strand the delivery in DISPATCHING, with no live
-   * entity, until its deadline passes and the waker steps in. Instead the attempt is journaled as deferred and
-   * due now, so the waker brings the entity back on its new node within seconds, and that
-   * incarnation sends it again (the receiver may see it twice; it de-duplicates on
-   * webhook-id). Its number is given back: the receiver is not to blame.
+   * entity, until its deadline passes and the waker steps in. Instead the machine defers
+   * the attempt, due now, so the waker brings the event back on its new node within
+   * seconds, and that incarnation sends it again.
    */
-  private ReplyEffect<EventJournal, State> onStopOverdue(State state) {
-    Instant now = clock.instant();
-    List<EventJournal> deferred = new ArrayList<>();
-    for (Delivery d : state.deliveries().values()) {
-      if (attemptOut(d)) {
-        deferred.add(
-            new EventJournal.AttemptDeferred(
-                d.endpointId(), d.attemptCount(), now, "outcome not back before the event moved to another node", now));
+  private ReplyEffect<EventJournal, State> handOff(State state) {
+    List<DeliveryTransition> deferred = new ArrayList<>();
+    for (Map.Entry<String, Integer> out : sent.entrySet()) {
+      Delivery d = state.deliveries().get(out.getKey());
+      if (machine.step(d, new DeliveryMachine.HandOff(out.getValue()), clock.instant(), budget(d.endpointId()), random())
+          instanceof DeliveryMachine.Persist p) {
+        deferred.add(p.transition());
       }
     }
     if (deferred.isEmpty()) return Effect().stop().thenNoReply();
-    return Effect().persist(deferred).thenStop().thenNoReply();
+    return Effect().persist(List.<EventJournal>copyOf(deferred)).thenStop().thenNoReply();
   }
 
-  /** Whether this incarnation has sent an attempt whose outcome has not come back. */
-  private boolean attemptsOut(State state) {
-    return state.deliveries().values().stream().anyMatch(this::attemptOut);
+  // ---- helpers ----
+
+  private int budget(String endpointId) {
+    return budgets.getOrDefault(endpointId, settings.defaultMaxAttempts());
   }
 
-  private boolean attemptOut(Delivery d) {
-    return d.status() == DeliveryStatus.DISPATCHING && timers.isTimerActive(replyTimer(d.endpointId()));
-  }
-
-  private ReplyEffect<EventJournal, State> onWake(State state) {
-    if (state.isEmpty() || state.allTerminal()) {
-      passivate();
-      return Effect().noReply();
-    }
-    Instant now = clock.instant();
-    List<Delivery> overdue =
-        state.deliveries().values().stream()
-            .filter(d -> d.status() == DeliveryStatus.RETRY_SCHEDULED && !d.nextAttemptAt().isAfter(now))
-            .toList();
-    return startAttempts(overdue, "retry due (woken)");
+  private static ThreadLocalRandom random() {
+    return ThreadLocalRandom.current();
   }
 
   private static String replyTimer(String endpointId) {
@@ -685,6 +623,11 @@ public final class EventEntity
   }
 
   // Through the shard, so that messages arriving meanwhile are buffered, not lost.
+  private <R> R passivateAnd(R effect) {
+    passivate();
+    return effect;
+  }
+
   private void passivate() {
     shard.tell(new ClusterSharding.Passivate<>(ctx.getSelf()));
   }
@@ -695,7 +638,7 @@ public final class EventEntity
         .onSignal(
             RecoveryCompleted.instance(),
             state -> {
-              if (!state.isEmpty() && !state.allTerminal()) ctx.getSelf().tell(Resume.INSTANCE);
+              if (!state.isEmpty() && !state.isFinished()) ctx.getSelf().tell(Resume.INSTANCE);
             })
         .build();
   }

@@ -46,7 +46,6 @@ import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.headers.RawHeader;
 import org.apache.pekko.persistence.jdbc.query.javadsl.JdbcReadJournal;
-import org.apache.pekko.pattern.StatusReply;
 import org.apache.pekko.persistence.query.EventEnvelope;
 import org.apache.pekko.persistence.query.PersistenceQuery;
 import org.apache.pekko.persistence.typed.PersistenceId;
@@ -330,22 +329,18 @@ final class EventRoutes {
   /** Asks the event to start deliveries: 202 with the ones it started, 404, or 409. */
   private CompletionStage<HttpResponse> startDeliveries(
       String id,
-      Function<ActorRef<StatusReply<EventEntity.DeliveriesStarted>>, EventEntity.Command> command,
+      Function<ActorRef<EventEntity.StartReply>, EventEntity.Command> command,
       Supplier<Problems.ApiException> nothingToDo) {
     return sharding
         .entityRefFor(EventEntity.TYPE_KEY, id)
-        .<EventEntity.DeliveriesStarted>askWithStatus(command::apply, askTimeout)
-        .handleAsync(
-            (started, error) -> {
-              if (error == null) {
+        .<EventEntity.StartReply>ask(command::apply, askTimeout)
+        .thenApplyAsync(
+            reply -> {
+              if (reply instanceof EventEntity.DeliveriesStarted started) {
                 return Responses.json(202, new DeliveriesAccepted(id, started.endpointIds()));
               }
-              Throwable cause = error instanceof CompletionException ? error.getCause() : error;
-              if (cause instanceof StatusReply.ErrorMessage refused) {
-                if (refused.getMessage().equals("no such event")) throw notFound(id);
-                throw nothingToDo.get();
-              }
-              throw new CompletionException(cause);
+              if (reply instanceof EventEntity.NoSuchEvent) throw notFound(id);
+              throw nothingToDo.get();
             },
             ec);
   }

@@ -1,5 +1,7 @@
 package io.zyven.app.readmodel;
 
+import io.zyven.app.delivery.DeliveryMachine;
+import io.zyven.app.delivery.DeliveryMachine.Delivery;
 import io.zyven.app.event.EventEntity;
 import io.zyven.app.store.Database;
 import io.zyven.protocol.Attempt;
@@ -14,7 +16,10 @@ import java.sql.Types;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -66,59 +71,175 @@ public final class EventProjection extends JdbcHandler<List<EventEnvelope<EventJ
 
   @Override
   public void process(ReadModelSession session, List<EventEnvelope<EventJournal>> envelopes) throws Exception {
-    session.withConnection(
-        c -> {
-          for (EventEnvelope<EventJournal> envelope : envelopes) {
-            apply(c, eventIdOf(envelope.persistenceId()), envelope.event());
-          }
-          return null;
-        });
+    List<Journaled> group = new ArrayList<>(envelopes.size());
+    for (EventEnvelope<EventJournal> envelope : envelopes) {
+      group.add(new Journaled(UUID.fromString(eventIdOf(envelope.persistenceId())), envelope.event()));
+    }
+    session.withConnection(c -> {
+      apply(c, group);
+      return null;
+    });
   }
 
   static String eventIdOf(String persistenceId) {
     return persistenceId.substring(persistenceId.indexOf('|') + 1);
   }
 
-  /** One journaled event's effect on the read model. Idempotent: replays change nothing. */
+  /** One journaled event of one event entity. */
+  record Journaled(UUID eventId, EventJournal event) {}
+
+  /** One journaled event's effect on the read model. */
   static void apply(Connection c, String eventId, EventJournal event) throws SQLException {
-    UUID id = UUID.fromString(eventId);
-    if (event instanceof EventJournal.Received r) {
-      insertEvent(c, id, r);
-      return;
-    }
-    EventJournal.DeliveryTransition t = (EventJournal.DeliveryTransition) event;
-    UUID endpointId = UUID.fromString(t.endpointId());
-    Attempt attempt = attemptOf(t);
-    if (attempt != null) insertAttempt(c, id, endpointId, attempt);
-    updateDelivery(c, id, endpointId, t, attempt);
-    updateEventStatus(c, id, t.at());
+    apply(c, List.of(new Journaled(UUID.fromString(eventId), event)));
   }
 
-  private static void insertEvent(Connection c, UUID id, EventJournal.Received r) throws SQLException {
+  /**
+   * A group of journaled events' effect on the read model, in a handful of statements: the
+   * deliveries they touch are read once, folded with {@link DeliveryMachine#apply} (the
+   * entity's own fold, so the read model never derives a state of its own), and written
+   * back in batches. Idempotent: every transition sets absolute values, so a replayed
+   * suffix of the journal leaves the same rows.
+   */
+  static void apply(Connection c, List<Journaled> group) throws SQLException {
+    Map<UUID, EventRow> events = new LinkedHashMap<>();
+    for (Journaled j : group) events.computeIfAbsent(j.eventId(), EventRow::new);
+    loadDeliveries(c, events);
+    List<EventJournal.Received> received = new ArrayList<>();
+    List<AttemptRow> attempts = new ArrayList<>();
+    for (Journaled j : group) {
+      EventRow row = events.get(j.eventId());
+      if (j.event() instanceof EventJournal.Received r) {
+        received.add(r);
+        row.received(r);
+        continue;
+      }
+      EventJournal.DeliveryTransition t = (EventJournal.DeliveryTransition) j.event();
+      DeliveryRow d = row.deliveries.get(t.endpointId());
+      if (d == null) continue; // its Received was never projected: nothing to update, as before
+      d.delivery = DeliveryMachine.apply(d.delivery, t);
+      d.changedAt = t.at();
+      d.changed = true;
+      row.updatedAt = t.at();
+      Attempt attempt = attemptOf(t);
+      if (attempt != null) attempts.add(new AttemptRow(j.eventId(), t.endpointId(), attempt));
+    }
+    insertEvents(c, received);
+    writeDeliveries(c, events.values());
+    insertAttempts(c, attempts);
+    updateEventStatuses(c, events.values());
+  }
+
+  /** An event's rows as the group leaves them. */
+  private static final class EventRow {
+    final UUID id;
+    final Map<String, DeliveryRow> deliveries = new LinkedHashMap<>();
+    Instant updatedAt;
+
+    EventRow(UUID id) {
+      this.id = id;
+    }
+
+    void received(EventJournal.Received r) {
+      if (!deliveries.isEmpty()) return; // projected before: its rows may be further on
+      updatedAt = r.at();
+      for (String endpointId : r.endpointIds()) {
+        deliveries.computeIfAbsent(endpointId, ep -> new DeliveryRow(r, Delivery.received(ep), r.at(), true));
+      }
+    }
+  }
+
+  private static final class DeliveryRow {
+    final UUID tenantId;
+    final String eventType;
+    final Instant eventCreatedAt;
+    Delivery delivery;
+    Instant changedAt;
+    boolean changed;
+
+    DeliveryRow(EventJournal.Received r, Delivery delivery, Instant changedAt, boolean changed) {
+      this(UUID.fromString(r.tenantId()), r.type(), r.at(), delivery, changedAt, changed);
+    }
+
+    DeliveryRow(UUID tenantId, String eventType, Instant eventCreatedAt, Delivery delivery, Instant changedAt, boolean changed) {
+      this.tenantId = tenantId;
+      this.eventType = eventType;
+      this.eventCreatedAt = eventCreatedAt;
+      this.delivery = delivery;
+      this.changedAt = changedAt;
+      this.changed = changed;
+    }
+  }
+
+  private record AttemptRow(UUID eventId, String endpointId, Attempt attempt) {}
+
+  // The read model keeps what lists and the waker need; the budget base and the attempts
+  // themselves (a table of their own) are not folded here.
+  private static void loadDeliveries(Connection c, Map<UUID, EventRow> events) throws SQLException {
+    try (PreparedStatement st = c.prepareStatement(
+        "SELECT event_id, endpoint_id, tenant_id, event_type, event_created_at, status, attempt_count,"
+            + " next_attempt_at, last_error, status_changed_at FROM deliveries WHERE event_id = ANY(?)")) {
+      st.setArray(1, c.createArrayOf("uuid", events.keySet().toArray()));
+      try (ResultSet rs = st.executeQuery()) {
+        while (rs.next()) {
+          String endpointId = rs.getObject(2).toString();
+          Timestamp next = rs.getTimestamp(8);
+          Delivery d = new Delivery(
+              endpointId, DeliveryStatus.valueOf(rs.getString(6)), rs.getInt(7), 0,
+              next == null ? null : next.toInstant(), rs.getString(9), List.of());
+          events.get((UUID) rs.getObject(1)).deliveries.put(
+              endpointId,
+              new DeliveryRow((UUID) rs.getObject(3), rs.getString(4), rs.getTimestamp(5).toInstant(), d,
+                  rs.getTimestamp(10).toInstant(), false));
+        }
+      }
+    }
+  }
+
+  private static void insertEvents(Connection c, List<EventJournal.Received> received) throws SQLException {
+    if (received.isEmpty()) return;
     try (PreparedStatement st = c.prepareStatement(
         "INSERT INTO events (event_id, tenant_id, type, status, created_at, updated_at)"
             + " VALUES (?, ?, ?, 'RECEIVED', ?, ?) ON CONFLICT (event_id) DO NOTHING")) {
-      st.setObject(1, id);
-      st.setObject(2, UUID.fromString(r.tenantId()));
-      st.setString(3, r.type());
-      st.setTimestamp(4, Timestamp.from(r.at()));
-      st.setTimestamp(5, Timestamp.from(r.at()));
-      st.executeUpdate();
-    }
-    try (PreparedStatement st = c.prepareStatement(
-        "INSERT INTO deliveries"
-            + " (event_id, endpoint_id, tenant_id, event_type, event_created_at, status, attempt_count,"
-            + " status_changed_at) VALUES (?, ?, ?, ?, ?, 'RECEIVED', 0, ?) ON CONFLICT DO NOTHING")) {
-      for (String endpointId : r.endpointIds()) {
-        st.setObject(1, id);
-        st.setObject(2, UUID.fromString(endpointId));
-        st.setObject(3, UUID.fromString(r.tenantId()));
-        st.setString(4, r.type());
+      for (EventJournal.Received r : received) {
+        st.setObject(1, UUID.fromString(r.eventId()));
+        st.setObject(2, UUID.fromString(r.tenantId()));
+        st.setString(3, r.type());
+        st.setTimestamp(4, Timestamp.from(r.at()));
         st.setTimestamp(5, Timestamp.from(r.at()));
-        st.setTimestamp(6, Timestamp.from(r.at()));
         st.addBatch();
       }
       st.executeBatch();
+    }
+  }
+
+  private static void writeDeliveries(Connection c, Collection<EventRow> events) throws SQLException {
+    try (PreparedStatement st = c.prepareStatement(
+        "INSERT INTO deliveries (event_id, endpoint_id, tenant_id, event_type, event_created_at, status,"
+            + " attempt_count, next_attempt_at, last_error, status_changed_at)"
+            + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            + " ON CONFLICT (event_id, endpoint_id) DO UPDATE SET status = EXCLUDED.status,"
+            + " attempt_count = EXCLUDED.attempt_count, next_attempt_at = EXCLUDED.next_attempt_at,"
+            + " last_error = EXCLUDED.last_error, status_changed_at = EXCLUDED.status_changed_at")) {
+      int batched = 0;
+      for (EventRow e : events) {
+        for (DeliveryRow row : e.deliveries.values()) {
+          if (!row.changed) continue;
+          Delivery d = row.delivery;
+          st.setObject(1, e.id);
+          st.setObject(2, UUID.fromString(d.endpointId()));
+          st.setObject(3, row.tenantId);
+          st.setString(4, row.eventType);
+          st.setTimestamp(5, Timestamp.from(row.eventCreatedAt));
+          st.setString(6, d.status().name());
+          st.setInt(7, d.attemptCount());
+          st.setTimestamp(8, d.nextAttemptAt() == null ? null : Timestamp.from(d.nextAttemptAt()));
+          st.setString(9, d.lastError());
+          st.setTimestamp(10, Timestamp.from(row.changedAt));
+          st.addBatch();
+          batched++;
+        }
+      }
+      if (batched > 0) st.executeBatch();
     }
   }
 
@@ -129,74 +250,40 @@ public final class EventProjection extends JdbcHandler<List<EventEnvelope<EventJ
     return null;
   }
 
-  private static void insertAttempt(Connection c, UUID id, UUID endpointId, Attempt a) throws SQLException {
+  private static void insertAttempts(Connection c, List<AttemptRow> attempts) throws SQLException {
+    if (attempts.isEmpty()) return;
     try (PreparedStatement st = c.prepareStatement(
         "INSERT INTO attempts (event_id, endpoint_id, number, started_at, status_code, latency_ms, error)"
             + " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING")) {
-      st.setObject(1, id);
-      st.setObject(2, endpointId);
-      st.setInt(3, a.number());
-      st.setTimestamp(4, Timestamp.from(a.startedAt()));
-      if (a.statusCode() == null) st.setNull(5, Types.INTEGER);
-      else st.setInt(5, a.statusCode());
-      st.setLong(6, a.latencyMs());
-      st.setString(7, a.error());
-      st.executeUpdate();
-    }
-  }
-
-  private static void updateDelivery(
-      Connection c, UUID id, UUID endpointId, EventJournal.DeliveryTransition t, Attempt attempt)
-      throws SQLException {
-    Integer attemptCount = attemptCountAfter(t);
-    Instant next = t instanceof EventJournal.RetryScheduled r ? r.nextAttemptAt()
-        : t instanceof EventJournal.AttemptDeferred d ? d.nextAttemptAt() : null;
-    // An attempt's outcome or a deferral sets last_error (to null on success), as the
-    // entity does; starting or replaying an attempt leaves it as it was.
-    boolean setsError = attempt != null || t instanceof EventJournal.AttemptDeferred;
-    String error = attempt != null ? attempt.error()
-        : t instanceof EventJournal.AttemptDeferred d ? d.reason() : null;
-    try (PreparedStatement st = c.prepareStatement(
-        "UPDATE deliveries SET status = ?, status_changed_at = ?, next_attempt_at = ?,"
-            + " attempt_count = COALESCE(?, attempt_count),"
-            + " last_error = CASE WHEN ? THEN ? ELSE last_error END"
-            + " WHERE event_id = ? AND endpoint_id = ?")) {
-      st.setString(1, t.to().name());
-      st.setTimestamp(2, Timestamp.from(t.at()));
-      st.setTimestamp(3, next == null ? null : Timestamp.from(next));
-      if (attemptCount == null) st.setNull(4, Types.INTEGER);
-      else st.setInt(4, attemptCount);
-      st.setBoolean(5, setsError);
-      st.setString(6, error);
-      st.setObject(7, id);
-      st.setObject(8, endpointId);
-      st.executeUpdate();
-    }
-  }
-
-  /** The delivery's attempt count after {@code t}, or null when {@code t} leaves it alone. */
-  private static Integer attemptCountAfter(EventJournal.DeliveryTransition t) {
-    if (t instanceof EventJournal.DispatchStarted e) return e.attempt();
-    if (t instanceof EventJournal.Replayed e) return e.attempt();
-    if (t instanceof EventJournal.RetryRequested e) return e.attempt();
-    if (t instanceof EventJournal.AttemptDeferred e) return e.attempt() - 1;
-    return null;
-  }
-
-  private static void updateEventStatus(Connection c, UUID id, Instant at) throws SQLException {
-    List<DeliveryStatus> statuses = new ArrayList<>();
-    try (PreparedStatement st = c.prepareStatement("SELECT status FROM deliveries WHERE event_id = ?")) {
-      st.setObject(1, id);
-      try (ResultSet rs = st.executeQuery()) {
-        while (rs.next()) statuses.add(DeliveryStatus.valueOf(rs.getString(1)));
+      for (AttemptRow row : attempts) {
+        Attempt a = row.attempt();
+        st.setObject(1, row.eventId());
+        st.setObject(2, UUID.fromString(row.endpointId()));
+        st.setInt(3, a.number());
+        st.setTimestamp(4, Timestamp.from(a.startedAt()));
+        if (a.statusCode() == null) st.setNull(5, Types.INTEGER);
+        else st.setInt(5, a.statusCode());
+        st.setLong(6, a.latencyMs());
+        st.setString(7, a.error());
+        st.addBatch();
       }
+      st.executeBatch();
     }
+  }
+
+  private static void updateEventStatuses(Connection c, Collection<EventRow> events) throws SQLException {
     try (PreparedStatement st = c.prepareStatement(
         "UPDATE events SET status = ?, updated_at = ? WHERE event_id = ?")) {
-      st.setString(1, DeliveryStatus.ofEvent(statuses).name());
-      st.setTimestamp(2, Timestamp.from(at));
-      st.setObject(3, id);
-      st.executeUpdate();
+      int batched = 0;
+      for (EventRow e : events) {
+        if (e.updatedAt == null || e.deliveries.isEmpty()) continue;
+        st.setString(1, DeliveryStatus.ofEvent(e.deliveries.values().stream().map(r -> r.delivery.status()).toList()).name());
+        st.setTimestamp(2, Timestamp.from(e.updatedAt));
+        st.setObject(3, e.id);
+        st.addBatch();
+        batched++;
+      }
+      if (batched > 0) st.executeBatch();
     }
   }
 }

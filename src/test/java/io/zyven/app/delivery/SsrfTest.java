@@ -106,7 +106,7 @@ class SsrfTest {
           Instant.now(), Instant.now(), 1);
 
       WebhookClient.Result result = client
-          .send(client.newPool(), endpoint, new WebhookClient.Request("id", "a.b", "{}", 1))
+          .send(client.newPool(), endpoint, new io.zyven.app.delivery.DeliveryRequest("id", "a.b", "{}", 1))
           .toCompletableFuture().get(10, TimeUnit.SECONDS);
 
       assertNull(result.attempt().statusCode());

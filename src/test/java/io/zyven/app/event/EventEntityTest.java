@@ -7,15 +7,14 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.ConfigFactory;
-import io.zyven.app.endpoint.EndpointEntity;
-import io.zyven.app.endpoint.EndpointEntity.Dispatch;
-import io.zyven.app.endpoint.EndpointEntity.DispatchReply;
-import io.zyven.app.endpoint.WebhookClient;
-import io.zyven.app.event.DeliveryPolicy.Verdict;
+import io.zyven.app.delivery.DeliveryMachine.Delivery;
+import io.zyven.app.delivery.DeliveryPolicy;
+import io.zyven.app.delivery.DeliveryRequest;
+import io.zyven.app.delivery.Dispatch;
+import io.zyven.app.delivery.DispatchReply;
 import io.zyven.app.event.EventEntity.Accept;
 import io.zyven.app.event.EventEntity.AcceptReply;
 import io.zyven.app.event.EventEntity.Command;
-import io.zyven.app.event.EventEntity.Delivery;
 import io.zyven.app.event.EventEntity.Get;
 import io.zyven.app.event.EventEntity.GetReply;
 import io.zyven.app.event.EventEntity.Replay;
@@ -41,7 +40,6 @@ import org.apache.pekko.actor.testkit.typed.javadsl.SerializationTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
-import org.apache.pekko.pattern.StatusReply;
 import org.apache.pekko.persistence.testkit.JournalOperation;
 import org.apache.pekko.persistence.testkit.ProcessingPolicy;
 import org.apache.pekko.persistence.testkit.ProcessingResult;
@@ -119,7 +117,7 @@ class EventEntityTest {
   private String eventId;
   private TestClock clock;
   private TestProbe<ClusterSharding.ShardCommand> shardProbe;
-  private Map<String, TestProbe<EndpointEntity.Command>> endpointProbes;
+  private Map<String, TestProbe<Dispatch>> endpointProbes;
   private EventSourcedBehaviorTestKit<Command, EventJournal, State> entity;
   /** Every journal write of this test's entity, as its batch of events. */
   private final List<List<Object>> writes = new CopyOnWriteArrayList<>();
@@ -135,8 +133,8 @@ class EventEntityTest {
     shardProbe = testKit.createTestProbe(ClusterSharding.ShardCommand.class);
     endpointProbes =
         Map.of(
-            EP_1, testKit.createTestProbe(EndpointEntity.Command.class),
-            EP_2, testKit.createTestProbe(EndpointEntity.Command.class));
+            EP_1, testKit.createTestProbe(Dispatch.class),
+            EP_2, testKit.createTestProbe(Dispatch.class));
     startEntity(SETTINGS);
   }
 
@@ -152,7 +150,7 @@ class EventEntityTest {
         EventSourcedBehaviorTestKit.create(
             testKit.system(),
             EventEntity.create(
-                eventId, shardProbe.ref(), id -> endpointProbes.get(id).ref(), settings, clock));
+                eventId, shardProbe.ref(), (id, d) -> endpointProbes.get(id).ref().tell(d), settings, clock));
     writes.clear();
     String pid = persistenceId();
     entity
@@ -199,7 +197,7 @@ class EventEntityTest {
 
     for (String ep : List.of(EP_1, EP_2)) {
       Dispatch d = expectDispatch(ep);
-      assertEquals(new WebhookClient.Request(eventId, TYPE, PAYLOAD, 1), d.request());
+      assertEquals(new DeliveryRequest(eventId, TYPE, PAYLOAD, 1), d.request());
       assertNotNull(d.replyTo());
       endpointProbes.get(ep).expectNoMessage(Duration.ofMillis(100));
     }
@@ -303,7 +301,7 @@ class EventEntityTest {
     Dispatch d = expectDispatch(EP_1, 1);
     int mark = mark();
 
-    State state = answer(d, outcome(EP_1, ok(1), Verdict.SUCCESS, null, 3));
+    State state = answer(d, outcome(EP_1, ok(1), null, 3));
 
     assertEquals(
         List.of(new EventJournal.Delivered(EP_1, ok(1), "HTTP 200", NOW)), persistedSince(mark, 1));
@@ -321,10 +319,10 @@ class EventEntityTest {
     Dispatch d1 = expectDispatch(EP_1, 1);
     Dispatch d2 = expectDispatch(EP_2, 1);
 
-    answer(d1, outcome(EP_1, ok(1), Verdict.SUCCESS, null, 3));
+    answer(d1, outcome(EP_1, ok(1), null, 3));
     shardProbe.expectNoMessage(Duration.ofMillis(200));
 
-    State state = answer(d2, outcome(EP_2, http(1, 400), Verdict.PERMANENT, null, 3));
+    State state = answer(d2, outcome(EP_2, http(1, 400), null, 3));
     expectPassivate();
     assertEquals(DeliveryStatus.DEAD_LETTERED, state.status());
   }
@@ -335,7 +333,7 @@ class EventEntityTest {
     Dispatch d = expectDispatch(EP_1, 1);
     int mark = mark();
 
-    State state = answer(d, outcome(EP_1, http(1, 503), Verdict.RETRYABLE, null, 3));
+    State state = answer(d, outcome(EP_1, http(1, 503), null, 3));
 
     Instant next = NOW.plus(FIRST_BACKOFF);
     assertEquals(
@@ -354,7 +352,7 @@ class EventEntityTest {
     Dispatch d = expectDispatch(EP_1, 1);
 
     // Retry-After 90 s: further away than passivate-before-retry (1 min).
-    answer(d, outcome(EP_1, http(1, 429), Verdict.RETRYABLE, Duration.ofSeconds(90), 3));
+    answer(d, outcome(EP_1, http(1, 429), Duration.ofSeconds(90), 3));
 
     expectPassivate();
   }
@@ -363,7 +361,7 @@ class EventEntityTest {
   void whenTheRetryIsDueTheNextAttemptStartsAndIsDispatched() {
     accept(BODY_HASH, List.of(EP_1));
     Dispatch first = expectDispatch(EP_1, 1);
-    answer(first, outcome(EP_1, http(1, 503), Verdict.RETRYABLE, null, 3));
+    answer(first, outcome(EP_1, http(1, 503), null, 3));
     int mark = mark();
 
     Dispatch second = expectDispatch(EP_1, 2);
@@ -383,7 +381,7 @@ class EventEntityTest {
     accept(BODY_HASH, List.of(EP_1));
     Dispatch d = expectDispatch(EP_1, 1);
 
-    State state = answer(d, outcome(EP_1, http(1, 429), Verdict.RETRYABLE, Duration.ofSeconds(90), 3));
+    State state = answer(d, outcome(EP_1, http(1, 429), Duration.ofSeconds(90), 3));
 
     Delivery delivery = state.deliveries().get(EP_1);
     assertEquals(DeliveryStatus.RETRY_SCHEDULED, delivery.status());
@@ -395,11 +393,11 @@ class EventEntityTest {
   @Test
   void theRetryBudgetIsCapped() {
     accept(BODY_HASH, List.of(EP_1));
-    answer(expectDispatch(EP_1, 1), outcome(EP_1, http(1, 503), Verdict.RETRYABLE, null, 2));
+    answer(expectDispatch(EP_1, 1), outcome(EP_1, http(1, 503), null, 2));
     Dispatch second = expectDispatch(EP_1, 2);
     int mark = mark();
 
-    State state = answer(second, outcome(EP_1, http(2, 503), Verdict.RETRYABLE, null, 2));
+    State state = answer(second, outcome(EP_1, http(2, 503), null, 2));
 
     assertEquals(
         List.of(new EventJournal.DeadLettered(EP_1, http(2, 503), "gave up after 2 attempts", NOW)),
@@ -416,10 +414,10 @@ class EventEntityTest {
   @Test
   void theSecondRetryWaitsTheSecondBackoff() {
     accept(BODY_HASH, List.of(EP_1));
-    answer(expectDispatch(EP_1, 1), outcome(EP_1, http(1, 500), Verdict.RETRYABLE, null, 5));
+    answer(expectDispatch(EP_1, 1), outcome(EP_1, http(1, 500), null, 5));
     Dispatch second = expectDispatch(EP_1, 2);
 
-    State state = answer(second, outcome(EP_1, http(2, 500), Verdict.RETRYABLE, null, 5));
+    State state = answer(second, outcome(EP_1, http(2, 500), null, 5));
 
     assertEquals(NOW.plusMillis(200), state.deliveries().get(EP_1).nextAttemptAt());
     expectDispatch(EP_1, 3);
@@ -431,7 +429,7 @@ class EventEntityTest {
     Dispatch d = expectDispatch(EP_1, 1);
     int mark = mark();
 
-    State state = answer(d, outcome(EP_1, http(1, 400), Verdict.PERMANENT, null, 3));
+    State state = answer(d, outcome(EP_1, http(1, 400), null, 3));
 
     assertEquals(
         List.of(new EventJournal.DeadLettered(EP_1, http(1, 400), "permanent failure (HTTP 400)", NOW)),
@@ -449,7 +447,7 @@ class EventEntityTest {
     Dispatch d = expectDispatch(EP_1, 1);
     int mark = mark();
 
-    State state = answer(d, outcome(EP_1, http(1, 410), Verdict.GONE, null, 3));
+    State state = answer(d, outcome(EP_1, http(1, 410), null, 3));
 
     assertEquals(
         List.of(
@@ -469,7 +467,7 @@ class EventEntityTest {
     int mark = mark();
     Instant until = NOW.plusMillis(150);
 
-    State state = answer(d, new EndpointEntity.Deferred(EP_1, 1, until, "circuit open"));
+    State state = answer(d, new DispatchReply.Deferred(EP_1, 1, until, "circuit open"));
 
     assertEquals(
         List.of(new EventJournal.AttemptDeferred(EP_1, 1, until, "circuit open", NOW)),
@@ -487,7 +485,7 @@ class EventEntityTest {
 
     // The deferral spent nothing: this is attempt 1 of the budget, so with max_attempts 1
     // its failure dead-letters "after 1 attempts".
-    State after = answer(again, outcome(EP_1, http(1, 503), Verdict.RETRYABLE, null, 1));
+    State after = answer(again, outcome(EP_1, http(1, 503), null, 1));
     EventJournal last = (EventJournal) persistedSince(mark, 3).get(2);
     assertEquals(new EventJournal.DeadLettered(EP_1, http(1, 503), "gave up after 1 attempts", NOW), last);
     assertEquals(List.of(http(1, 503)), after.deliveries().get(EP_1).attempts());
@@ -501,10 +499,10 @@ class EventEntityTest {
     Dispatch d = expectDispatch(EP_1, 1);
     int mark = mark();
 
-    assertEquals(before, answer(d, outcome(EP_1, ok(2), Verdict.SUCCESS, null, 3)));
-    assertEquals(before, answer(d, outcome(EP_1, ok(0), Verdict.SUCCESS, null, 3)));
-    assertEquals(before, answer(d, new EndpointEntity.Deferred(EP_1, 2, NOW, "circuit open")));
-    assertEquals(before, answer(d, new EndpointEntity.Started(EP_1, 2, 100, 3)));
+    assertEquals(before, answer(d, outcome(EP_1, ok(2), null, 3)));
+    assertEquals(before, answer(d, outcome(EP_1, ok(0), null, 3)));
+    assertEquals(before, answer(d, new DispatchReply.Deferred(EP_1, 2, NOW, "circuit open")));
+    assertEquals(before, answer(d, new DispatchReply.Started(EP_1, 2, 100, 3)));
 
     assertEquals(mark, mark());
     shardProbe.expectNoMessage(Duration.ofMillis(50));
@@ -516,7 +514,7 @@ class EventEntityTest {
     Dispatch d = expectDispatch(EP_1, 1);
     int mark = mark();
 
-    assertEquals(before, answer(d, outcome("ep-unknown", ok(1), Verdict.SUCCESS, null, 3)));
+    assertEquals(before, answer(d, outcome("ep-unknown", ok(1), null, 3)));
     assertEquals(mark, mark());
   }
 
@@ -524,12 +522,12 @@ class EventEntityTest {
   void aReplyForADeliveryNoLongerDispatchingChangesNothing() {
     accept(BODY_HASH, List.of(EP_1));
     Dispatch d = expectDispatch(EP_1, 1);
-    State delivered = answer(d, outcome(EP_1, ok(1), Verdict.SUCCESS, null, 3));
+    State delivered = answer(d, outcome(EP_1, ok(1), null, 3));
     int mark = mark();
 
-    assertEquals(delivered, answer(d, outcome(EP_1, http(1, 503), Verdict.RETRYABLE, null, 3)));
-    assertEquals(delivered, answer(d, outcome(EP_1, ok(1), Verdict.SUCCESS, null, 3)));
-    assertEquals(delivered, answer(d, new EndpointEntity.Deferred(EP_1, 1, NOW, "queue full")));
+    assertEquals(delivered, answer(d, outcome(EP_1, http(1, 503), null, 3)));
+    assertEquals(delivered, answer(d, outcome(EP_1, ok(1), null, 3)));
+    assertEquals(delivered, answer(d, new DispatchReply.Deferred(EP_1, 1, NOW, "queue full")));
 
     assertEquals(mark, mark());
     endpointProbes.get(EP_1).expectNoMessage(Duration.ofMillis(300));
@@ -539,10 +537,10 @@ class EventEntityTest {
   void aLateReplyWhileARetryIsScheduledChangesNothing() {
     accept(BODY_HASH, List.of(EP_1));
     Dispatch d = expectDispatch(EP_1, 1);
-    State waiting = answer(d, outcome(EP_1, http(1, 429), Verdict.RETRYABLE, Duration.ofHours(1), 3));
+    State waiting = answer(d, outcome(EP_1, http(1, 429), Duration.ofHours(1), 3));
     int mark = mark();
 
-    assertEquals(waiting, answer(d, outcome(EP_1, ok(1), Verdict.SUCCESS, null, 3)));
+    assertEquals(waiting, answer(d, outcome(EP_1, ok(1), null, 3)));
     assertEquals(mark, mark());
   }
 
@@ -557,7 +555,7 @@ class EventEntityTest {
     int mark = mark();
 
     // The endpoint sends it now; its outcome should come within 100 ms (+ 100 ms margin).
-    State state = answer(d, new EndpointEntity.Started(EP_1, 1, 100, 3));
+    State state = answer(d, new DispatchReply.Started(EP_1, 1, 100, 3));
     assertEquals(DeliveryStatus.DISPATCHING, state.deliveries().get(EP_1).status());
 
     Attempt lost = new Attempt(1, NOW, null, 0, "no reply from the endpoint in time", null);
@@ -595,12 +593,12 @@ class EventEntityTest {
     int mark = mark();
 
     // Waits 1000 + 100 ms now, not the 300 ms of the queue window.
-    answer(d, new EndpointEntity.Started(EP_1, 1, 1000, 3));
+    answer(d, new DispatchReply.Started(EP_1, 1, 1000, 3));
     endpointProbes.get(EP_1).expectNoMessage(Duration.ofMillis(600));
     assertEquals(mark, mark());
 
     // The outcome arrives in time: no lost-reply failure afterwards.
-    State state = answer(d, outcome(EP_1, ok(1), Verdict.SUCCESS, null, 3));
+    State state = answer(d, outcome(EP_1, ok(1), null, 3));
     assertEquals(DeliveryStatus.DELIVERED, state.deliveries().get(EP_1).status());
     endpointProbes.get(EP_1).expectNoMessage(Duration.ofMillis(800));
     assertEquals(mark + 1, mark());
@@ -615,7 +613,7 @@ class EventEntityTest {
     Dispatch d = expectDispatch(EP_1, 1);
     int mark = mark();
 
-    answer(d, new EndpointEntity.Started(EP_1, 1, 100, 1));
+    answer(d, new DispatchReply.Started(EP_1, 1, 100, 1));
 
     Attempt lost = new Attempt(1, NOW, null, 0, "no reply from the endpoint in time", null);
     assertEquals(
@@ -651,7 +649,7 @@ class EventEntityTest {
   private void waitingForADistantRetry(List<String> endpoints, int maxAttempts) {
     accept(BODY_HASH, endpoints);
     for (String ep : endpoints) {
-      answer(expectDispatch(ep, 1), outcome(ep, http(1, 503), Verdict.RETRYABLE, Duration.ofMinutes(30), maxAttempts));
+      answer(expectDispatch(ep, 1), outcome(ep, http(1, 503), Duration.ofMinutes(30), maxAttempts));
     }
     assertTrue(entity.getState().deliveries().values().stream()
         .allMatch(d -> d.status() == DeliveryStatus.RETRY_SCHEDULED && d.nextAttemptAt().equals(NOW.plus(Duration.ofMinutes(30)))));
@@ -663,14 +661,14 @@ class EventEntityTest {
 
     var result = retryNow(TENANT, null);
 
-    assertEquals(StatusReply.success(new DeliveriesStarted(List.of(EP_1))), result.reply());
+    assertEquals((new DeliveriesStarted(List.of(EP_1))), result.reply());
     assertEquals(List.of(new EventJournal.RetryRequested(EP_1, 2, OPERATOR, "retry now", NOW)), result.events());
     Delivery d = result.state().deliveries().get(EP_1);
     assertEquals(DeliveryStatus.DISPATCHING, d.status());
     assertEquals(2, d.attemptCount());
     assertEquals(0, d.budgetBase(), "the budget is not renewed");
     // Attempt 2 is the last of a budget of 2, as it would have been on schedule.
-    State dead = answer(expectDispatch(EP_1, 2), outcome(EP_1, http(2, 503), Verdict.RETRYABLE, null, 2));
+    State dead = answer(expectDispatch(EP_1, 2), outcome(EP_1, http(2, 503), null, 2));
     assertEquals(DeliveryStatus.DEAD_LETTERED, dead.deliveries().get(EP_1).status());
     assertEquals("gave up after 2 attempts", ((EventJournal.DeadLettered) last(journal())).reason());
   }
@@ -681,7 +679,7 @@ class EventEntityTest {
 
     var result = retryNow(TENANT, EP_2);
 
-    assertEquals(StatusReply.success(new DeliveriesStarted(List.of(EP_2))), result.reply());
+    assertEquals((new DeliveriesStarted(List.of(EP_2))), result.reply());
     assertEquals(List.of(new EventJournal.RetryRequested(EP_2, 2, OPERATOR, "retry now", NOW)), result.events());
     expectDispatch(EP_2, 2);
     endpointProbes.get(EP_1).expectNoMessage(Duration.ofMillis(100));
@@ -695,7 +693,7 @@ class EventEntityTest {
 
     var result = retryNow(TENANT, null);
 
-    assertEquals("nothing to retry", result.reply().getError().getMessage());
+    assertEquals(new EventEntity.NothingToStart(), result.reply());
     assertTrue(result.hasNoEvents());
     assertEquals(before, result.state());
     endpointProbes.get(EP_1).expectNoMessage(Duration.ofMillis(100));
@@ -707,7 +705,7 @@ class EventEntityTest {
 
     var result = retryNow(OTHER_TENANT, null);
 
-    assertEquals("no such event", result.reply().getError().getMessage());
+    assertEquals(new EventEntity.NoSuchEvent(), result.reply());
     assertTrue(result.hasNoEvents());
     endpointProbes.get(EP_1).expectNoMessage(Duration.ofMillis(100));
   }
@@ -717,12 +715,12 @@ class EventEntityTest {
   @Test
   void replayOfADeadLetteredDeliveryStartsTheNextAttempt() {
     accept(BODY_HASH, List.of(EP_1));
-    answer(expectDispatch(EP_1, 1), outcome(EP_1, http(1, 400), Verdict.PERMANENT, null, 3));
+    answer(expectDispatch(EP_1, 1), outcome(EP_1, http(1, 400), null, 3));
     expectPassivate();
 
     var result = replay(TENANT, null);
 
-    assertEquals(StatusReply.success(new DeliveriesStarted(List.of(EP_1))), result.reply());
+    assertEquals((new DeliveriesStarted(List.of(EP_1))), result.reply());
     assertEquals(
         List.of(new EventJournal.Replayed(EP_1, 2, OPERATOR, "operator replay", NOW)), result.events());
     Delivery d = result.state().deliveries().get(EP_1);
@@ -731,7 +729,7 @@ class EventEntityTest {
     assertEquals(DeliveryStatus.DISPATCHING, result.state().status());
 
     Dispatch again = expectDispatch(EP_1, 2);
-    State delivered = answer(again, outcome(EP_1, ok(2), Verdict.SUCCESS, null, 3));
+    State delivered = answer(again, outcome(EP_1, ok(2), null, 3));
     assertEquals(DeliveryStatus.DELIVERED, delivered.deliveries().get(EP_1).status());
     assertEquals(List.of(http(1, 400), ok(2)), delivered.deliveries().get(EP_1).attempts());
   }
@@ -739,24 +737,24 @@ class EventEntityTest {
   @Test
   void replayGivesAFreshRetryBudget() {
     accept(BODY_HASH, List.of(EP_1));
-    answer(expectDispatch(EP_1, 1), outcome(EP_1, http(1, 503), Verdict.RETRYABLE, null, 2));
-    State dead = answer(expectDispatch(EP_1, 2), outcome(EP_1, http(2, 503), Verdict.RETRYABLE, null, 2));
+    answer(expectDispatch(EP_1, 1), outcome(EP_1, http(1, 503), null, 2));
+    State dead = answer(expectDispatch(EP_1, 2), outcome(EP_1, http(2, 503), null, 2));
     assertEquals(DeliveryStatus.DEAD_LETTERED, dead.deliveries().get(EP_1).status());
 
     var result = replay(TENANT, EP_1);
-    assertTrue(result.reply().isSuccess(), () -> "replay refused: " + result.reply());
+    assertEquals(new DeliveriesStarted(List.of(EP_1)), result.reply());
     assertEquals(2, result.state().deliveries().get(EP_1).budgetBase());
 
     // Attempt 3 is the first of the new budget of 2: a failure is retried after the first
     // backoff, not dead-lettered.
-    State retried = answer(expectDispatch(EP_1, 3), outcome(EP_1, http(3, 503), Verdict.RETRYABLE, null, 2));
+    State retried = answer(expectDispatch(EP_1, 3), outcome(EP_1, http(3, 503), null, 2));
     Delivery d = retried.deliveries().get(EP_1);
     assertEquals(DeliveryStatus.RETRY_SCHEDULED, d.status());
     assertEquals(NOW.plus(FIRST_BACKOFF), d.nextAttemptAt());
 
     // Attempt 4 spends it.
     State deadAgain =
-        answer(expectDispatch(EP_1, 4), outcome(EP_1, http(4, 503), Verdict.RETRYABLE, null, 2));
+        answer(expectDispatch(EP_1, 4), outcome(EP_1, http(4, 503), null, 2));
     Delivery last = deadAgain.deliveries().get(EP_1);
     assertEquals(DeliveryStatus.DEAD_LETTERED, last.status());
     assertEquals(4, last.attempts().size());
@@ -773,7 +771,7 @@ class EventEntityTest {
 
     var result = replay(TENANT, null);
 
-    assertTrue(result.reply().isError(), () -> "expected an error, got " + result.reply());
+    assertEquals(new EventEntity.NothingToStart(), result.reply());
     assertTrue(result.hasNoEvents());
     assertEquals(before, result.state());
     endpointProbes.values().forEach(p -> p.expectNoMessage(Duration.ofMillis(100)));
@@ -782,13 +780,13 @@ class EventEntityTest {
   @Test
   void replayOfANonTerminalEndpointIsRefused() {
     accept(BODY_HASH, List.of(EP_1, EP_2));
-    answer(expectDispatch(EP_1, 1), outcome(EP_1, ok(1), Verdict.SUCCESS, null, 3));
+    answer(expectDispatch(EP_1, 1), outcome(EP_1, ok(1), null, 3));
     expectDispatch(EP_2, 1);
     State before = entity.getState();
 
     var result = replay(TENANT, EP_2);
 
-    assertTrue(result.reply().isError());
+    assertEquals(new EventEntity.NothingToStart(), result.reply());
     assertTrue(result.hasNoEvents());
     assertEquals(before, result.state());
   }
@@ -797,11 +795,11 @@ class EventEntityTest {
   void replayByAnotherTenantIsRefused() {
     accept(BODY_HASH, List.of(EP_1));
     State dead =
-        answer(expectDispatch(EP_1, 1), outcome(EP_1, http(1, 404), Verdict.PERMANENT, null, 3));
+        answer(expectDispatch(EP_1, 1), outcome(EP_1, http(1, 404), null, 3));
 
     var result = replay(OTHER_TENANT, null);
 
-    assertTrue(result.reply().isError());
+    assertEquals(new EventEntity.NoSuchEvent(), result.reply());
     assertTrue(result.hasNoEvents());
     assertEquals(dead, result.state());
     endpointProbes.get(EP_1).expectNoMessage(Duration.ofMillis(100));
@@ -810,12 +808,12 @@ class EventEntityTest {
   @Test
   void replayWithoutEndpointPrefersDeadLetteredOverDelivered() {
     accept(BODY_HASH, List.of(EP_1, EP_2));
-    answer(expectDispatch(EP_1, 1), outcome(EP_1, ok(1), Verdict.SUCCESS, null, 3));
-    answer(expectDispatch(EP_2, 1), outcome(EP_2, http(1, 400), Verdict.PERMANENT, null, 3));
+    answer(expectDispatch(EP_1, 1), outcome(EP_1, ok(1), null, 3));
+    answer(expectDispatch(EP_2, 1), outcome(EP_2, http(1, 400), null, 3));
 
     var result = replay(TENANT, null);
 
-    assertEquals(StatusReply.success(new DeliveriesStarted(List.of(EP_2))), result.reply());
+    assertEquals((new DeliveriesStarted(List.of(EP_2))), result.reply());
     assertEquals(DeliveryStatus.DELIVERED, result.state().deliveries().get(EP_1).status());
     assertEquals(DeliveryStatus.DISPATCHING, result.state().deliveries().get(EP_2).status());
     expectDispatch(EP_2, 2);
@@ -825,11 +823,11 @@ class EventEntityTest {
   @Test
   void replayOfADeliveredDeliveryByEndpoint() {
     accept(BODY_HASH, List.of(EP_1));
-    answer(expectDispatch(EP_1, 1), outcome(EP_1, ok(1), Verdict.SUCCESS, null, 3));
+    answer(expectDispatch(EP_1, 1), outcome(EP_1, ok(1), null, 3));
 
     var result = replay(TENANT, EP_1);
 
-    assertEquals(StatusReply.success(new DeliveriesStarted(List.of(EP_1))), result.reply());
+    assertEquals((new DeliveriesStarted(List.of(EP_1))), result.reply());
     assertEquals(
         List.of(new EventJournal.Replayed(EP_1, 2, OPERATOR, "operator replay", NOW)), result.events());
     expectDispatch(EP_1, 2);
@@ -842,13 +840,13 @@ class EventEntityTest {
   @Test
   void recoverNeverSendsADeliveredDeliveryAgain() {
     accept(BODY_HASH, List.of(EP_1));
-    answer(expectDispatch(EP_1, 1), outcome(EP_1, ok(1), Verdict.SUCCESS, null, 3));
+    answer(expectDispatch(EP_1, 1), outcome(EP_1, ok(1), null, 3));
     int mark = mark();
 
-    CommandResultWithReply<Command, EventJournal, State, StatusReply<DeliveriesStarted>> result =
+    CommandResultWithReply<Command, EventJournal, State, EventEntity.StartReply> result =
         entity.runCommand(replyTo -> new Replay(TENANT, EP_1, true, OPERATOR, replyTo));
 
-    assertTrue(result.reply().isError(), () -> "replayed: " + result.reply());
+    assertEquals(new EventEntity.NothingToStart(), result.reply());
     assertTrue(result.hasNoEvents(), () -> "persisted " + result.events());
     assertEquals(mark, mark());
     endpointProbes.get(EP_1).expectNoMessage(Duration.ofMillis(200));
@@ -859,11 +857,11 @@ class EventEntityTest {
   @Test
   void eventIsRetryScheduledWhileOneDeliveryWaitsForARetry() {
     accept(BODY_HASH, List.of(EP_1, EP_2));
-    answer(expectDispatch(EP_1, 1), outcome(EP_1, ok(1), Verdict.SUCCESS, null, 3));
+    answer(expectDispatch(EP_1, 1), outcome(EP_1, ok(1), null, 3));
     State state =
         answer(
             expectDispatch(EP_2, 1),
-            outcome(EP_2, http(1, 503), Verdict.RETRYABLE, null, 3)); // a retry soon: it stays
+            outcome(EP_2, http(1, 503), null, 3)); // a retry soon: it stays
 
     assertEquals(DeliveryStatus.DELIVERED, state.deliveries().get(EP_1).status());
     assertEquals(DeliveryStatus.RETRY_SCHEDULED, state.deliveries().get(EP_2).status());
@@ -874,8 +872,8 @@ class EventEntityTest {
   @Test
   void eventIsDeliveredWhenEveryDeliveryIs() {
     accept(BODY_HASH, List.of(EP_1, EP_2));
-    answer(expectDispatch(EP_1, 1), outcome(EP_1, ok(1), Verdict.SUCCESS, null, 3));
-    State state = answer(expectDispatch(EP_2, 1), outcome(EP_2, ok(1), Verdict.SUCCESS, null, 3));
+    answer(expectDispatch(EP_1, 1), outcome(EP_1, ok(1), null, 3));
+    State state = answer(expectDispatch(EP_2, 1), outcome(EP_2, ok(1), null, 3));
 
     assertEquals(DeliveryStatus.DELIVERED, state.status());
     expectPassivate();
@@ -898,7 +896,7 @@ class EventEntityTest {
     assertEquals(mark, mark());
 
     // The new incarnation takes the outcome.
-    State delivered = answer(again, outcome(EP_1, ok(1), Verdict.SUCCESS, null, 3));
+    State delivered = answer(again, outcome(EP_1, ok(1), null, 3));
     assertEquals(DeliveryStatus.DELIVERED, delivered.deliveries().get(EP_1).status());
     assertEquals(mark + 1, mark());
   }
@@ -910,7 +908,7 @@ class EventEntityTest {
     State waiting =
         answer(
             expectDispatch(EP_1, 1),
-            outcome(EP_1, http(1, 503), Verdict.RETRYABLE, Duration.ofMinutes(30), 3));
+            outcome(EP_1, http(1, 503), Duration.ofMinutes(30), 3));
     assertEquals(NOW.plus(Duration.ofMinutes(30)), waiting.deliveries().get(EP_1).nextAttemptAt());
     int mark = mark();
 
@@ -932,7 +930,7 @@ class EventEntityTest {
     State waiting =
         answer(
             expectDispatch(EP_1, 1),
-            outcome(EP_1, http(1, 503), Verdict.RETRYABLE, Duration.ofMinutes(30), 3));
+            outcome(EP_1, http(1, 503), Duration.ofMinutes(30), 3));
     int mark = mark();
 
     // 29 min 59 s later: one second to go.
@@ -951,7 +949,7 @@ class EventEntityTest {
   void restartOfAFinishedEventDoesNothing() {
     accept(BODY_HASH, List.of(EP_1));
     State delivered =
-        answer(expectDispatch(EP_1, 1), outcome(EP_1, ok(1), Verdict.SUCCESS, null, 3));
+        answer(expectDispatch(EP_1, 1), outcome(EP_1, ok(1), null, 3));
     int mark = mark();
 
     assertEquals(delivered, entity.restart().state());
@@ -967,7 +965,7 @@ class EventEntityTest {
     accept(BODY_HASH, List.of(EP_1));
     answer(
         expectDispatch(EP_1, 1),
-        outcome(EP_1, http(1, 503), Verdict.RETRYABLE, Duration.ofMinutes(30), 3));
+        outcome(EP_1, http(1, 503), Duration.ofMinutes(30), 3));
     Instant later = NOW.plus(Duration.ofHours(1));
     clock.set(later);
 
@@ -985,7 +983,7 @@ class EventEntityTest {
     expectDispatch(EP_2, 1);
     answer(
         expectDispatch(EP_1, 1),
-        outcome(EP_1, http(1, 503), Verdict.RETRYABLE, Duration.ofMinutes(30), 3));
+        outcome(EP_1, http(1, 503), Duration.ofMinutes(30), 3));
 
     var result = entity.runCommand(EventEntity.Wake.INSTANCE);
 
@@ -997,7 +995,7 @@ class EventEntityTest {
   @Test
   void wakeOnAFinishedEventPassivatesIt() {
     accept(BODY_HASH, List.of(EP_1));
-    answer(expectDispatch(EP_1, 1), outcome(EP_1, ok(1), Verdict.SUCCESS, null, 3));
+    answer(expectDispatch(EP_1, 1), outcome(EP_1, ok(1), null, 3));
     expectPassivate();
 
     assertTrue(entity.runCommand(EventEntity.Wake.INSTANCE).hasNoEvents());
@@ -1032,7 +1030,7 @@ class EventEntityTest {
             EventEntity.Wake.INSTANCE);
     try {
       Dispatch d = expectDispatch(EP_1);
-      assertEquals(new WebhookClient.Request(id, TYPE, PAYLOAD, 2), d.request());
+      assertEquals(new DeliveryRequest(id, TYPE, PAYLOAD, 2), d.request());
       endpointProbes.get(EP_1).expectNoMessage(Duration.ofMillis(500));
       assertEquals(
           1,
@@ -1071,7 +1069,7 @@ class EventEntityTest {
   @Test
   void replayArrivingWhileTheEventRecoversSendsTheAttemptOnce() {
     String id = "evt-" + UUID.randomUUID();
-    TestProbe<StatusReply<DeliveriesStarted>> replies = testKit.createTestProbe();
+    TestProbe<EventEntity.StartReply> replies = testKit.createTestProbe();
 
     ActorRef<Command> started =
         startAgain(
@@ -1085,9 +1083,9 @@ class EventEntityTest {
                     EP_2, http(1, 503), NOW.plus(Duration.ofMinutes(30)), "Retry-After 1800s", NOW)),
             new Replay(TENANT, EP_1, false, OPERATOR, replies.ref()));
     try {
-      assertEquals(StatusReply.success(new DeliveriesStarted(List.of(EP_1))), replies.receiveMessage());
+      assertEquals((new DeliveriesStarted(List.of(EP_1))), replies.receiveMessage());
       Dispatch d = expectDispatch(EP_1);
-      assertEquals(new WebhookClient.Request(id, TYPE, PAYLOAD, 2), d.request());
+      assertEquals(new DeliveryRequest(id, TYPE, PAYLOAD, 2), d.request());
       endpointProbes.get(EP_1).expectNoMessage(Duration.ofMillis(500));
       endpointProbes.get(EP_2).expectNoMessage(Duration.ofMillis(50));
     } finally {
@@ -1106,7 +1104,7 @@ class EventEntityTest {
 
     ref.tell(EventEntity.Stop.INSTANCE);
     watcher.expectNoMessage(Duration.ofMillis(300));
-    d.replyTo().tell(outcome(EP_1, ok(1), Verdict.SUCCESS, null, 3));
+    d.replyTo().tell(outcome(EP_1, ok(1), null, 3));
 
     watcher.expectTerminated(ref, Duration.ofSeconds(3));
     assertEquals(new EventJournal.Delivered(EP_1, ok(1), "HTTP 200", NOW), last(journalOf(id)));
@@ -1139,7 +1137,7 @@ class EventEntityTest {
     String id = "evt-" + UUID.randomUUID();
     ActorRef<Command> ref = spawnAccepted(id, SETTINGS);
     Dispatch d = expectDispatch(EP_1);
-    d.replyTo().tell(outcome(EP_1, http(1, 503), Verdict.RETRYABLE, null, 3));
+    d.replyTo().tell(outcome(EP_1, http(1, 503), null, 3));
     TestProbe<Object> watcher = testKit.createTestProbe();
     watcher.awaitAssert(
         () -> {
@@ -1157,7 +1155,7 @@ class EventEntityTest {
   /** A live entity (not the test kit's) that has accepted an event for {@code EP_1}. */
   private ActorRef<Command> spawnAccepted(String id, EventEntity.Settings settings) {
     ActorRef<Command> ref =
-        testKit.spawn(EventEntity.create(id, shardProbe.ref(), ep -> endpointProbes.get(ep).ref(), settings, clock));
+        testKit.spawn(EventEntity.create(id, shardProbe.ref(), (ep, d) -> endpointProbes.get(ep).ref().tell(d), settings, clock));
     TestProbe<AcceptReply> accepted = testKit.createTestProbe();
     ref.tell(new Accept(TENANT, TYPE, PAYLOAD, KEY, BODY_HASH, "request-1", List.of(EP_1), accepted.ref()));
     accepted.expectMessage(new EventEntity.Accepted(id, false));
@@ -1192,7 +1190,7 @@ class EventEntityTest {
             });
     ActorRef<Command> ref =
         testKit.spawn(
-            EventEntity.create(id, shardProbe.ref(), ep -> endpointProbes.get(ep).ref(), SETTINGS, clock));
+            EventEntity.create(id, shardProbe.ref(), (ep, d) -> endpointProbes.get(ep).ref().tell(d), SETTINGS, clock));
     ref.tell(first);
     sent.countDown();
     return ref;
@@ -1216,10 +1214,10 @@ class EventEntityTest {
 
     List<Object> messages = new ArrayList<>();
     messages.add(d);
-    messages.add(new EndpointEntity.Started(EP_1, 1, 30_000, 9));
-    messages.add(outcome(EP_1, http(1, 429), Verdict.RETRYABLE, Duration.ofSeconds(30), 9));
-    messages.add(outcome(EP_1, ok(1), Verdict.SUCCESS, null, 9));
-    messages.add(new EndpointEntity.Deferred(EP_1, 1, NOW.plusSeconds(30), "circuit open"));
+    messages.add(new DispatchReply.Started(EP_1, 1, 30_000, 9));
+    messages.add(outcome(EP_1, http(1, 429), Duration.ofSeconds(30), 9));
+    messages.add(outcome(EP_1, ok(1), null, 9));
+    messages.add(new DispatchReply.Deferred(EP_1, 1, NOW.plusSeconds(30), "circuit open"));
     messages.add(EventEntity.Wake.INSTANCE); // from the waker singleton, on any node
     for (Object m : messages) {
       assertEquals(m, serialization.verifySerialization(m, true));
@@ -1243,12 +1241,12 @@ class EventEntityTest {
     return entity.runCommand(replyTo -> new Get(tenantId, replyTo));
   }
 
-  private CommandResultWithReply<Command, EventJournal, State, StatusReply<DeliveriesStarted>> replay(
+  private CommandResultWithReply<Command, EventJournal, State, EventEntity.StartReply> replay(
       String tenantId, String endpointId) {
     return entity.runCommand(replyTo -> new Replay(tenantId, endpointId, false, OPERATOR, replyTo));
   }
 
-  private CommandResultWithReply<Command, EventJournal, State, StatusReply<DeliveriesStarted>> retryNow(
+  private CommandResultWithReply<Command, EventJournal, State, EventEntity.StartReply> retryNow(
       String tenantId, String endpointId) {
     return entity.runCommand(replyTo -> new EventEntity.RetryNow(tenantId, endpointId, OPERATOR, replyTo));
   }
@@ -1262,7 +1260,7 @@ class EventEntityTest {
   /** The next dispatch to this endpoint, which must be of this event and attempt. */
   private Dispatch expectDispatch(String endpointId, int attempt) {
     Dispatch d = expectDispatch(endpointId);
-    assertEquals(new WebhookClient.Request(eventId, TYPE, PAYLOAD, attempt), d.request());
+    assertEquals(new DeliveryRequest(eventId, TYPE, PAYLOAD, attempt), d.request());
     return d;
   }
 
@@ -1276,9 +1274,9 @@ class EventEntityTest {
     return entity.getState();
   }
 
-  private static EndpointEntity.Outcome outcome(
-      String endpointId, Attempt attempt, Verdict verdict, Duration retryAfter, int maxAttempts) {
-    return new EndpointEntity.Outcome(endpointId, attempt, verdict, retryAfter, maxAttempts);
+  private static DispatchReply.Outcome outcome(
+      String endpointId, Attempt attempt, Duration retryAfter, int maxAttempts) {
+    return new DispatchReply.Outcome(endpointId, attempt, retryAfter, maxAttempts);
   }
 
   // ---- journal ----

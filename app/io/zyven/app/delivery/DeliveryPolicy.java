@@ -1,26 +1,28 @@
-package io.zyven.app.event;
+package io.zyven.app.delivery;
 
 import com.typesafe.config.Config;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.concurrent.ThreadLocalRandom;
+import java.util.random.RandomGenerator;
 
 /**
- * The delivery policy, in one place: what an HTTP result means, and when to try again.
+ * The delivery policy, in one place: what an attempt's result means, what it does to the
+ * endpoint, and when to try again.
  *
  * <ul>
  *   <li>2xx: delivered.
  *   <li>408, 425, 429, 5xx, 3xx (redirects are not followed), timeouts, refused or reset
- *       connections, DNS failures: retryable.
+ *       connections, DNS failures, and a reply that never came back: retryable.
  *   <li>410: dead-lettered, and the endpoint is disabled.
- *   <li>Any other 4xx: dead-lettered at once.
+ *   <li>Any other 4xx, and an endpoint that is disabled or deleted: dead-lettered at once.
  * </ul>
  *
  * Retries follow {@code zyven.delivery.retry-schedule} (the delay after the n-th failure
  * is its n-th entry, the last one repeating), each ±{@code jitter}, with a Retry-After on
  * 429/503 honoured up to {@code max-retry-after}. The count is capped by the endpoint's
- * {@code max_attempts}: never infinite.
+ * {@code max_attempts}, counted since the last replay: never infinite. Randomness comes
+ * from the caller, so every decision can be replayed in a test.
  */
 public final class DeliveryPolicy {
 
@@ -41,6 +43,9 @@ public final class DeliveryPolicy {
   public record Retry(Instant at, String reason) implements Decision {}
 
   public record DeadLetter(String reason) implements Decision {}
+
+  /** The error recorded for an attempt whose outcome never came back. */
+  public static final String NO_REPLY = "no reply from the endpoint in time";
 
   private final List<Duration> schedule;
   private final double jitter;
@@ -70,13 +75,29 @@ public final class DeliveryPolicy {
     return Verdict.PERMANENT;
   }
 
+  /** Whether a result counts against the endpoint's health (its circuit breaker). */
+  public static boolean isFailure(Verdict verdict) {
+    return verdict == Verdict.RETRYABLE;
+  }
+
+  /** Whether a result disables the endpoint at once. */
+  public static boolean disablesEndpoint(Verdict verdict) {
+    return verdict == Verdict.GONE;
+  }
+
   /**
    * The decision after attempt {@code attemptInBudget} (counted since the last replay) out
    * of {@code maxAttempts} had {@code verdict}. {@code retryAfter} is the receiver's
    * Retry-After on a 429 or 503, or null.
    */
   public Decision decide(
-      Verdict verdict, Integer status, int attemptInBudget, int maxAttempts, Duration retryAfter, Instant now) {
+      Verdict verdict,
+      Integer status,
+      int attemptInBudget,
+      int maxAttempts,
+      Duration retryAfter,
+      Instant now,
+      RandomGenerator random) {
     return switch (verdict) {
       case SUCCESS -> new Deliver();
       case GONE -> new DeadLetter("410 Gone: the endpoint is disabled");
@@ -87,21 +108,32 @@ public final class DeliveryPolicy {
         }
         boolean honoursRetryAfter = retryAfter != null && status != null && (status == 429 || status == 503);
         Duration delay =
-            honoursRetryAfter ? min(retryAfter, maxRetryAfter) : backoff(attemptInBudget);
+            honoursRetryAfter ? min(retryAfter, maxRetryAfter) : backoff(attemptInBudget, random);
         yield new Retry(now.plus(delay), honoursRetryAfter ? "Retry-After " + delay.toSeconds() + "s" : "retryable failure");
       }
     };
   }
 
   /** The delay after the {@code failures}-th failure, with jitter. */
-  public Duration backoff(int failures) {
+  public Duration backoff(int failures, RandomGenerator random) {
     Duration base = schedule.get(Math.min(Math.max(failures, 1), schedule.size()) - 1);
-    return withJitter(base);
+    return withJitter(base, random);
+  }
+
+  /**
+   * When an attempt the endpoint could not make (circuit open, queue full) comes back: no
+   * sooner than {@code until}, spread by the jitter so that deferred deliveries do not all
+   * return at the same instant.
+   */
+  public Instant comeBackAt(Instant now, Instant until, RandomGenerator random) {
+    Duration wait = Duration.between(now, until);
+    Instant jittered = now.plus(withJitter(wait.isNegative() ? Duration.ZERO : wait, random));
+    return jittered.isBefore(until) ? until : jittered;
   }
 
   /** {@code base} ±jitter, so that deliveries failing together do not retry together. */
-  public Duration withJitter(Duration base) {
-    double factor = 1 + jitter * (2 * ThreadLocalRandom.current().nextDouble() - 1);
+  Duration withJitter(Duration base, RandomGenerator random) {
+    double factor = 1 + jitter * (2 * random.nextDouble() - 1);
     return Duration.ofNanos((long) (base.toNanos() * factor));
   }
 
