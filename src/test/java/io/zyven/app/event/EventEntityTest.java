@@ -1,6 +1,7 @@
 package io.zyven.app.event;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -35,6 +36,7 @@ import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.SerializationTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
@@ -119,6 +121,8 @@ class EventEntityTest {
   private TestProbe<ClusterSharding.ShardCommand> shardProbe;
   private Map<String, TestProbe<Dispatch>> endpointProbes;
   private EventSourcedBehaviorTestKit<Command, EventJournal, State> entity;
+  /** Set when {@link #startAgain} could not hold a recovery until its first command was sent. */
+  private final AtomicBoolean recoveryNotHeld = new AtomicBoolean();
   /** Every journal write of this test's entity, as its batch of events. */
   private final List<List<Object>> writes = new CopyOnWriteArrayList<>();
 
@@ -141,6 +145,9 @@ class EventEntityTest {
   @AfterEach
   void resetJournalPolicy() {
     entity.persistenceTestKit().resetPolicy();
+    assertFalse(
+        recoveryNotHeld.get(),
+        "recovery was not held until the first command was in the mailbox: the test ran another interleaving");
   }
 
   /** A new entity (new event id) with these settings. */
@@ -1103,7 +1110,11 @@ class EventEntityTest {
     TestProbe<Object> watcher = testKit.createTestProbe();
 
     ref.tell(EventEntity.Stop.INSTANCE);
-    watcher.expectNoMessage(Duration.ofMillis(300));
+    // Still there, waiting for the outcome: it answers after the stop, and has journaled nothing.
+    TestProbe<GetReply> gets = testKit.createTestProbe();
+    ref.tell(new Get(TENANT, gets.ref()));
+    gets.expectMessageClass(EventEntity.Found.class);
+    assertEquals(2, journalOf(id).size(), () -> "journal: " + journalOf(id));
     d.replyTo().tell(outcome(EP_1, ok(1), null, 3));
 
     watcher.expectTerminated(ref, Duration.ofSeconds(3));
@@ -1181,7 +1192,7 @@ class EventEntityTest {
             (persistenceId, op) -> {
               if (persistenceId.equals(pid) && !(op instanceof WriteEvents)) {
                 try {
-                  sent.await(3, TimeUnit.SECONDS);
+                  if (!sent.await(3, TimeUnit.SECONDS)) recoveryNotHeld.set(true);
                 } catch (InterruptedException e) {
                   Thread.currentThread().interrupt();
                 }
