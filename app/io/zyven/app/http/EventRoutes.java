@@ -2,20 +2,18 @@ package io.zyven.app.http;
 
 import io.zyven.app.Json;
 import io.zyven.app.Metrics;
-import io.zyven.app.endpoint.EventTypeFilter;
 import io.zyven.app.event.EventEntity;
+import io.zyven.app.ingest.IdempotencyKey;
+import io.zyven.app.ingest.IngestResult;
+import io.zyven.app.ingest.IngestService;
+import io.zyven.app.ingest.NewEvent;
 import io.zyven.app.readmodel.ReadModelQueries;
-import io.zyven.app.store.EndpointIndex;
-import io.zyven.app.store.EndpointIndex.Subscription;
 import io.zyven.protocol.EventApi.AttemptView;
 import io.zyven.protocol.EventApi.AuditView;
 import io.zyven.protocol.EventApi.DeliveryView;
 import io.zyven.protocol.EventApi.EventAccepted;
 import io.zyven.protocol.EventApi.EventView;
 import io.zyven.protocol.EventJournal;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Duration;
@@ -24,24 +22,16 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
-import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
-import org.apache.pekko.cluster.Cluster;
-import org.apache.pekko.cluster.Member;
-import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
-import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
 import org.apache.pekko.http.javadsl.model.ContentType;
 import org.apache.pekko.http.javadsl.model.HttpEntity;
+import org.apache.pekko.http.javadsl.model.HttpHeader;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.headers.RawHeader;
@@ -52,8 +42,9 @@ import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.stream.javadsl.Sink;
 
 /**
- * {@code POST /v1/events} (ingest), {@code GET /v1/events/{id}} (from the entity, never
- * stale) and {@code GET /v1/events/{id}/audit} (from the journal).
+ * {@code POST /v1/events} (ingest, decided by {@link IngestService}), {@code GET
+ * /v1/events/{id}} (from the entity, never stale) and {@code GET /v1/events/{id}/audit}
+ * (from the journal).
  *
  * <p>Every stage runs on the actor system's dispatcher: the stages that {@code ask} returns
  * would otherwise run their callbacks on the common pool, which on two cores starts a new
@@ -64,37 +55,27 @@ final class EventRoutes {
 
   private final ActorSystem<?> system;
   private final ClusterSharding sharding;
-  private final EndpointIndex endpoints;
+  private final IngestService ingest;
   private final ReadModelQueries queries;
   private final JdbcReadJournal journal;
   private final Executor ec;
   private final long maxBody;
   private final Duration askTimeout;
-  private final Duration askTimeoutWhileUnreachable;
-  private final Duration resendAfter;
 
   EventRoutes(
-      ActorSystem<?> system,
-      EndpointIndex endpoints,
-      ReadModelQueries queries,
-      long maxBody,
-      Duration askTimeout,
-      Duration askTimeoutWhileUnreachable,
-      Duration resendAfter) {
+      ActorSystem<?> system, IngestService ingest, ReadModelQueries queries, long maxBody, Duration askTimeout) {
     this.system = system;
     this.sharding = ClusterSharding.get(system);
-    this.endpoints = endpoints;
+    this.ingest = ingest;
     this.queries = queries;
     this.journal =
         PersistenceQuery.get(system).getReadJournalFor(JdbcReadJournal.class, JdbcReadJournal.Identifier());
     this.ec = system.executionContext();
     this.maxBody = maxBody;
     this.askTimeout = askTimeout;
-    this.askTimeoutWhileUnreachable = askTimeoutWhileUnreachable;
-    this.resendAfter = resendAfter;
   }
 
-  // ---- ingest: 415, 413, 400, 422, then the entity decides 202 / 200 / 409 ----
+  // ---- ingest: 415, 413, 400, then the service decides 202 / 200 / 409 / 422 ----
 
   CompletionStage<HttpResponse> ingest(Principal principal, HttpRequest request) {
     principal.requireAllEndpoints("send events");
@@ -104,147 +85,55 @@ final class EventRoutes {
       throw Problems.unsupportedMediaType();
     }
     return Bodies.read(entity, maxBody, askTimeout, system, ec)
-        .thenComposeAsync(body -> accept(principal.tenantId(), request, body), ec);
-  }
-
-  private CompletionStage<HttpResponse> accept(String tenantId, HttpRequest request, byte[] body) {
-    String key = idempotencyKey(request);
-    IngestBody event = IngestBody.parse(body);
-    UUID onlyEndpoint = event.endpointId() == null ? null : endpointUuid(event.endpointId());
-    String eventId = eventId(tenantId, key);
-    // Tells this request's resends from other requests with the same key; it needs to be
-    // unique, not unguessable, so no SecureRandom (a lock) on the hot path.
-    ThreadLocalRandom random = ThreadLocalRandom.current();
-    String requestId = new UUID(random.nextLong(), random.nextLong()).toString();
-    String bodyHash = sha256(body);
-    return endpoints
-        .enabled(tenantId, onlyEndpoint)
         .thenComposeAsync(
-            subscriptions -> {
-              // A targeted event goes to its endpoint whatever the endpoint's filter.
-              List<String> targets =
-                  onlyEndpoint != null
-                      ? subscriptions.stream().map(Subscription::endpointId).toList()
-                      : fanOut(subscriptions, event.type());
-              Function<ActorRef<EventEntity.AcceptReply>, EventEntity.Accept> accept =
-                  replyTo ->
-                      new EventEntity.Accept(
-                          tenantId, event.type(), event.payload(), key, bodyHash, requestId, targets, replyTo);
-              return askAccept(
-                  sharding.entityRefFor(EventEntity.TYPE_KEY, eventId), accept, Instant.now().plus(acceptTimeout()));
+            body -> {
+              // The documented order: a bad key is reported before a bad body.
+              IdempotencyKey key = idempotencyKey(request);
+              IngestBody event = IngestBody.parse(body);
+              return ingest.ingest(
+                  principal.tenantId(), key, new NewEvent(event.type(), event.payload(), event.endpointId()), body);
             },
             ec)
-        .thenApplyAsync(reply -> acceptResponse(reply, event), ec);
+        .thenApplyAsync(EventRoutes::ingestResponse, ec);
   }
 
-  /**
-   * Asks the entity to accept, and asks again after {@code resendAfter} without an answer,
-   * until the deadline. Sharding delivers at most once: it drops a message that reaches a
-   * shard between the start and the end of its hand-off to another node. The entity answers
-   * a resend of the same request (same request id) as it answered the first, so the
-   * producer sees one 202 and no 503.
-   */
-  private CompletionStage<EventEntity.AcceptReply> askAccept(
-      EntityRef<EventEntity.Command> entity,
-      Function<ActorRef<EventEntity.AcceptReply>, EventEntity.Accept> accept,
-      Instant deadline) {
-    Duration left = Duration.between(Instant.now(), deadline);
-    return entity
-        .<EventEntity.AcceptReply>ask(accept::apply, left.compareTo(resendAfter) < 0 ? left : resendAfter)
-        .handleAsync(
-            (reply, error) -> {
-              if (error == null) return CompletableFuture.completedStage(reply);
-              Throwable cause = error instanceof CompletionException ? error.getCause() : error;
-              if (cause instanceof TimeoutException && Instant.now().isBefore(deadline)) {
-                return askAccept(entity, accept, deadline);
-              }
-              return CompletableFuture.<EventEntity.AcceptReply>failedStage(error);
-            },
-            ec)
-        .thenComposeAsync(stage -> stage, ec);
-  }
-
-  /**
-   * While a member is unreachable, its shards answer nothing until the split brain resolver
-   * has moved them: say 503 quickly rather than after the whole ask timeout. A write that
-   * lands late is harmless; the client's retry with the same key gets it back.
-   */
-  private Duration acceptTimeout() {
-    // A member that is leaving gracefully may look unreachable as it shuts down; its
-    // shards are being handed over, not lost: the normal timeout applies.
-    boolean lost = false;
-    for (Member m : Cluster.get(system).state().getUnreachable()) {
-      lost |= m.status() != MemberStatus.leaving() && m.status() != MemberStatus.exiting();
+  private static HttpResponse ingestResponse(IngestResult result) {
+    if (result instanceof IngestResult.Accepted a) {
+      Metrics.increment("zyven_events_accepted_total");
+      return Responses.json(202, EventAccepted.of(a.eventId()));
     }
-    return lost ? askTimeoutWhileUnreachable : askTimeout;
-  }
-
-  private static HttpResponse acceptResponse(EventEntity.AcceptReply reply, IngestBody event) {
-    if (reply instanceof EventEntity.Accepted a) {
-      if (!a.replayed()) Metrics.increment("zyven_events_accepted_total");
-      HttpResponse r = Responses.json(a.replayed() ? 200 : 202, EventAccepted.of(a.eventId()));
-      return a.replayed() ? r.addHeader(RawHeader.create(REPLAYED_HEADER, "true")) : r;
+    if (result instanceof IngestResult.Replayed r) {
+      return Responses.json(200, EventAccepted.of(r.eventId())).addHeader(RawHeader.create(REPLAYED_HEADER, "true"));
     }
-    if (reply instanceof EventEntity.Conflict c) {
+    if (result instanceof IngestResult.KeyConflict c) {
       throw Problems.idempotencyConflict(
           "this Idempotency-Key was already used with a different body (event " + c.eventId() + ")");
     }
-    if (event.endpointId() != null) throw endpointUnavailable(event.endpointId());
-    throw Problems.noSubscribers("no enabled endpoint subscribes to type " + Problems.quote(event.type()));
-  }
-
-  private static List<String> fanOut(List<Subscription> subscriptions, String type) {
-    return subscriptions.stream()
-        .filter(s -> EventTypeFilter.subscribes(s.eventTypes(), type))
-        .map(Subscription::endpointId)
-        .toList();
-  }
-
-  private static String idempotencyKey(HttpRequest request) {
-    String key =
-        request
-            .getHeader("Idempotency-Key")
-            .map(h -> h.value())
-            .orElseThrow(() -> Problems.badRequest("the Idempotency-Key header is required"));
-    if (key.isEmpty() || key.length() > 255 || !key.chars().allMatch(c -> c >= 0x20 && c <= 0x7e)) {
-      throw Problems.badRequest("Idempotency-Key must be 1-255 printable ASCII characters");
+    if (result instanceof IngestResult.NoSubscribers n) {
+      throw Problems.noSubscribers("no enabled endpoint subscribes to type " + Problems.quote(n.type()));
     }
-    return key;
+    if (result instanceof IngestResult.EndpointUnavailable u) {
+      throw Problems.endpointUnavailable(
+          "endpoint " + Problems.quote(u.endpointId()) + " is unknown or disabled");
+    }
+    throw new IllegalStateException("unexpected ingest result " + result);
   }
 
-  // A targeted endpoint that is not even an id cannot exist: same answer as an unknown one.
-  private static UUID endpointUuid(String id) {
+  private static IdempotencyKey idempotencyKey(HttpRequest request) {
     try {
-      return UUID.fromString(id);
-    } catch (IllegalArgumentException e) {
-      throw endpointUnavailable(id);
+      return new IdempotencyKey(request.getHeader("Idempotency-Key").map(HttpHeader::value).orElse(null));
+    } catch (IdempotencyKey.Invalid e) {
+      throw Problems.badRequest(
+          switch (e.reason()) {
+            case MISSING -> "the Idempotency-Key header is required";
+            case MALFORMED -> "Idempotency-Key must be 1-" + IdempotencyKey.MAX_LENGTH + " printable ASCII characters";
+          });
     }
-  }
-
-  private static Problems.ApiException endpointUnavailable(String endpointId) {
-    return Problems.endpointUnavailable("endpoint " + Problems.quote(endpointId) + " is unknown or disabled");
-  }
-
-  /**
-   * The event id for a tenant's Idempotency-Key: name-based, so every node that receives
-   * the same key reaches the same single-writer entity.
-   */
-  static String eventId(String tenantId, String idempotencyKey) {
-    return UUID.nameUUIDFromBytes((tenantId + "\n" + idempotencyKey).getBytes(StandardCharsets.UTF_8))
-        .toString();
   }
 
   private static boolean isJson(ContentType contentType) {
     String media = contentType.mediaType().toString().toLowerCase();
     return media.equals("application/json") || (media.startsWith("application/") && media.endsWith("+json"));
-  }
-
-  private static String sha256(byte[] body) {
-    try {
-      return java.util.HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(body));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
   }
 
   // ---- reads ----

@@ -2,6 +2,7 @@ package io.zyven.app.http;
 
 import io.zyven.app.Metrics;
 import io.zyven.app.endpoint.TargetGuard;
+import io.zyven.app.ingest.IngestService;
 import io.zyven.app.readmodel.ReadModelQueries;
 import io.zyven.app.readmodel.StatsQueries;
 import io.zyven.app.store.AdminKey;
@@ -83,8 +84,15 @@ public final class HttpApi extends AllDirectives {
     this.queries = new ReadModelQueries(db);
     this.events =
         new EventRoutes(
-            system, index, queries, settings.maxIngestBody(), settings.askTimeout(),
-            settings.askTimeoutWhileUnreachable(), settings.resendAfter());
+            system,
+            new IngestService(
+                system,
+                index,
+                new IngestService.Settings(
+                    settings.askTimeout(), settings.askTimeoutWhileUnreachable(), settings.resendAfter())),
+            queries,
+            settings.maxIngestBody(),
+            settings.askTimeout());
     this.cluster = new ClusterRoutes(system, settings.askTimeout());
     StatsQueries statsQueries = new StatsQueries(db);
     this.endpoints =

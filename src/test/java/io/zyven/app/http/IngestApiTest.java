@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.zyven.app.ingest.IngestService;
 import io.zyven.app.testing.ApiClient;
 import io.zyven.app.testing.ApiClient.Response;
 import io.zyven.app.testing.ApiClient.Tenant;
@@ -461,7 +462,7 @@ class IngestApiTest {
     long before = pg.allAcceptances();
     Response r = request.get();
     String detail = assertProblem(r, status, slug);
-    assertEquals(0, pg.journalRows(EventRoutes.eventId(tenant.id(), idempotencyKey)));
+    assertEquals(0, pg.journalRows(IngestService.eventId(tenant.id(), idempotencyKey)));
     assertEquals(before, pg.allAcceptances());
     return detail;
   }

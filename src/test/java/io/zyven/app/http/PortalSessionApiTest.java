@@ -12,6 +12,7 @@ import com.nimbusds.jose.crypto.MACSigner;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
 import io.zyven.app.http.Principal.Scope;
+import io.zyven.app.ingest.IngestService;
 import io.zyven.app.testing.ApiClient;
 import io.zyven.app.testing.ApiClient.Response;
 import io.zyven.app.testing.ApiClient.Tenant;
@@ -289,7 +290,7 @@ class PortalSessionApiTest {
     }
 
     assertEquals(journal, pg.journalRows(event), "the event journaled nothing");
-    assertEquals(0, pg.acceptances(EventRoutes.eventId(tenant.id(), "read-2")), "no event accepted");
+    assertEquals(0, pg.acceptances(IngestService.eventId(tenant.id(), "read-2")), "no event accepted");
     assertEquals(endpointBefore, api.get("/v1/endpoints/" + endpoint, tenant.apiKey()).body(), "the endpoint is unchanged");
     assertEquals("DEAD_LETTERED", api.get("/v1/events/" + event, tenant.apiKey()).json().get("status").asText());
 
@@ -326,7 +327,7 @@ class PortalSessionApiTest {
         api.get("/v1/events?endpoint_id=" + other, token))) {
       assertProblem(r, 403, "forbidden");
     }
-    assertEquals(0, pg.acceptances(EventRoutes.eventId(tenant.id(), "lim-4")));
+    assertEquals(0, pg.acceptances(IngestService.eventId(tenant.id(), "lim-4")));
 
     // The list: only events with a delivery to its endpoint, and only that delivery.
     // The list reads the read model, which trails the entities: wait until it has all three,

@@ -4,6 +4,7 @@ import static io.zyven.app.testing.ProblemAssertions.assertProblem;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.zyven.app.ingest.IngestService;
 import io.zyven.app.testing.ApiClient;
 import io.zyven.app.testing.ApiClient.Response;
 import io.zyven.app.testing.ApiClient.Tenant;
@@ -44,7 +45,7 @@ class StorageOutageTest {
     ApiClient api = node.api;
     Tenant tenant = api.createTenant("outage");
     api.createEndpoint(tenant.apiKey(), "{\"url\":\"http://127.0.0.1:9/hook\"}");
-    String eventId = EventRoutes.eventId(tenant.id(), "order-7");
+    String eventId = IngestService.eventId(tenant.id(), "order-7");
 
     pg.stop();
     Response down = api.ingest(tenant.apiKey(), "order-7", EVENT);

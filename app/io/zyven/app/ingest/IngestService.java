@@ -1,0 +1,191 @@
+package io.zyven.app.ingest;
+
+import io.zyven.app.endpoint.EventTypeFilter;
+import io.zyven.app.event.EventEntity;
+import io.zyven.app.store.EndpointIndex;
+import io.zyven.app.store.EndpointIndex.Subscription;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.cluster.Cluster;
+import org.apache.pekko.cluster.Member;
+import org.apache.pekko.cluster.MemberStatus;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
+
+/**
+ * Ingest: derives the event's id from the tenant and its Idempotency-Key, computes the
+ * fan-out from the tenant's enabled endpoints, and asks the event's entity to accept. The
+ * entity decides between new, replayed and conflicting; nothing here writes.
+ *
+ * <p>Every stage runs on the actor system's dispatcher: the stages that {@code ask} returns
+ * would otherwise run their callbacks on the common pool, which on two cores starts a new
+ * thread for every task.
+ */
+public final class IngestService {
+
+  /**
+   * @param askTimeout how long the whole accept may take, resends included
+   * @param askTimeoutWhileUnreachable the same while a member is unreachable
+   * @param resendAfter how long to wait for the entity's answer before asking again
+   */
+  public record Settings(Duration askTimeout, Duration askTimeoutWhileUnreachable, Duration resendAfter) {}
+
+  private final ActorSystem<?> system;
+  private final ClusterSharding sharding;
+  private final EndpointIndex endpoints;
+  private final Executor ec;
+  private final Settings settings;
+
+  public IngestService(ActorSystem<?> system, EndpointIndex endpoints, Settings settings) {
+    this.system = system;
+    this.sharding = ClusterSharding.get(system);
+    this.endpoints = endpoints;
+    this.ec = system.executionContext();
+    this.settings = settings;
+  }
+
+  /**
+   * Accepts {@code event} for the tenant under {@code key}. {@code body} is the request body
+   * as received: its hash tells a replay of the same request from a conflicting one.
+   */
+  public CompletionStage<IngestResult> ingest(String tenantId, IdempotencyKey key, NewEvent event, byte[] body) {
+    UUID onlyEndpoint = event.endpointId() == null ? null : uuidOrNull(event.endpointId());
+    if (event.endpointId() != null && onlyEndpoint == null) {
+      // Not even an id, so it cannot exist: the same answer as an unknown one.
+      return CompletableFuture.completedStage(new IngestResult.EndpointUnavailable(event.endpointId()));
+    }
+    String eventId = eventId(tenantId, key.value());
+    // Tells this request's resends from other requests with the same key; it needs to be
+    // unique, not unguessable, so no SecureRandom (a lock) on the hot path.
+    ThreadLocalRandom random = ThreadLocalRandom.current();
+    String requestId = new UUID(random.nextLong(), random.nextLong()).toString();
+    String bodyHash = sha256(body);
+    return endpoints
+        .enabled(tenantId, onlyEndpoint)
+        .thenComposeAsync(
+            subscriptions -> {
+              List<String> targets = targets(subscriptions, event.type(), onlyEndpoint);
+              // Asked even with no targets: a known key is answered from the entity's state.
+              Function<ActorRef<EventEntity.AcceptReply>, EventEntity.Accept> accept =
+                  replyTo ->
+                      new EventEntity.Accept(
+                          tenantId, event.type(), event.payload(), key.value(), bodyHash, requestId, targets, replyTo);
+              return askAccept(
+                  sharding.entityRefFor(EventEntity.TYPE_KEY, eventId), accept, Instant.now().plus(acceptTimeout()));
+            },
+            ec)
+        .thenApplyAsync(reply -> result(reply, event), ec);
+  }
+
+  /**
+   * The event id for a tenant's Idempotency-Key: name-based, so every node that receives
+   * the same key reaches the same single-writer entity. It must never change: a stored
+   * event is found again only through it.
+   */
+  public static String eventId(String tenantId, String idempotencyKey) {
+    return UUID.nameUUIDFromBytes((tenantId + "\n" + idempotencyKey).getBytes(StandardCharsets.UTF_8))
+        .toString();
+  }
+
+  /**
+   * The endpoints an event goes to. A targeted event ({@code onlyEndpoint} not null) goes to
+   * that endpoint whatever its filter; any other to every enabled endpoint whose
+   * {@code event_types} subscribe to its type.
+   */
+  static List<String> targets(List<Subscription> enabled, String type, UUID onlyEndpoint) {
+    return enabled.stream()
+        .filter(
+            s -> onlyEndpoint != null
+                ? UUID.fromString(s.endpointId()).equals(onlyEndpoint)
+                : EventTypeFilter.subscribes(s.eventTypes(), type))
+        .map(Subscription::endpointId)
+        .toList();
+  }
+
+  /** The entity's answer as an ingest result. */
+  static IngestResult result(EventEntity.AcceptReply reply, NewEvent event) {
+    if (reply instanceof EventEntity.Accepted a) {
+      return a.replayed() ? new IngestResult.Replayed(a.eventId()) : new IngestResult.Accepted(a.eventId());
+    }
+    if (reply instanceof EventEntity.Conflict c) return new IngestResult.KeyConflict(c.eventId());
+    // Nothing to deliver to: the targeted endpoint was not among the enabled ones, or no
+    // enabled endpoint subscribes to the type.
+    return event.endpointId() != null
+        ? new IngestResult.EndpointUnavailable(event.endpointId())
+        : new IngestResult.NoSubscribers(event.type());
+  }
+
+  /**
+   * Asks the entity to accept, and asks again after {@code resendAfter} without an answer,
+   * until the deadline. Sharding delivers at most once: it drops a message that reaches a
+   * shard between the start and the end of its hand-off to another node. The entity answers
+   * a resend of the same request (same request id) as it answered the first, so the
+   * producer sees one 202 and no 503.
+   */
+  private CompletionStage<EventEntity.AcceptReply> askAccept(
+      EntityRef<EventEntity.Command> entity,
+      Function<ActorRef<EventEntity.AcceptReply>, EventEntity.Accept> accept,
+      Instant deadline) {
+    Duration left = Duration.between(Instant.now(), deadline);
+    Duration resendAfter = settings.resendAfter();
+    return entity
+        .<EventEntity.AcceptReply>ask(accept::apply, left.compareTo(resendAfter) < 0 ? left : resendAfter)
+        .handleAsync(
+            (reply, error) -> {
+              if (error == null) return CompletableFuture.completedStage(reply);
+              Throwable cause = error instanceof CompletionException ? error.getCause() : error;
+              if (cause instanceof TimeoutException && Instant.now().isBefore(deadline)) {
+                return askAccept(entity, accept, deadline);
+              }
+              return CompletableFuture.<EventEntity.AcceptReply>failedStage(error);
+            },
+            ec)
+        .thenComposeAsync(stage -> stage, ec);
+  }
+
+  /**
+   * While a member is unreachable, its shards answer nothing until the split brain resolver
+   * has moved them: give up (503) quickly rather than after the whole ask timeout. A write
+   * that lands late is harmless; the client's retry with the same key gets it back.
+   */
+  private Duration acceptTimeout() {
+    // A member that is leaving gracefully may look unreachable as it shuts down; its
+    // shards are being handed over, not lost: the normal timeout applies.
+    boolean lost = false;
+    for (Member m : Cluster.get(system).state().getUnreachable()) {
+      lost |= m.status() != MemberStatus.leaving() && m.status() != MemberStatus.exiting();
+    }
+    return lost ? settings.askTimeoutWhileUnreachable() : settings.askTimeout();
+  }
+
+  private static UUID uuidOrNull(String id) {
+    try {
+      return UUID.fromString(id);
+    } catch (IllegalArgumentException e) {
+      return null;
+    }
+  }
+
+  private static String sha256(byte[] body) {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(body));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}
