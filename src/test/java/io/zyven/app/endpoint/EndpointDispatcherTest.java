@@ -213,6 +213,20 @@ class EndpointDispatcherTest {
   }
 
   @Test
+  void a410OnTheProbeClosesTheCircuitAndDisables() {
+    Instant halfOpen = openCircuit().plus(COOLDOWN);
+    deliver(halfOpen, c);
+
+    // The receiver is up (it answered), and says the endpoint is gone.
+    assertEquals(
+        List.of(
+            new Journal(new EndpointEntity.CloseCircuit(0)),
+            new Journal(new EndpointEntity.Disable(0, "410 Gone")),
+            outcome(c, halfOpen, 410)),
+        done(halfOpen, c, 410, true));
+  }
+
+  @Test
   void aDisabledADeletedAndANeverCreatedEndpointRefuse() {
     assertEquals(List.of(refused(a, "endpoint deleted")), deliver(T0, a), "never created");
 
