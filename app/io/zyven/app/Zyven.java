@@ -3,6 +3,7 @@ package io.zyven.app;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import io.zyven.app.endpoint.CircuitBreaker;
+import io.zyven.app.endpoint.EndpointDispatcher;
 import io.zyven.app.endpoint.EndpointEntity;
 import io.zyven.app.endpoint.TargetGuard;
 import io.zyven.app.endpoint.WebhookClient;
@@ -214,9 +215,9 @@ public final class Zyven implements AutoCloseable {
         zyven.getString("console.frame-ancestors"));
   }
 
-  private static EndpointEntity.Settings endpointSettings(Config zyven) {
+  private static EndpointDispatcher.Settings endpointSettings(Config zyven) {
     Config circuit = zyven.getConfig("circuit");
-    return new EndpointEntity.Settings(
+    return new EndpointDispatcher.Settings(
         zyven.getInt("delivery.queue-limit"),
         zyven.getDuration("delivery.queue-timeout"),
         new CircuitBreaker.Settings(

@@ -1,12 +1,8 @@
 package io.zyven.app.endpoint;
 
 import io.zyven.app.Metrics;
-import io.zyven.app.delivery.DeliveryPolicy;
-import io.zyven.app.delivery.DeliveryPolicy.Verdict;
 import io.zyven.app.delivery.Dispatch;
-import io.zyven.app.delivery.DispatchReply;
 import io.zyven.app.store.EndpointIndex;
-import io.zyven.protocol.Attempt;
 import io.zyven.protocol.CborSerializable;
 import io.zyven.protocol.EndpointConfig;
 import io.zyven.protocol.EndpointJournal;
@@ -20,13 +16,13 @@ import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
-import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.persistence.typed.RecoveryCompleted;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
+import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReplyBuilder;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
 import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
 import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
@@ -35,15 +31,15 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One endpoint: its configuration, event-sourced so that every change is audited, and the
- * live delivery gate in front of it. Every request to the endpoint's URL goes through
- * here: at most {@code max_in_flight} at once, at most {@code rate_limit_per_second}, the
- * rest queued (bounded); a circuit breaker stops requests to an endpoint that keeps
- * failing, and one that fails for {@code zyven.circuit.disable-after} is disabled.
+ * One endpoint's configuration, event-sourced so that every change is audited. It has
+ * three states: empty (never created), active, and deleted.
  *
- * <p>The gate (in-flight count, queue, breaker counters) lives in memory; what must
- * survive a restart (the circuit opening, with the time the failures began; disabling) is
- * journaled.
+ * <p>Requests to the endpoint go through its {@link EndpointDispatcher}, a child actor, so
+ * that one sharded entity is the one home of both: the entity forwards each
+ * {@link Deliver} to it and tells it every config change; the dispatcher asks the entity
+ * to journal what must survive a restart (the circuit opening, with the time the failures
+ * began; closing; disabling). On sharding's stop message the dispatcher hands off, and the
+ * entity stops once it has.
  */
 public final class EndpointEntity
     extends EventSourcedBehaviorWithEnforcedReplies<
@@ -75,16 +71,31 @@ public final class EndpointEntity
   /** Send one attempt of an event to this endpoint, and answer how it went. */
   public record Deliver(Dispatch dispatch) implements Command {}
 
-  private record RequestDone(Dispatch dispatch, WebhookClient.Result result, boolean probe)
-      implements Command {}
+  /**
+   * From the dispatcher: a change of the endpoint's health, to journal. {@code epoch}
+   * counts the tenant's enables as the dispatcher had seen them: a change decided before
+   * the latest enable (still on its way when the enable reset the circuit) is stale.
+   */
+  sealed interface HealthChange extends Command {
+    int epoch();
+  }
 
-  private enum Drain implements Command {
+  /** The circuit opened: the endpoint has failed without a success since {@code failingSince}. */
+  record OpenCircuit(int epoch, Instant failingSince, String reason) implements HealthChange {}
+
+  record CloseCircuit(int epoch) implements HealthChange {}
+
+  /** 410 Gone, or failing for longer than {@code zyven.circuit.disable-after}. */
+  record Disable(int epoch, String reason) implements HealthChange {}
+
+  /** The dispatcher has stopped: after a hand-off, or because it failed. */
+  enum DispatcherStopped implements Command {
     INSTANCE
   }
 
   /**
-   * Sharding's stop message (hand-off, passivation): requests already sent finish first, so
-   * their outcomes reach the events; queued ones are deferred, to be sent from the new home.
+   * Sharding's stop message (hand-off, passivation): the dispatcher lets requests already
+   * sent finish and defers the queued ones; the entity stops when it has.
    */
   enum Stop implements Command {
     INSTANCE
@@ -126,13 +137,25 @@ public final class EndpointEntity
 
   // ---- state ----
 
-  /** {@code failingSince} is set while the circuit is open. */
+  /** {@code config} is null until created; {@code failingSince} is set while the circuit is open. */
   public record State(EndpointConfig config, boolean deleted, Instant failingSince)
       implements CborSerializable {
     static final State EMPTY = new State(null, false, null);
 
+    boolean isEmpty() {
+      return config == null;
+    }
+
+    boolean isActive() {
+      return config != null && !deleted;
+    }
+
+    boolean isDeleted() {
+      return deleted;
+    }
+
     boolean visibleTo(String tenantId) {
-      return config != null && !deleted && config.tenantId().equals(tenantId);
+      return isActive() && config.tenantId().equals(tenantId);
     }
 
     State withConfig(EndpointConfig c) {
@@ -144,20 +167,15 @@ public final class EndpointEntity
     }
   }
 
-  /** Gate and breaker settings, from {@code zyven.delivery} and {@code zyven.circuit}. */
-  public record Settings(
-      int queueLimit,
-      Duration queueTimeout,
-      CircuitBreaker.Settings circuit,
-      Duration disableAfter) {}
+  /** How long the previous secret keeps signing after a rotation. */
+  public static final Duration ROTATION_OVERLAP = Duration.ofHours(24);
 
-  // ---- behaviour ----
+  // ---- wiring ----
 
   private static final Logger log = LoggerFactory.getLogger(EndpointEntity.class);
-  private static final Duration DRAIN_EVERY = Duration.ofMillis(100);
 
   public static void init(
-      ActorSystem<?> system, EndpointIndex index, WebhookClient client, Settings settings) {
+      ActorSystem<?> system, EndpointIndex index, WebhookClient client, EndpointDispatcher.Settings settings) {
     ClusterSharding.get(system)
         .init(
             Entity.of(
@@ -167,43 +185,44 @@ public final class EndpointEntity
   }
 
   public static Behavior<Command> create(
-      String endpointId, EndpointIndex index, WebhookClient client, Settings settings, Clock clock) {
+      String endpointId,
+      EndpointIndex index,
+      WebhookClient client,
+      EndpointDispatcher.Settings settings,
+      Clock clock) {
     return Behaviors.setup(
-        ctx ->
-            Behaviors.withTimers(
-                timers -> new EndpointEntity(endpointId, ctx, timers, index, client, settings, clock)));
+        ctx -> {
+          ActorRef<EndpointDispatcher.Message> dispatcher =
+              ctx.spawn(
+                  EndpointDispatcher.create(endpointId, ctx.getSelf().narrow(), client, settings, clock),
+                  "dispatcher");
+          // As a command, not a signal: it then waits behind the dispatcher's last requests
+          // to journal, even while a write is under way.
+          ctx.watchWith(dispatcher, DispatcherStopped.INSTANCE);
+          return new EndpointEntity(endpointId, ctx, index, dispatcher, clock);
+        });
   }
 
   private final String endpointId;
   private final ActorContext<Command> ctx;
-  private final TimerScheduler<Command> timers;
   private final EndpointIndex index;
-  private final WebhookClient client;
-  private final WebhookClient.Pool pool;
-  private final Settings settings;
+  private final ActorRef<EndpointDispatcher.Message> dispatcher;
   private final Clock clock;
-  private final DeliveryGate<Dispatch> gate = new DeliveryGate<>();
-  private final CircuitBreaker breaker;
-  private boolean stopping;
+  /** The tenant's enables since this incarnation began; the dispatcher counts the same. */
+  private int epoch;
 
   private EndpointEntity(
       String endpointId,
       ActorContext<Command> ctx,
-      TimerScheduler<Command> timers,
       EndpointIndex index,
-      WebhookClient client,
-      Settings settings,
+      ActorRef<EndpointDispatcher.Message> dispatcher,
       Clock clock) {
     super(PersistenceId.of(TYPE_KEY.name(), endpointId));
     this.endpointId = endpointId;
     this.ctx = ctx;
-    this.timers = timers;
     this.index = index;
-    this.client = client;
-    this.pool = client.newPool(); // connections of its own: see WebhookClient.Pool
-    this.settings = settings;
+    this.dispatcher = dispatcher;
     this.clock = clock;
-    this.breaker = new CircuitBreaker(settings.circuit());
   }
 
   @Override
@@ -213,34 +232,63 @@ public final class EndpointEntity
 
   @Override
   public CommandHandlerWithReply<Command, EndpointJournal, State> commandHandler() {
-    return newCommandHandlerWithReplyBuilder()
+    CommandHandlerWithReplyBuilder<Command, EndpointJournal, State> builder = newCommandHandlerWithReplyBuilder();
+    builder
+        .forState(State::isEmpty)
+        .onCommand(Create.class, this::create)
+        .onCommand(Update.class, (state, cmd) -> notFound(cmd.replyTo()))
+        .onCommand(Delete.class, (state, cmd) -> notFound(cmd.replyTo()))
+        .onCommand(Get.class, (state, cmd) -> notFound(cmd.replyTo()))
+        .onCommand(Enable.class, (state, cmd) -> notFound(cmd.replyTo()))
+        .onCommand(GetHealth.class, (state, cmd) -> notFound(cmd.replyTo()))
+        .onCommand(RotateSecret.class, (state, cmd) -> notFound(cmd.replyTo()));
+    builder
+        .forState(State::isActive)
+        // Ids are random, so this is a retried Create: answer with what exists.
+        .onCommand(Create.class, (state, cmd) -> Effect().reply(cmd.replyTo(), current(state, cmd.config().tenantId())))
+        .onCommand(Update.class, this::update)
+        .onCommand(Delete.class, this::delete)
+        .onCommand(Get.class, (state, cmd) -> Effect().reply(cmd.replyTo(), current(state, cmd.tenantId())))
+        .onCommand(Enable.class, this::enable)
+        .onCommand(GetHealth.class, this::getHealth)
+        .onCommand(RotateSecret.class, this::rotateSecret)
+        .onCommand(OpenCircuit.class, this::openCircuit)
+        .onCommand(CloseCircuit.class, this::closeCircuit)
+        .onCommand(Disable.class, this::disable);
+    builder
+        .forState(State::isDeleted)
+        .onCommand(Create.class, (state, cmd) -> notFound(cmd.replyTo()))
+        .onCommand(Update.class, (state, cmd) -> notFound(cmd.replyTo()))
+        .onCommand(Delete.class, (state, cmd) -> notFound(cmd.replyTo()))
+        .onCommand(Get.class, (state, cmd) -> notFound(cmd.replyTo()))
+        .onCommand(Enable.class, (state, cmd) -> notFound(cmd.replyTo()))
+        .onCommand(GetHealth.class, (state, cmd) -> notFound(cmd.replyTo()))
+        .onCommand(RotateSecret.class, (state, cmd) -> notFound(cmd.replyTo()));
+    // Whatever the state: the dispatcher decides what a delivery meets (a refusal, when
+    // the endpoint is not active), a late health change has nothing left to change, and a
+    // stop stops.
+    builder
         .forAnyState()
-        .onCommand(Create.class, this::onCreate)
-        .onCommand(Update.class, this::onUpdate)
-        .onCommand(Delete.class, this::onDelete)
-        .onCommand(Get.class, this::onGet)
-        .onCommand(Enable.class, this::onEnable)
-        .onCommand(GetHealth.class, this::onGetHealth)
-        .onCommand(RotateSecret.class, this::onRotateSecret)
-        .onCommand(Deliver.class, (state, cmd) -> onDispatch(state, cmd.dispatch()))
-        .onCommand(RequestDone.class, this::onRequestDone)
-        .onCommand(Drain.class, (state, drain) -> drain(state))
-        .onCommand(Stop.class, (state, stop) -> onStop(state))
-        .build();
+        .onCommand(Deliver.class, (state, cmd) -> tellDispatcher(new EndpointDispatcher.Deliver(cmd.dispatch())))
+        .onCommand(HealthChange.class, (state, cmd) -> Effect().noReply())
+        .onCommand(Stop.class, (state, cmd) -> tellDispatcher(EndpointDispatcher.HandOff.INSTANCE))
+        .onCommand(DispatcherStopped.class, (state, cmd) -> Effect().stop().thenNoReply());
+    return builder.build();
   }
 
-  private ReplyEffect<EndpointJournal, State> onCreate(State state, Create cmd) {
-    if (state.config() != null) {
-      // Ids are random, so this is a retried Create: answer with what exists.
-      return Effect().reply(cmd.replyTo(), reply(state, cmd.config().tenantId()));
-    }
+  // ---- empty ----
+
+  private ReplyEffect<EndpointJournal, State> create(State state, Create cmd) {
     return Effect()
         .persist(new EndpointJournal.Created(cmd.config(), clock.instant()))
+        .thenRun(this::configureDispatcher)
         .thenReply(cmd.replyTo(), s -> new Current(s.config()));
   }
 
-  private ReplyEffect<EndpointJournal, State> onUpdate(State state, Update cmd) {
-    if (!state.visibleTo(cmd.tenantId())) return Effect().reply(cmd.replyTo(), new NotFound());
+  // ---- active: the tenant's commands ----
+
+  private ReplyEffect<EndpointJournal, State> update(State state, Update cmd) {
+    if (!state.visibleTo(cmd.tenantId())) return notFound(cmd.replyTo());
     EndpointConfig current = state.config();
     // A patch that changes nothing journals nothing.
     if (apply(current, cmd.patch(), current.updatedAt(), current.version()).equals(current)) {
@@ -249,30 +297,20 @@ public final class EndpointEntity
     EndpointConfig updated = apply(current, cmd.patch(), clock.instant(), current.version() + 1);
     return Effect()
         .persist(new EndpointJournal.Updated(updated, updated.updatedAt()))
+        .thenRun(this::configureDispatcher)
         .thenReply(cmd.replyTo(), s -> new Current(s.config()));
   }
 
-  private ReplyEffect<EndpointJournal, State> onDelete(State state, Delete cmd) {
-    if (!state.visibleTo(cmd.tenantId())) return Effect().reply(cmd.replyTo(), new NotFound());
+  private ReplyEffect<EndpointJournal, State> delete(State state, Delete cmd) {
+    if (!state.visibleTo(cmd.tenantId())) return notFound(cmd.replyTo());
     return Effect()
         .persist(new EndpointJournal.Deleted(clock.instant()))
+        .thenRun(this::configureDispatcher)
         .thenReply(cmd.replyTo(), s -> new Current(s.config()));
   }
 
-  private ReplyEffect<EndpointJournal, State> onGet(State state, Get cmd) {
-    return Effect().reply(cmd.replyTo(), reply(state, cmd.tenantId()));
-  }
-
-  private ReplyEffect<EndpointJournal, State> onGetHealth(State state, GetHealth cmd) {
-    if (!state.visibleTo(cmd.tenantId())) return Effect().reply(cmd.replyTo(), new NotFound());
-    Health health = new Health(
-        state.config().enabled(), breaker.position(clock.instant()), state.failingSince(),
-        gate.inFlight(), gate.waiting());
-    return Effect().reply(cmd.replyTo(), health);
-  }
-
-  private ReplyEffect<EndpointJournal, State> onEnable(State state, Enable cmd) {
-    if (!state.visibleTo(cmd.tenantId())) return Effect().reply(cmd.replyTo(), new NotFound());
+  private ReplyEffect<EndpointJournal, State> enable(State state, Enable cmd) {
+    if (!state.visibleTo(cmd.tenantId())) return notFound(cmd.replyTo());
     if (state.config().enabled() && state.failingSince() == null) {
       return Effect().reply(cmd.replyTo(), new Current(state.config()));
     }
@@ -280,140 +318,88 @@ public final class EndpointEntity
     return Effect()
         .persist(new EndpointJournal.Enabled(enabled, enabled.updatedAt()))
         .thenRun(
-            s -> {
-              breaker.onSuccess(); // a fresh start: the tenant says it is fixed
+            (State s) -> {
+              // A fresh start: the tenant says it is fixed.
+              epoch++;
+              configureDispatcher(s);
+              dispatcher.tell(new EndpointDispatcher.ResetCircuit());
               indexCircuit(s);
             })
         .thenReply(cmd.replyTo(), s -> new Current(s.config()));
   }
 
-  private ReplyEffect<EndpointJournal, State> onRotateSecret(State state, RotateSecret cmd) {
-    if (!state.visibleTo(cmd.tenantId())) return Effect().reply(cmd.replyTo(), new NotFound());
+  private ReplyEffect<EndpointJournal, State> rotateSecret(State state, RotateSecret cmd) {
+    if (!state.visibleTo(cmd.tenantId())) return notFound(cmd.replyTo());
     Instant now = clock.instant();
     EndpointConfig rotated =
         state.config().withRotatedSecret(cmd.newSecret(), now.plus(ROTATION_OVERLAP), now);
     return Effect()
         .persist(new EndpointJournal.SecretRotated(rotated, now))
+        .thenRun(this::configureDispatcher)
         .thenReply(cmd.replyTo(), s -> new Current(s.config()));
   }
 
-  /** When a deferred attempt comes back if the endpoint was busy or moving. */
-  private static final Duration COME_BACK_AFTER = Duration.ofSeconds(1);
+  /** The journaled parts here, the live parts from the dispatcher, which answers. */
+  private ReplyEffect<EndpointJournal, State> getHealth(State state, GetHealth cmd) {
+    if (!state.visibleTo(cmd.tenantId())) return notFound(cmd.replyTo());
+    return tellDispatcher(
+        new EndpointDispatcher.GetHealth(state.config().enabled(), state.failingSince(), cmd.replyTo()));
+  }
 
-  /** How long the previous secret keeps signing after a rotation. */
-  public static final Duration ROTATION_OVERLAP = Duration.ofHours(24);
+  // ---- active: the dispatcher's changes ----
 
-  // ---- the delivery gate ----
+  private ReplyEffect<EndpointJournal, State> openCircuit(State state, OpenCircuit cmd) {
+    if (cmd.epoch() != epoch) return Effect().noReply();
+    return Effect()
+        .persist(new EndpointJournal.CircuitOpened(cmd.failingSince(), cmd.reason(), clock.instant()))
+        .thenRun(
+            (State s) -> {
+              Metrics.increment("zyven_circuits_opened_total");
+              log.info("Circuit opened for endpoint {}: {}", endpointId, cmd.reason());
+              indexChange(s);
+            })
+        .thenNoReply();
+  }
 
-  private ReplyEffect<EndpointJournal, State> onDispatch(State state, Dispatch cmd) {
-    if (stopping) {
-      // Already in its mailbox when the hand-off began: send it from the new home.
-      deferBriefly(cmd, "endpoint moving to another node");
-      return Effect().noReply();
-    }
-    if (!accepting(state)) {
-      refuse(cmd, state);
-    } else {
-      admit(cmd, state.config());
-      scheduleDrain();
-    }
+  private ReplyEffect<EndpointJournal, State> closeCircuit(State state, CloseCircuit cmd) {
+    if (cmd.epoch() != epoch || state.failingSince() == null) return Effect().noReply();
+    return Effect()
+        .persist(new EndpointJournal.CircuitClosed(clock.instant()))
+        .thenRun(this::indexChange)
+        .thenNoReply();
+  }
+
+  private ReplyEffect<EndpointJournal, State> disable(State state, Disable cmd) {
+    EndpointConfig config = state.config();
+    if (cmd.epoch() != epoch || !config.enabled()) return Effect().noReply();
+    Instant now = clock.instant();
+    return Effect()
+        .persist(new EndpointJournal.Disabled(config.withEnabled(false, now), cmd.reason(), now))
+        .thenRun(
+            (State s) -> {
+              Metrics.increment("zyven_endpoints_disabled_total");
+              log.warn("Disabling endpoint {} of tenant {}: {}", config.id(), config.tenantId(), cmd.reason());
+              indexChange(s);
+              configureDispatcher(s);
+            })
+        .thenNoReply();
+  }
+
+  // ---- helpers ----
+
+  private ReplyEffect<EndpointJournal, State> tellDispatcher(EndpointDispatcher.Message message) {
+    dispatcher.tell(message);
     return Effect().noReply();
   }
 
-  private static boolean accepting(State state) {
-    return state.config() != null && !state.deleted() && state.config().enabled();
+  private void configureDispatcher(State state) {
+    dispatcher.tell(new EndpointDispatcher.Configure(state.config(), state.deleted()));
   }
 
-  /** A disabled or deleted endpoint sends nothing: the delivery fails permanently. */
-  private void refuse(Dispatch cmd, State state) {
-    String why = state.config() == null || state.deleted() ? "endpoint deleted" : "endpoint disabled";
-    cmd.replyTo().tell(new DispatchReply.Refused(endpointId, cmd.request().attempt(), why));
-  }
-
-  /** Past the breaker, then past the in-flight limit and rate limit, or into the queue. */
-  private void admit(Dispatch cmd, EndpointConfig config) {
-    Instant now = clock.instant();
-    CircuitBreaker.Admission admission = breaker.admit(now);
-    if (admission instanceof CircuitBreaker.Reject reject) {
-      defer(cmd, reject.retryAt(), reject.reason());
-    } else if (admission instanceof CircuitBreaker.Wait) {
-      if (!gate.hold(cmd, now, limits(config))) deferBriefly(cmd, "endpoint queue full");
-    } else if (admission instanceof CircuitBreaker.Probe) {
-      gate.forceStart();
-      send(cmd, config, true);
-    } else {
-      Boolean sendNow = gate.offer(cmd, now, limits(config));
-      if (sendNow == null) deferBriefly(cmd, "endpoint queue full");
-      else if (sendNow) send(cmd, config, false);
-    }
-  }
-
-  private void send(Dispatch cmd, EndpointConfig config, boolean probe) {
-    cmd.replyTo().tell(new DispatchReply.Started(endpointId, cmd.request().attempt(), config.timeoutMs(), config.maxAttempts()));
-    ctx.pipeToSelf(
-        client.send(pool, config, cmd.request()),
-        (result, error) -> new RequestDone(cmd, result != null ? result : failed(cmd, error), probe));
-  }
-
-  private WebhookClient.Result failed(Dispatch cmd, Throwable error) {
-    return new WebhookClient.Result(
-        new Attempt(cmd.request().attempt(), clock.instant(), null, 0, String.valueOf(error), null), null);
-  }
-
-  /** Busy or moving: the attempt comes back in a moment, unspent. */
-  private void deferBriefly(Dispatch cmd, String reason) {
-    defer(cmd, clock.instant().plus(COME_BACK_AFTER), reason);
-  }
-
-  // The event's delivery machine spreads the comebacks, so they do not all return at once.
-  private void defer(Dispatch cmd, Instant until, String reason) {
-    Metrics.increment("zyven_deliveries_deferred_total");
-    cmd.replyTo().tell(new DispatchReply.Deferred(endpointId, cmd.request().attempt(), until, reason));
-  }
-
-  private ReplyEffect<EndpointJournal, State> onRequestDone(State state, RequestDone done) {
-    gate.finished();
-    Instant now = clock.instant();
-    Attempt attempt = done.result().attempt();
-    Verdict verdict = DeliveryPolicy.classify(attempt.statusCode());
-    Metrics.increment("zyven_delivery_attempts_total", "outcome=\"" + verdict.name().toLowerCase() + "\"");
-    EndpointConfig config = state.config();
-    DispatchReply.Outcome outcome =
-        new DispatchReply.Outcome(
-            endpointId, attempt, done.result().retryAfter(), config == null ? 1 : config.maxAttempts());
-
-    EndpointJournal change = null;
-    if (DeliveryPolicy.isFailure(verdict)) {
-      CircuitBreaker.Change moved = breaker.onFailure(done.probe(), now);
-      Instant since = breaker.failingSince();
-      if (config != null && config.enabled() && !now.isBefore(since.plus(settings.disableAfter()))) {
-        change = disable(config, "failing continuously since " + since, now);
-      } else if (moved == CircuitBreaker.Change.OPENED) {
-        Metrics.increment("zyven_circuits_opened_total");
-        log.info("Circuit opened for endpoint {}: {}", endpointId, attempt.error());
-        change = new EndpointJournal.CircuitOpened(since, attempt.error(), now);
-      }
-    } else {
-      if (breaker.onSuccess() == CircuitBreaker.Change.CLOSED) change = new EndpointJournal.CircuitClosed(now);
-      if (DeliveryPolicy.disablesEndpoint(verdict) && config != null && config.enabled()) {
-        change = disable(config, "410 Gone", now);
-      }
-    }
-    if (change == null) {
-      done.dispatch().replyTo().tell(outcome);
-      if (stopping) return gate.inFlight() == 0 ? Effect().stop().thenNoReply() : Effect().noReply();
-      return drain(state);
-    }
-    return Effect()
-        .persist(change)
-        .thenRun(
-            (State s) -> {
-              done.dispatch().replyTo().tell(outcome);
-              if (s.config() != null) index.upsert(s.config(), s.deleted());
-              indexCircuit(s);
-              ctx.getSelf().tell(stopping ? Stop.INSTANCE : Drain.INSTANCE);
-            })
-        .thenNoReply();
+  /** Copies a change the entity made itself to the index: the HTTP routes do so for theirs. */
+  private void indexChange(State state) {
+    index.upsert(state.config(), state.deleted());
+    indexCircuit(state);
   }
 
   /**
@@ -424,65 +410,11 @@ public final class EndpointEntity
     index.circuit(endpointId, state.failingSince(), lastSequenceNumber(ctx));
   }
 
-  private ReplyEffect<EndpointJournal, State> onStop(State state) {
-    stopping = true;
-    timers.cancel(Drain.INSTANCE);
-    for (Dispatch d : gate.takeAll()) deferBriefly(d, "endpoint moving to another node");
-    if (gate.inFlight() > 0) return Effect().noReply(); // the last RequestDone stops it
-    return Effect().stop().thenNoReply();
+  private ReplyEffect<EndpointJournal, State> notFound(ActorRef<Reply> replyTo) {
+    return Effect().reply(replyTo, new NotFound());
   }
 
-  private EndpointJournal disable(EndpointConfig config, String reason, Instant now) {
-    Metrics.increment("zyven_endpoints_disabled_total");
-    log.warn("Disabling endpoint {} of tenant {}: {}", config.id(), config.tenantId(), reason);
-    return new EndpointJournal.Disabled(config.withEnabled(false, now), reason, now);
-  }
-
-  private ReplyEffect<EndpointJournal, State> drain(State state) {
-    EndpointConfig config = state.config();
-    if (config == null || stopping) return Effect().noReply();
-    DeliveryGate.Released<Dispatch> released =
-        gate.drain(clock.instant(), limits(config), !breaker.awaitingProbe());
-    for (Dispatch expired : released.expired()) {
-      deferBriefly(expired, "endpoint busy: waited too long in its queue");
-    }
-    for (Dispatch next : released.toSend()) {
-      // Counted in flight by the gate already; the breaker may have opened meanwhile.
-      CircuitBreaker.Admission admission = accepting(state) ? breaker.admit(clock.instant()) : null;
-      if (admission == null) {
-        gate.finished();
-        refuse(next, state);
-      } else if (admission instanceof CircuitBreaker.Reject reject) {
-        gate.finished();
-        defer(next, reject.retryAt(), reject.reason());
-      } else if (admission instanceof CircuitBreaker.Wait) {
-        // Another item became the probe meanwhile: this one waits again.
-        gate.finished();
-        if (!gate.hold(next, clock.instant(), limits(config))) {
-          deferBriefly(next, "endpoint queue full");
-        }
-      } else {
-        send(next, config, admission instanceof CircuitBreaker.Probe);
-      }
-    }
-    scheduleDrain();
-    return Effect().noReply();
-  }
-
-  private void scheduleDrain() {
-    if (gate.hasWaiting() && !timers.isTimerActive(Drain.INSTANCE)) {
-      timers.startTimerWithFixedDelay(Drain.INSTANCE, Drain.INSTANCE, DRAIN_EVERY);
-    } else if (!gate.hasWaiting()) {
-      timers.cancel(Drain.INSTANCE);
-    }
-  }
-
-  private DeliveryGate.Limits limits(EndpointConfig config) {
-    return new DeliveryGate.Limits(
-        config.maxInFlight(), config.rateLimitPerSecond(), settings.queueLimit(), settings.queueTimeout());
-  }
-
-  private static Reply reply(State state, String tenantId) {
+  private static Reply current(State state, String tenantId) {
     return state.visibleTo(tenantId) ? new Current(state.config()) : new NotFound();
   }
 
@@ -545,12 +477,12 @@ public final class EndpointEntity
             state -> {
               // Repairs the index if a node died between the journal write and the
               // index write; the version guard makes this a no-op otherwise.
-              if (state.config() != null) {
-                index.upsert(state.config(), state.deleted());
-                indexCircuit(state);
-              }
+              if (state.config() != null) indexChange(state);
+              configureDispatcher(state);
               // The circuit was open when this endpoint last ran: the next request probes.
-              if (state.failingSince() != null) breaker.restoreOpen(state.failingSince(), clock.instant());
+              if (state.failingSince() != null) {
+                dispatcher.tell(new EndpointDispatcher.RestoreCircuit(state.failingSince()));
+              }
             })
         .build();
   }
