@@ -1,6 +1,6 @@
 package io.zyven.app.endpoint;
 
-import io.zyven.app.Metrics;
+import io.zyven.app.metrics.Metrics;
 import io.zyven.app.delivery.DeliveryPolicy;
 import io.zyven.app.delivery.DeliveryPolicy.Verdict;
 import io.zyven.app.delivery.Dispatch;

@@ -1,7 +1,7 @@
 package io.zyven.app.http;
 
-import io.zyven.app.Json;
-import io.zyven.app.Metrics;
+import io.zyven.app.json.Json;
+import io.zyven.app.metrics.Metrics;
 import io.zyven.app.event.EventEntity;
 import io.zyven.app.ingest.IdempotencyKey;
 import io.zyven.app.ingest.IngestResult;

@@ -1,6 +1,6 @@
 package io.zyven.app.http;
 
-import io.zyven.app.Metrics;
+import io.zyven.app.metrics.Metrics;
 import io.zyven.app.endpoint.TargetGuard;
 import io.zyven.app.ingest.IngestService;
 import io.zyven.app.readmodel.ReadModelQueries;

@@ -1,6 +1,6 @@
 package io.zyven.app.http;
 
-import io.zyven.app.Json;
+import io.zyven.app.json.Json;
 import io.zyven.app.store.Database.DatabaseUnavailable;
 import io.zyven.protocol.Problem;
 import java.time.Duration;

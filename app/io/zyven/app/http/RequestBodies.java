@@ -5,7 +5,7 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.JsonNode;
-import io.zyven.app.Json;
+import io.zyven.app.json.Json;
 import java.io.IOException;
 import java.time.Instant;
 import java.time.OffsetDateTime;

@@ -1,6 +1,6 @@
 package io.zyven.app.http;
 
-import io.zyven.app.Json;
+import io.zyven.app.json.Json;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 

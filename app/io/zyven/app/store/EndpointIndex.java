@@ -1,7 +1,7 @@
 package io.zyven.app.store;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
-import io.zyven.app.Json;
+import io.zyven.app.json.Json;
 import io.zyven.protocol.EndpointApi.EndpointView;
 import io.zyven.protocol.EndpointConfig;
 import java.sql.Array;

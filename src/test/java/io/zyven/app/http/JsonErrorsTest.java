@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.zyven.app.Json;
+import io.zyven.app.json.Json;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Set;

@@ -1,4 +1,4 @@
-package io.zyven.app;
+package io.zyven.app.metrics;
 
 import java.util.Map;
 import java.util.TreeMap;

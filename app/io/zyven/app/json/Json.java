@@ -1,4 +1,4 @@
-package io.zyven.app;
+package io.zyven.app.json;
 
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
