@@ -23,6 +23,7 @@ import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.persistence.typed.RecoveryCompleted;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReplyBuilder;
+import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReplyBuilderByState;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
 import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
 import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
@@ -233,15 +234,7 @@ public final class EndpointEntity
   @Override
   public CommandHandlerWithReply<Command, EndpointJournal, State> commandHandler() {
     CommandHandlerWithReplyBuilder<Command, EndpointJournal, State> builder = newCommandHandlerWithReplyBuilder();
-    builder
-        .forState(State::isEmpty)
-        .onCommand(Create.class, this::create)
-        .onCommand(Update.class, (state, cmd) -> notFound(cmd.replyTo()))
-        .onCommand(Delete.class, (state, cmd) -> notFound(cmd.replyTo()))
-        .onCommand(Get.class, (state, cmd) -> notFound(cmd.replyTo()))
-        .onCommand(Enable.class, (state, cmd) -> notFound(cmd.replyTo()))
-        .onCommand(GetHealth.class, (state, cmd) -> notFound(cmd.replyTo()))
-        .onCommand(RotateSecret.class, (state, cmd) -> notFound(cmd.replyTo()));
+    answerNotFound(builder.forState(State::isEmpty).onCommand(Create.class, this::create));
     builder
         .forState(State::isActive)
         // Ids are random, so this is a retried Create: answer with what exists.
@@ -255,15 +248,8 @@ public final class EndpointEntity
         .onCommand(OpenCircuit.class, this::openCircuit)
         .onCommand(CloseCircuit.class, this::closeCircuit)
         .onCommand(Disable.class, this::disable);
-    builder
-        .forState(State::isDeleted)
-        .onCommand(Create.class, (state, cmd) -> notFound(cmd.replyTo()))
-        .onCommand(Update.class, (state, cmd) -> notFound(cmd.replyTo()))
-        .onCommand(Delete.class, (state, cmd) -> notFound(cmd.replyTo()))
-        .onCommand(Get.class, (state, cmd) -> notFound(cmd.replyTo()))
-        .onCommand(Enable.class, (state, cmd) -> notFound(cmd.replyTo()))
-        .onCommand(GetHealth.class, (state, cmd) -> notFound(cmd.replyTo()))
-        .onCommand(RotateSecret.class, (state, cmd) -> notFound(cmd.replyTo()));
+    answerNotFound(
+        builder.forState(State::isDeleted).onCommand(Create.class, (state, cmd) -> notFound(cmd.replyTo())));
     // Whatever the state: the dispatcher decides what a delivery meets (a refusal, when
     // the endpoint is not active), a late health change has nothing left to change, and a
     // stop stops.
@@ -275,6 +261,18 @@ public final class EndpointEntity
         .onCommand(DispatcherStopped.class, (state, cmd) -> Effect().stop().thenNoReply());
     return builder.build();
   }
+
+  /** Never created, or deleted: every request about the endpoint finds nothing. */
+  private void answerNotFound(CommandHandlerWithReplyBuilderByState<Command, EndpointJournal, State, State> state) {
+    state
+        .onCommand(Update.class, (s, cmd) -> notFound(cmd.replyTo()))
+        .onCommand(Delete.class, (s, cmd) -> notFound(cmd.replyTo()))
+        .onCommand(Get.class, (s, cmd) -> notFound(cmd.replyTo()))
+        .onCommand(Enable.class, (s, cmd) -> notFound(cmd.replyTo()))
+        .onCommand(GetHealth.class, (s, cmd) -> notFound(cmd.replyTo()))
+        .onCommand(RotateSecret.class, (s, cmd) -> notFound(cmd.replyTo()));
+  }
+
 
   // ---- empty ----
 
