@@ -12,10 +12,12 @@ import io.zyven.app.testing.Receiver;
 import io.zyven.app.testing.TestNode;
 import io.zyven.app.testing.TestPostgres;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -83,11 +85,14 @@ class ClusterTest {
 
     TestNode leaving = nodes.remove(2);
     leaving.close(); // CoordinatedShutdown: leave, hand shards over, stop
-    Await.until("more load after the leave", PATIENCE, () -> load.accepted.size() >= load.countAtMark() + 100);
+    load.mark(); // the node is gone: events sent from now on are accepted by the two left
+    Await.until("100 events sent after the leave accepted", PATIENCE, () -> load.acceptedSinceMark().size() >= 100);
     load.stop();
 
     assertEquals(List.of(), load.failures, "every request was accepted (503s retried with the same key)");
-    System.out.printf("graceful leave: %d 503 answers retried%n", load.unavailable.get());
+    System.out.printf("graceful leave: %d 503 answers retried after their Retry-After%n", load.unavailable.get());
+    List<String> afterTheLeave = load.acceptedSinceMark();
+    awaitAllDelivered(nodes.get(0).api, afterTheLeave);
     awaitAllDelivered(nodes.get(0).api, load.accepted);
     awaitMembers(nodes.get(0).api, 2);
   }
@@ -105,7 +110,7 @@ class ClusterTest {
     Await.until("shards rebalanced onto the new node", PATIENCE,
         () -> shardsOf(nodes.get(0).api, joinedAddress) > 0);
     load.mark();
-    Await.until("load goes on", PATIENCE, () -> load.accepted.size() >= load.countAtMark() + 100);
+    Await.until("load goes on", PATIENCE, () -> load.acceptedSinceMark().size() >= 100);
     load.stop();
 
     assertEquals(List.of(), load.failures, "every request was accepted (503s retried with the same key)");
@@ -144,7 +149,7 @@ class ClusterTest {
     assertTrue(holding >= 2, "event shards spread over the nodes: " + holding);
   }
 
-  private void awaitAllDelivered(ApiClient api, ConcurrentLinkedQueue<String> accepted) {
+  private void awaitAllDelivered(ApiClient api, java.util.Collection<String> accepted) {
     try {
       Await.until("every accepted event listed as delivered", PATIENCE,
           () -> api.listIds(tenant.apiKey(), "DELIVERED").containsAll(accepted));
@@ -168,15 +173,22 @@ class ClusterTest {
     return "{\"type\":\"order.paid\",\"payload\":{\"n\":" + i + "}}";
   }
 
-  /** Producers ingesting as fast as they can, round-robin over some nodes. */
+  /**
+   * Producers ingesting as fast as they can, round-robin over some nodes. A 503 is retried
+   * with the same key after the time its Retry-After says, as a well-behaved producer does.
+   */
   private final class Load {
     final ConcurrentLinkedQueue<String> accepted = new ConcurrentLinkedQueue<>();
     final List<String> failures = new java.util.concurrent.CopyOnWriteArrayList<>();
     final java.util.concurrent.atomic.AtomicInteger unavailable = new java.util.concurrent.atomic.AtomicInteger();
+    /** Accepted events with the time their key was first sent. */
+    private final ConcurrentLinkedQueue<Sent> sent = new ConcurrentLinkedQueue<>();
     private final List<ApiClient> targets;
     private final AtomicBoolean running = new AtomicBoolean(true);
     private final List<Thread> threads = new ArrayList<>();
-    private volatile int mark;
+    private volatile Instant mark = Instant.now();
+
+    private record Sent(String eventId, Instant at) {}
 
     Load(List<ApiClient> targets) {
       this.targets = targets;
@@ -190,16 +202,29 @@ class ClusterTest {
           while (running.get()) {
             ApiClient api = targets.get((worker + i) % targets.size());
             String key = "load-" + worker + "-" + i++;
+            Instant at = Instant.now();
             try {
               Response r = api.ingest(tenant.apiKey(), key, body(i));
-              // A 503 with Retry-After is the API's way to say "again, same key": a
-              // producer retries it, and it must then be accepted, once.
+              // A 503 with Retry-After is the API's way to say "again, same key, after this
+              // long": a producer retries it then, and it must then be accepted, once.
               for (int tries = 0; r.status() == 503 && tries < 20; tries++) {
+                Optional<String> retryAfter = r.header("Retry-After");
+                if (retryAfter.isEmpty()) break;
                 unavailable.incrementAndGet();
+                Thread.sleep(Duration.ofSeconds(Long.parseLong(retryAfter.get().trim())).toMillis()); // as the server asked
                 r = api.ingest(tenant.apiKey(), key, body(i));
               }
-              if (r.status() == 202 || r.status() == 200) accepted.add(r.json().get("event_id").asText());
-              else failures.add(key + ": " + r.status() + " " + r.body());
+              if (r.status() == 202 || r.status() == 200) {
+                String id = r.json().get("event_id").asText();
+                accepted.add(id);
+                sent.add(new Sent(id, at));
+              } else {
+                failures.add(key + ": " + r.status() + " " + r.header("Retry-After").map(s -> "Retry-After " + s).orElse("") + " " + r.body());
+              }
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+              failures.add(key + ": interrupted");
+              return;
             } catch (RuntimeException e) {
               failures.add(key + ": " + e);
             }
@@ -208,15 +233,17 @@ class ClusterTest {
         thread.start();
         threads.add(thread);
       }
-      mark();
     }
 
+    /** From now on: events whose key is first sent after this are "since the mark". */
     void mark() {
-      mark = accepted.size();
+      mark = Instant.now();
     }
 
-    int countAtMark() {
-      return mark;
+    /** Accepted events whose key was first sent after the mark. */
+    List<String> acceptedSinceMark() {
+      Instant since = mark;
+      return sent.stream().filter(s -> !s.at().isBefore(since)).map(Sent::eventId).toList();
     }
 
     void stop() throws InterruptedException {

@@ -154,15 +154,31 @@ class IngestApiTest {
 
   @Test
   void missingKeyIs401() {
-    Response r = api.send(api.request("/v1/events", null)
-        .header("Content-Type", "application/json").header("Idempotency-Key", "k")
-        .POST(HttpRequest.BodyPublishers.ofString(EVENT)));
-    assertProblem(r, 401, "unauthorized");
+    assertNothingWrittenAnywhere(
+        () -> api.send(api.request("/v1/events", null)
+            .header("Content-Type", "application/json").header("Idempotency-Key", "k")
+            .POST(HttpRequest.BodyPublishers.ofString(EVENT))),
+        401, "unauthorized");
   }
 
+  /** A key nobody holds names no tenant: nothing at all may be written. */
   @Test
   void unknownKeyIs401EvenWithABadBody() {
-    assertNothingWritten(() -> api.ingest("zyv_not-a-key", "k-401", "not json"), 401, "unauthorized", "k-401");
+    assertNothingWrittenAnywhere(() -> api.ingest("zyv_not-a-key", "k-401", "not json"), 401, "unauthorized");
+  }
+
+  /**
+   * A tenant's own key with one character changed, and a body that its real key would have
+   * had accepted: no event for that tenant and idempotency key, and nothing written at all.
+   */
+  @Test
+  void aMistypedKeyOfARealTenantIs401AndWritesNothing() {
+    String key = tenant.apiKey();
+    String mistyped = key.substring(0, key.length() - 1) + (key.endsWith("A") ? "B" : "A");
+
+    assertNothingWritten(() -> api.ingest(mistyped, "k-401-mistyped", EVENT), 401, "unauthorized", "k-401-mistyped");
+    // The same request with the real key is accepted: the 401 was for the key alone.
+    assertEquals(202, api.ingest(tenant.apiKey(), "k-401-mistyped", EVENT).status());
   }
 
   @Test
@@ -456,14 +472,35 @@ class IngestApiTest {
     return ids;
   }
 
-  /** The request is refused with {@code status}, and the journal gained nothing. */
-  /** The request is refused with {@code status} and {@code slug}, and the journal gained nothing; its detail. */
+  /**
+   * The request, made with this test's tenant's key (or a mistyping of it), is refused with
+   * {@code status} and {@code slug}; the tenant has no event under {@code idempotencyKey}, and
+   * nothing at all was written (see {@link #assertNothingWrittenAnywhere}). Its detail.
+   */
   private String assertNothingWritten(Supplier<Response> request, int status, String slug, String idempotencyKey) {
-    long before = pg.allAcceptances();
+    String detail = assertNothingWrittenAnywhere(request, status, slug);
+    assertEquals(0, pg.journalRows(IngestService.eventId(tenant.id(), idempotencyKey)),
+        "journal rows of the tenant's event for " + idempotencyKey);
+    return detail;
+  }
+
+  /**
+   * The request is refused with {@code status} and {@code slug}, and the journal gained
+   * nothing: no acceptance in any tenant, and no row of any entity that had none before.
+   * (Deliveries of earlier tests' events still retry meanwhile, so the journal's row count
+   * itself does not stand still; their rows belong to entities that existed before.) The
+   * read model is written only from the journal. Its detail.
+   */
+  private String assertNothingWrittenAnywhere(Supplier<Response> request, int status, String slug) {
+    long acceptances = pg.allAcceptances();
+    long lastRow = pg.count("SELECT coalesce(max(ordering), 0) FROM event_journal");
     Response r = request.get();
     String detail = assertProblem(r, status, slug);
-    assertEquals(0, pg.journalRows(IngestService.eventId(tenant.id(), idempotencyKey)));
-    assertEquals(before, pg.allAcceptances());
+    assertEquals(acceptances, pg.allAcceptances(), "Received rows in the journal, all tenants");
+    assertEquals(0, pg.count(
+        "SELECT count(*) FROM event_journal j WHERE j.ordering > ? AND NOT EXISTS"
+            + " (SELECT 1 FROM event_journal o WHERE o.persistence_id = j.persistence_id AND o.ordering <= ?)",
+        lastRow, lastRow), "journal rows of entities new since the request");
     return detail;
   }
 }

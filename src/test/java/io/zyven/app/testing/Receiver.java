@@ -59,12 +59,18 @@ public final class Receiver implements AutoCloseable {
   private final Map<String, Behaviour> behaviours = new ConcurrentHashMap<>();
   private final Map<String, AtomicInteger> counts = new ConcurrentHashMap<>();
   private final List<Request> requests = new CopyOnWriteArrayList<>();
+  private final List<Request> arrivals = new CopyOnWriteArrayList<>();
   private final AtomicInteger inProgress = new AtomicInteger();
   private final AtomicInteger mostInProgress = new AtomicInteger();
 
   public Receiver() throws IOException {
+    this(64);
+  }
+
+  /** A receiver that answers (or holds) up to {@code threads} requests at once. */
+  public Receiver(int threads) throws IOException {
     server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-    server.setExecutor(Executors.newFixedThreadPool(64));
+    server.setExecutor(Executors.newFixedThreadPool(threads));
     server.createContext("/", this::handle);
     server.start();
   }
@@ -80,6 +86,14 @@ public final class Receiver implements AutoCloseable {
 
   public List<Request> requests(String path) {
     return requests.stream().filter(r -> r.path().equals(path)).toList();
+  }
+
+  /**
+   * Requests to {@code path} as they arrived, before their answer (which a behaviour may
+   * hold): {@code answered} is 0 here.
+   */
+  public List<Request> arrivals(String path) {
+    return arrivals.stream().filter(r -> r.path().equals(path)).toList();
   }
 
   /** Requests being answered right now. */
@@ -104,6 +118,7 @@ public final class Receiver implements AutoCloseable {
       Map<String, String> headers = new TreeMap<>();
       exchange.getRequestHeaders().forEach((k, v) -> headers.put(k.toLowerCase(), String.join(",", v)));
       Instant at = Instant.now();
+      arrivals.add(new Request(path, headers, body, at, 0));
       int n = counts.computeIfAbsent(path, p -> new AtomicInteger()).incrementAndGet();
       Answer answer = behaviours.getOrDefault(path, i -> Answer.status(200)).apply(n);
       requests.add(new Request(path, headers, body, at, answer.status()));

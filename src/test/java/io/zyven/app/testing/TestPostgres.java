@@ -102,6 +102,26 @@ public final class TestPostgres implements AutoCloseable {
         "Event|" + eventId);
   }
 
+  /**
+   * Journal rows that record an acceptance ({@code Received}, by its serializer manifest),
+   * per event id, for every event in this database that has one.
+   */
+  public java.util.Map<String, Long> receivedRowsPerEvent() {
+    java.util.Map<String, Long> rows = new java.util.HashMap<>();
+    try (Connection c = DriverManager.getConnection(jdbcUrl(), "postgres", "");
+        PreparedStatement st = c.prepareStatement(
+            "SELECT substring(persistence_id FROM 7), count(*) FROM event_journal"
+                + " WHERE persistence_id LIKE 'Event|%' AND event_ser_manifest = ? GROUP BY persistence_id")) {
+      st.setString(1, io.zyven.protocol.EventJournal.Received.class.getName());
+      try (ResultSet rs = st.executeQuery()) {
+        while (rs.next()) rows.put(rs.getString(1), rs.getLong(2));
+      }
+    } catch (SQLException e) {
+      throw new IllegalStateException(e);
+    }
+    return rows;
+  }
+
   /** Events accepted in this database, all tenants (deliveries running meanwhile don't count). */
   public long allAcceptances() {
     return count("SELECT count(*) FROM event_journal WHERE event_ser_manifest LIKE '%$Received'");
