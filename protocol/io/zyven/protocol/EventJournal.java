@@ -15,7 +15,10 @@ public sealed interface EventJournal extends CborSerializable {
   /**
    * The event was accepted. The fan-out is fixed here and never recomputed. {@code
    * requestId} names the HTTP request that was accepted: ingest may send it again, and that
-   * resend is answered as the request was, not as a replay of its key.
+   * resend is answered as the request was, not as a replay of its key. With {@code
+   * firstAttemptStarted}, attempt 1 of every delivery began in this same record (one
+   * journal row instead of one more per endpoint); journals written before it was there
+   * follow with a {@link DispatchStarted} per delivery instead, and read as false.
    */
   record Received(
       String eventId,
@@ -26,8 +29,17 @@ public sealed interface EventJournal extends CborSerializable {
       String bodyHash,
       String requestId,
       List<String> endpointIds,
-      Instant at)
-      implements EventJournal {}
+      Instant at,
+      boolean firstAttemptStarted)
+      implements EventJournal {
+
+    /** As journaled before {@code firstAttemptStarted}: the first attempts follow. */
+    public Received(
+        String eventId, String tenantId, String type, String payload, String idempotencyKey,
+        String bodyHash, String requestId, List<String> endpointIds, Instant at) {
+      this(eventId, tenantId, type, payload, idempotencyKey, bodyHash, requestId, endpointIds, at, false);
+    }
+  }
 
   /** Per-delivery transitions. */
   sealed interface DeliveryTransition extends EventJournal {

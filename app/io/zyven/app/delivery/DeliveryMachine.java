@@ -10,7 +10,9 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.random.RandomGenerator;
 
 /**
@@ -71,8 +73,8 @@ public final class DeliveryMachine {
   public sealed interface Input {}
 
   /**
-   * Start what is due by now: the first attempt, one after a restart, or a retry whose
-   * time has come by the clock.
+   * Start what is due by now: on resume or wake, a RECEIVED delivery (of an older
+   * journal) or a retry whose time has come by the clock.
    */
   public record AttemptDue(String reason) implements Input {}
 
@@ -225,6 +227,19 @@ public final class DeliveryMachine {
   }
 
   // ---- the fold ----
+
+  /**
+   * The deliveries an accepted event starts with, in fan-out order: RECEIVED, or, when the
+   * acceptance started the first attempts, DISPATCHING attempt 1.
+   */
+  public static Map<String, Delivery> accepted(EventJournal.Received r) {
+    Map<String, Delivery> deliveries = new LinkedHashMap<>();
+    for (String endpointId : r.endpointIds()) {
+      Delivery d = Delivery.received(endpointId);
+      deliveries.put(endpointId, r.firstAttemptStarted() ? starting(d, 1, 0) : d);
+    }
+    return deliveries;
+  }
 
   /**
    * A journaled transition applied to the delivery it names. Total: the journal is the

@@ -199,11 +199,7 @@ public final class EventEntity
     }
 
     State apply(EventJournal event) {
-      if (event instanceof EventJournal.Received r) {
-        Map<String, Delivery> ds = new LinkedHashMap<>();
-        for (String id : r.endpointIds()) ds.put(id, Delivery.received(id));
-        return new State(r, ds);
-      }
+      if (event instanceof EventJournal.Received r) return new State(r, DeliveryMachine.accepted(r));
       DeliveryTransition t = (DeliveryTransition) event;
       Map<String, Delivery> ds = new LinkedHashMap<>(deliveries);
       ds.put(t.endpointId(), DeliveryMachine.apply(ds.get(t.endpointId()), t));
@@ -362,18 +358,14 @@ public final class EventEntity
     if (cmd.endpointIds().isEmpty()) {
       return passivateAnd(Effect().reply(cmd.replyTo(), new NoSubscribers(eventId)));
     }
-    Instant now = clock.instant();
     List<String> targets = cmd.endpointIds().stream().distinct().toList();
-    List<EventJournal> events = new ArrayList<>();
-    events.add(
+    // One record accepts the event and starts every delivery's first attempt.
+    EventJournal.Received received =
         new EventJournal.Received(
             eventId, cmd.tenantId(), cmd.type(), cmd.payload(), cmd.idempotencyKey(), cmd.bodyHash(),
-            cmd.requestId(), targets, now));
-    // The first attempts start in the same atomic journal write as the acceptance.
-    State accepted = state.apply(events.get(0));
-    events.addAll(steps(accepted.deliveries().values(), new DeliveryMachine.AttemptDue("first attempt")));
+            cmd.requestId(), targets, clock.instant(), true);
     return Effect()
-        .persist(events)
+        .persist(received)
         .thenRun((State s) -> targets.forEach(id -> dispatch(s, id)))
         .thenReply(cmd.replyTo(), s -> new Accepted(eventId, false));
   }

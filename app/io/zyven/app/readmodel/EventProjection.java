@@ -142,9 +142,7 @@ public final class EventProjection extends JdbcHandler<List<EventEnvelope<EventJ
     void received(EventJournal.Received r) {
       if (!deliveries.isEmpty()) return; // projected before: its rows may be further on
       updatedAt = r.at();
-      for (String endpointId : r.endpointIds()) {
-        deliveries.computeIfAbsent(endpointId, ep -> new DeliveryRow(r, Delivery.received(ep), r.at(), true));
-      }
+      DeliveryMachine.accepted(r).forEach((endpointId, d) -> deliveries.put(endpointId, new DeliveryRow(r, d, r.at(), true)));
     }
   }
 

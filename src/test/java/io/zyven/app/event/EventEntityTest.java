@@ -177,18 +177,16 @@ class EventEntityTest {
   // ---- accept ----
 
   @Test
-  void acceptPersistsReceivedAndTheFirstAttemptsInOneWrite() {
+  void acceptPersistsOneReceivedThatStartsTheFirstAttempts() {
     var result = accept(BODY_HASH, List.of(EP_1, EP_2), "request-1");
 
     assertEquals(new EventEntity.Accepted(eventId, false), result.reply());
     List<EventJournal> expected =
         List.of(
             new EventJournal.Received(
-                eventId, TENANT, TYPE, PAYLOAD, KEY, BODY_HASH, "request-1", List.of(EP_1, EP_2), NOW),
-            new EventJournal.DispatchStarted(EP_1, 1, "first attempt", NOW),
-            new EventJournal.DispatchStarted(EP_2, 1, "first attempt", NOW));
+                eventId, TENANT, TYPE, PAYLOAD, KEY, BODY_HASH, "request-1", List.of(EP_1, EP_2), NOW, true));
     assertEquals(expected, result.events());
-    // Atomic: acceptance and first attempts are one journal write.
+    // One record, one journal write: the acceptance and the first attempts.
     assertEquals(List.of(List.<Object>copyOf(expected)), writes);
 
     State state = result.state();
@@ -196,6 +194,27 @@ class EventEntityTest {
     assertEquals(dispatching(EP_1, 1), state.deliveries().get(EP_1));
     assertEquals(dispatching(EP_2, 1), state.deliveries().get(EP_2));
     assertEquals(DeliveryStatus.DISPATCHING, state.status());
+  }
+
+  /** Journals written before the first attempt moved into Received recover as they did. */
+  @Test
+  void anOlderJournalWithItsFirstAttemptsApartRecoversTheSame() {
+    String id = "evt-" + UUID.randomUUID();
+    ActorRef<Command> ref =
+        startAgain(
+            id,
+            List.of(
+                received(id, List.of(EP_1, EP_2)),
+                new EventJournal.DispatchStarted(EP_1, 1, "first attempt", NOW),
+                new EventJournal.DispatchStarted(EP_2, 1, "first attempt", NOW)),
+            EventEntity.Wake.INSTANCE);
+    try {
+      // Resumed: both attempts left DISPATCHING are sent again, as attempt 1.
+      assertEquals(new DeliveryRequest(id, TYPE, PAYLOAD, 1), expectDispatch(EP_1).request());
+      assertEquals(new DeliveryRequest(id, TYPE, PAYLOAD, 1), expectDispatch(EP_2).request());
+    } finally {
+      testKit.stop(ref);
+    }
   }
 
   @Test
@@ -216,7 +235,8 @@ class EventEntityTest {
     var result = accept(BODY_HASH, List.of(EP_1, EP_1));
 
     assertEquals(List.of(EP_1), ((EventJournal.Received) result.events().get(0)).endpointIds());
-    assertEquals(2, result.events().size());
+    assertEquals(1, result.events().size());
+    assertEquals(List.of(EP_1), List.copyOf(result.state().deliveries().keySet()));
     expectDispatch(EP_1, 1);
     endpointProbes.get(EP_1).expectNoMessage(Duration.ofMillis(100));
   }
@@ -646,7 +666,8 @@ class EventEntityTest {
                   all.get(all.size() - 1));
               return all;
             });
-    assertEquals(5, journal.size(), () -> "journal: " + journal);
+    // Received (with attempt 1), RetryScheduled, DispatchStarted (attempt 2), DeadLettered.
+    assertEquals(4, journal.size(), () -> "journal: " + journal);
     expectPassivate();
   }
 
@@ -1114,7 +1135,7 @@ class EventEntityTest {
     TestProbe<GetReply> gets = testKit.createTestProbe();
     ref.tell(new Get(TENANT, gets.ref()));
     gets.expectMessageClass(EventEntity.Found.class);
-    assertEquals(2, journalOf(id).size(), () -> "journal: " + journalOf(id));
+    assertEquals(1, journalOf(id).size(), () -> "journal: " + journalOf(id));
     d.replyTo().tell(outcome(EP_1, ok(1), null, 3));
 
     watcher.expectTerminated(ref, Duration.ofSeconds(3));

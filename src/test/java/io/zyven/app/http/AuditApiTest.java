@@ -66,21 +66,21 @@ class AuditApiTest {
       assertFalse(at.isBefore(previous), "timestamps never go back");
       previous = at;
     }
-    assertEquals(
-        List.of("Received", "DispatchStarted", "RetryScheduled", "DispatchStarted", "Delivered"), types);
+    assertEquals(List.of("Received", "RetryScheduled", "DispatchStarted", "Delivered"), types);
 
     JsonNode entries = audit.get("entries");
     assertEquals("user.created", entries.get(0).get("event_type").asText());
     assertEquals(1, entries.get(0).get("payload").get("u").asInt());
     assertFalse(entries.get(0).has("tenant_id"));
-    assertEquals("DISPATCHING", entries.get(1).get("status").asText());
-    assertEquals("first attempt", entries.get(1).get("reason").asText());
-    assertEquals("RETRY_SCHEDULED", entries.get(2).get("status").asText());
-    assertEquals(503, entries.get(2).get("attempt").get("status_code").asInt());
-    assertTrue(entries.get(2).hasNonNull("next_attempt_at"));
-    assertEquals(2, entries.get(3).get("attempt").asInt());
-    assertEquals("DELIVERED", entries.get(4).get("status").asText());
-    assertEquals(200, entries.get(4).get("attempt").get("status_code").asInt());
+    // The acceptance began the first attempt.
+    assertTrue(entries.get(0).get("first_attempt_started").asBoolean());
+    assertEquals("RETRY_SCHEDULED", entries.get(1).get("status").asText());
+    assertEquals(1, entries.get(1).get("attempt").get("number").asInt());
+    assertEquals(503, entries.get(1).get("attempt").get("status_code").asInt());
+    assertTrue(entries.get(1).hasNonNull("next_attempt_at"));
+    assertEquals(2, entries.get(2).get("attempt").asInt());
+    assertEquals("DELIVERED", entries.get(3).get("status").asText());
+    assertEquals(200, entries.get(3).get("attempt").get("status_code").asInt());
   }
 
   @Test
@@ -100,8 +100,8 @@ class AuditApiTest {
     JsonNode entries = api.get("/v1/events/" + id + "/audit", tenant.apiKey()).json().get("entries");
     List<String> types = new ArrayList<>();
     entries.forEach(e -> types.add(e.get("type").asText()));
-    assertEquals(List.of("Received", "DispatchStarted", "DeadLettered", "Replayed", "Delivered"), types);
-    JsonNode replayed = entries.get(3);
+    assertEquals(List.of("Received", "DeadLettered", "Replayed", "Delivered"), types);
+    JsonNode replayed = entries.get(2);
     assertEquals("tenant:" + tenant.id(), replayed.get("by").asText());
     assertEquals("DISPATCHING", replayed.get("status").asText());
     assertEquals(2, replayed.get("attempt").asInt());

@@ -112,6 +112,24 @@ class EventProjectionTest {
   }
 
   @Test
+  void aReceivedThatStartedTheFirstAttemptsCreatesDispatchingDeliveries() throws Exception {
+    EventJournal.Received r = received(t0, endpointA, endpointB);
+    apply(new EventJournal.Received(
+        r.eventId(), r.tenantId(), r.type(), r.payload(), r.idempotencyKey(), r.bodyHash(), r.requestId(),
+        r.endpointIds(), r.at(), true));
+
+    assertEquals("DISPATCHING", eventRow().get("status"));
+    assertEquals(t0, instant(eventRow().get("updated_at")));
+    for (String endpoint : List.of(endpointA, endpointB)) {
+      Map<String, Object> d = deliveryRow(endpoint);
+      assertEquals("DISPATCHING", d.get("status"));
+      assertEquals(1, d.get("attempt_count"));
+      assertEquals(t0, instant(d.get("status_changed_at")));
+      assertNull(d.get("next_attempt_at"));
+    }
+  }
+
+  @Test
   void dispatchStartedSetsDispatchingAndTheAttemptCount() throws Exception {
     apply(received(t0, endpointA));
     Instant at = t0.plusMillis(1);
