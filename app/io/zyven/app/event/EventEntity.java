@@ -92,15 +92,6 @@ public final class EventEntity
   public record Get(String tenantId, ActorRef<GetReply> replyTo) implements Command {}
 
   /**
-   * Ingest's first word, sent while it looks up the fan-out: it starts the entity, whose
-   * recovery reads the journal meanwhile, so that the two round trips overlap instead of
-   * adding up. It changes nothing; the {@link Accept} follows.
-   */
-  public enum Prepare implements Command {
-    INSTANCE
-  }
-
-  /**
    * Operator replay: terminal deliveries go back to DISPATCHING. With no endpoint, the
    * dead-lettered ones, or if there are none, the delivered ones. {@code deadLettersOnly}
    * (an endpoint's recover, chosen from the read model, which may trail) never sends a
@@ -349,10 +340,9 @@ public final class EventEntity
         .onCommand(Resume.class, (state, resume) -> resume(state))
         .onCommand(Stop.class, (state, stop) -> stopWhenOutcomesAreIn(state))
         .onCommand(StopOverdue.class, (state, overdue) -> handOff(state));
-    // Whatever state: a Prepare, a late reply or timer changes nothing, and a stop stops.
+    // Whatever state: a late reply or timer changes nothing, and a stop stops.
     builder
         .forAnyState()
-        .onCommand(Prepare.class, (state, cmd) -> Effect().noReply())
         .onCommand(DispatchReplied.class, (state, cmd) -> Effect().noReply())
         .onCommand(ReplyOverdue.class, (state, cmd) -> Effect().noReply())
         .onCommand(RetryDue.class, (state, cmd) -> Effect().noReply())

@@ -75,8 +75,6 @@ public final class IngestService {
     ThreadLocalRandom random = ThreadLocalRandom.current();
     String requestId = new UUID(random.nextLong(), random.nextLong()).toString();
     String bodyHash = sha256(body);
-    EntityRef<EventEntity.Command> entity = sharding.entityRefFor(EventEntity.TYPE_KEY, eventId);
-    entity.tell(EventEntity.Prepare.INSTANCE); // recovers while the fan-out is looked up
     return endpoints
         .enabled(tenantId, onlyEndpoint)
         .thenComposeAsync(
@@ -87,7 +85,8 @@ public final class IngestService {
                   replyTo ->
                       new EventEntity.Accept(
                           tenantId, event.type(), event.payload(), key.value(), bodyHash, requestId, targets, replyTo);
-              return askAccept(entity, accept, Instant.now().plus(acceptTimeout()));
+              return askAccept(
+                  sharding.entityRefFor(EventEntity.TYPE_KEY, eventId), accept, Instant.now().plus(acceptTimeout()));
             },
             ec)
         .thenApplyAsync(reply -> result(reply, event), ec);

@@ -320,17 +320,6 @@ class EventEntityTest {
     expectPassivate();
   }
 
-  /** Ingest's Prepare starts the entity ahead of the Accept: it must not send it away. */
-  @Test
-  void prepareChangesNothingAndKeepsAnEmptyEntityForTheAcceptThatFollows() {
-    var prepared = entity.runCommand(EventEntity.Prepare.INSTANCE);
-    assertTrue(prepared.events().isEmpty());
-    assertEquals(State.EMPTY, prepared.state());
-    shardProbe.expectNoMessage(Duration.ofMillis(100));
-
-    assertEquals(new EventEntity.Accepted(eventId, false), accept(BODY_HASH, List.of(EP_1)).reply());
-  }
-
   // ---- outcomes ----
 
   @Test
