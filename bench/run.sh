@@ -498,9 +498,16 @@ R_INSERT=$(calc '%.2f' "$Z_RATE / $CI_RATE")
 R_HTTP=$(calc '%.3f' "$Z_RATE / $CH_RATE")
 R_E2E=$(calc '%.2f' "$E2E_SAT_RATE / $CI_RATE")
 EF_DEL_P50=$(kv "$WORK/e2e-fast.txt" p50_ms); EF_DEL_P99=$(kv "$WORK/e2e-fast.txt" p99_ms)
-V_INGEST=$(verdict "$Z_RATE >= $CI_RATE && $Z_NON2XX + $Z_SOCK == 0 && $Z_P99 <= 50")
-V_E2E=$(verdict "$E2E_SAT_RATE >= 0.5 * $CI_RATE")
-V_E2E_P50=$(verdict "$EF_DEL_P50 <= 20")
+# CPU per delivered event during the headline: each % of a core is 10 ms of CPU per second.
+pct() { printf '%s' "$CPU_MAIN" | sed -n "s/.*$1=\([0-9.]*\)%.*/\1/p"; }
+CPU_NODE_MS=$(calc '%.2f' "$(pct node) * 10 / $E2E_SAT_RATE")
+CPU_PG_MS=$(calc '%.2f' "$(pct postgres) * 10 / $E2E_SAT_RATE")
+CPU_MS=$(calc '%.2f' "$CPU_NODE_MS + $CPU_PG_MS")
+# The targets of issue 11 (the delivery core rebuilt).
+V_INGEST=$(verdict "$Z_NON2XX + $Z_SOCK == 0 && $Z_P99 <= 50")
+V_E2E=$(verdict "$E2E_SAT_RATE >= 0.2 * $CI_RATE && $Z_NON2XX + $Z_SOCK == 0")
+V_E2E_P50=$(verdict "$EF_DEL_P50 <= 5")
+V_CPU=$(verdict "$CPU_MS <= 0.8")
 V_BACKLOG=$(verdict "$PER_PENDING <= 1024")
 NOISE_NOTE=""
 awk "BEGIN { exit !($PER_PENDING < 64) }" && NOISE_NOTE=" — nothing measurable: within the noise of a heap reading (about ±1 MiB in all)"
@@ -519,11 +526,12 @@ awk "BEGIN { exit !($PER_PENDING < 64) }" && NOISE_NOTE=" — nothing measurable
   echo
   echo "| | figure | target | |"
   echo "|---|---|---|---|"
-  echo "| Ingest, $CONNS connections, ${SECONDS_MAIN}s after ${WARMUP}s warm-up | **$Z_RATE accepted/s**, p50 $Z_P50 ms, p99 $Z_P99 ms, p99.9 $Z_P999 ms; non-2xx $Z_NON2XX, socket errors $Z_SOCK | ≥ 1.0× ceiling (a), 0 errors, p99 ≤ 50 ms | $V_INGEST |"
+  echo "| Ingest, $CONNS connections, ${SECONDS_MAIN}s after ${WARMUP}s warm-up | **$Z_RATE accepted/s**, p50 $Z_P50 ms, p99 $Z_P99 ms, p99.9 $Z_P999 ms; non-2xx $Z_NON2XX, socket errors $Z_SOCK | 0 errors, p99 ≤ 50 ms | $V_INGEST |"
   echo "| Ceiling (a): single-row insert per request, $CONNS JDBC threads | $CI_LINE | | Zyven ÷ (a) = **$R_INSERT** |"
   echo "| Ceiling (b): Pekko HTTP answering 202, no persistence | $CH_RATE/s, p50 $CH_P50 ms, p99 $CH_P99 ms, p99.9 $CH_P999 ms; non-2xx $CH_NON2XX, socket errors $CH_SOCK | | Zyven ÷ (b) = **$R_HTTP** |"
-  echo "| End-to-end throughput (during the ingest run above) | **$E2E_SAT_RATE delivered/s** (all delivered ${DRAIN_MAIN}s after the load stopped) | ≥ 0.5× ceiling (a) | $R_E2E× — $V_E2E |"
-  echo "| Accept-to-delivered, fast receiver, $E2E_RATE events/s offered | **p50 $EF_DEL_P50 ms, p99 $EF_DEL_P99 ms** (p99.9 $(kv "$WORK/e2e-fast.txt" p999_ms) ms); $E2E_DELIVERED delivered/s | p50 ≤ 20 ms | $V_E2E_P50 |"
+  echo "| End-to-end throughput (during the ingest run above) | **$E2E_SAT_RATE delivered/s** (all delivered ${DRAIN_MAIN}s after the load stopped) | ≥ 0.2× ceiling (a), 0 errors | $R_E2E× — $V_E2E |"
+  echo "| CPU per delivered event (node + PostgreSQL, during the ingest run above) | **$CPU_MS ms** (node $CPU_NODE_MS ms, PostgreSQL $CPU_PG_MS ms) | ≤ 0.8 ms | $V_CPU |"
+  echo "| Accept-to-delivered, fast receiver, $E2E_RATE events/s offered | **p50 $EF_DEL_P50 ms, p99 $EF_DEL_P99 ms** (p99.9 $(kv "$WORK/e2e-fast.txt" p999_ms) ms); $E2E_DELIVERED delivered/s | p50 ≤ 5 ms at half load | $V_E2E_P50 |"
   echo "| Slow receiver: $SLOW_ENDPOINTS endpoints × max_in_flight $SLOW_IN_FLIGHT, ${SLOW_MS} ms each, $SLOW_RATE events/s offered | $SLOW_DELIVERED delivered/s (bound: $SLOW_CAP/s), accept-to-delivered p50 $(kv "$WORK/e2e-slow.txt" p50_ms) ms, p99 $(kv "$WORK/e2e-slow.txt" p99_ms) ms; $((D1 - D0)) deferrals | | |"
   echo "| Backlog: $PENDING deliveries RETRY_SCHEDULED, entities passivated | **$PER_PENDING bytes per pending delivery**$NOISE_NOTE (heap after GC: idle $((HEAP_IDLE / 1024)) MiB → $((HEAP_BACKLOG / 1024)) MiB) | ≤ 1 KiB | $V_BACKLOG |"
   echo
@@ -578,9 +586,10 @@ log "done in $((ELAPSED / 60)) min $((ELAPSED % 60)) s; results appended to $RES
 cat << EOF
 
 Zyven ingest ($CONNS connections): $Z_RATE accepted/s, p50 $Z_P50 ms, p99 $Z_P99 ms, p99.9 $Z_P999 ms, non-2xx $Z_NON2XX, socket errors $Z_SOCK
-Ceiling (a) single-row inserts:    $CI_RATE/s  -> Zyven / (a) = $R_INSERT   ($V_INGEST)
+Ceiling (a) single-row inserts:    $CI_RATE/s  -> Zyven / (a) = $R_INSERT   (p99 and errors: $V_INGEST)
 Ceiling (b) Pekko HTTP 202:        $CH_RATE/s  -> Zyven / (b) = $R_HTTP
 End-to-end: $E2E_SAT_RATE delivered/s (/(a) = $R_E2E, $V_E2E); accept-to-delivered at $E2E_RATE/s: p50 $EF_DEL_P50 ms, p99 $EF_DEL_P99 ms ($V_E2E_P50)
+CPU per delivered event: $CPU_MS ms (node $CPU_NODE_MS, PostgreSQL $CPU_PG_MS) ($V_CPU)
 Slow receiver: $SLOW_DELIVERED delivered/s, p50 $(kv "$WORK/e2e-slow.txt" p50_ms) ms, p99 $(kv "$WORK/e2e-slow.txt" p99_ms) ms
 Backlog: $PER_PENDING bytes per pending delivery ($V_BACKLOG)
 Scaling: $(printf '%s' "$CURVE_ROWS" | awk -F'|' '{ printf "%s conns %s/s; ", $2, $3 }')

@@ -21,6 +21,18 @@ public final class Signature {
 
   public static final String SECRET_PREFIX = "whsec_";
 
+  // Looking a Mac up is a provider search under a lock; every request signs, so each thread
+  // keeps one and only gives it a new key.
+  private static final ThreadLocal<Mac> HMAC =
+      ThreadLocal.withInitial(
+          () -> {
+            try {
+              return Mac.getInstance("HmacSHA256");
+            } catch (NoSuchAlgorithmException e) {
+              throw new IllegalStateException("HmacSHA256 unavailable", e);
+            }
+          });
+
   /** The {@code webhook-signature} header value for these secrets (newest first). */
   public static String header(List<String> secrets, String msgId, long timestamp, byte[] body) {
     return secrets.stream().map(s -> sign(s, msgId, timestamp, body)).collect(Collectors.joining(" "));
@@ -29,12 +41,12 @@ public final class Signature {
   /** One {@code v1,<base64>} signature. */
   public static String sign(String secret, String msgId, long timestamp, byte[] body) {
     try {
-      Mac mac = Mac.getInstance("HmacSHA256");
-      mac.init(new SecretKeySpec(key(secret), "HmacSHA256"));
+      Mac mac = HMAC.get();
+      mac.init(new SecretKeySpec(key(secret), "HmacSHA256")); // also resets it
       mac.update((msgId + "." + timestamp + ".").getBytes(StandardCharsets.UTF_8));
       return "v1," + Base64.getEncoder().encodeToString(mac.doFinal(body));
-    } catch (NoSuchAlgorithmException | InvalidKeyException e) {
-      throw new IllegalStateException("HmacSHA256 unavailable", e);
+    } catch (InvalidKeyException e) {
+      throw new IllegalArgumentException("not an HMAC key", e);
     }
   }
 

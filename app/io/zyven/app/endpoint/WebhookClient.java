@@ -17,6 +17,7 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -56,6 +57,10 @@ public final class WebhookClient {
    */
   public static final class Pool {
     private final ClientTransport transport;
+    // The settings for the endpoint's config as last seen: built once per config change,
+    // not per request (the pool is looked up by them, so they are hashed on every send).
+    private EndpointConfig settingsFor;
+    private ConnectionPoolSettings settings;
 
     private Pool(ClientTransport transport) {
       this.transport = transport;
@@ -135,16 +140,34 @@ public final class WebhookClient {
     headers.add(RawHeader.create("webhook-timestamp", Long.toString(timestamp)));
     headers.add(RawHeader.create("webhook-signature", signature));
     headers.add(RawHeader.create("X-Webhook-Id", request.eventId()));
-    headers.add(RawHeader.create("X-Delivery-Id", UUID.randomUUID().toString()));
+    headers.add(RawHeader.create("X-Delivery-Id", randomUuid().toString()));
     headers.add(RawHeader.create("X-Timestamp", Long.toString(timestamp)));
     headers.add(RawHeader.create("X-Signature", signature));
     headers.add(RawHeader.create("X-Event-Type", request.eventType()));
     return headers;
   }
 
+  /** A version-4 UUID that is unique, not secret: no SecureRandom (a lock) on every request. */
+  private static UUID randomUuid() {
+    ThreadLocalRandom random = ThreadLocalRandom.current();
+    long msb = (random.nextLong() & ~0xF000L) | 0x4000L;
+    long lsb = (random.nextLong() & 0x3FFFFFFFFFFFFFFFL) | 0x8000000000000000L;
+    return new UUID(msb, lsb);
+  }
+
   // As many connections as the endpoint may have requests in flight; a connection silent
   // for the attempt timeout is closed, freeing its slot.
   private ConnectionPoolSettings poolSettings(Pool pool, EndpointConfig endpoint) {
+    synchronized (pool) {
+      if (pool.settingsFor != endpoint) {
+        pool.settings = newPoolSettings(pool, endpoint);
+        pool.settingsFor = endpoint;
+      }
+      return pool.settings;
+    }
+  }
+
+  private ConnectionPoolSettings newPoolSettings(Pool pool, EndpointConfig endpoint) {
     Duration timeout = Duration.ofMillis(endpoint.timeoutMs());
     ClientConnectionSettings connection =
         baseConnection
