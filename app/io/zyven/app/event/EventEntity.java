@@ -35,6 +35,7 @@ import org.apache.pekko.persistence.typed.RecoveryCompleted;
 import org.apache.pekko.persistence.typed.SnapshotSelectionCriteria;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReplyBuilder;
+import org.apache.pekko.persistence.typed.javadsl.EffectBuilder;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
 import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
 import org.apache.pekko.persistence.typed.javadsl.Recovery;
@@ -416,15 +417,7 @@ public final class EventEntity
     List<DeliveryTransition> started = steps(candidates, input);
     if (started.isEmpty()) return Effect().reply(replyTo, new NothingToStart());
     List<String> ids = started.stream().map(DeliveryTransition::endpointId).toList();
-    return Effect()
-        .persist(List.<EventJournal>copyOf(started))
-        .thenRun(
-            (State s) ->
-                ids.forEach(id -> {
-                  timers.cancel(retryTimer(id)); // a retry now: the schedule's attempt is this one
-                  dispatch(s, id);
-                }))
-        .thenReply(replyTo, s -> new DeliveriesStarted(ids));
+    return journalAndSend(started).thenReply(replyTo, s -> new DeliveriesStarted(ids));
   }
 
   // ---- open: driving deliveries ----
@@ -439,10 +432,20 @@ public final class EventEntity
     List<Delivery> candidates = endpointIds.stream().map(state.deliveries()::get).toList();
     List<DeliveryTransition> started = steps(candidates, input);
     if (started.isEmpty()) return Effect().noReply();
+    return journalAndSend(started).thenNoReply();
+  }
+
+  /** Journals the attempts that start, then sends each to its endpoint. */
+  private EffectBuilder<EventJournal, State> journalAndSend(List<DeliveryTransition> started) {
     return Effect()
         .persist(List.<EventJournal>copyOf(started))
-        .thenRun((State s) -> started.forEach(t -> dispatch(s, t.endpointId())))
-        .thenNoReply();
+        .thenRun(
+            (State s) ->
+                started.forEach(t -> {
+                  // Started sooner than scheduled (a retry now, a wake): this is the schedule's attempt.
+                  timers.cancel(retryTimer(t.endpointId()));
+                  dispatch(s, t.endpointId());
+                }));
   }
 
   private List<DeliveryTransition> steps(Collection<Delivery> deliveries, DeliveryMachine.Input input) {
