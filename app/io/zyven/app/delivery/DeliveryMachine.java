@@ -131,10 +131,6 @@ public final class DeliveryMachine {
     this.policy = policy;
   }
 
-  public DeliveryPolicy policy() {
-    return policy;
-  }
-
   /** The transition that {@code input} causes, or why it causes none. */
   public Step step(Delivery d, Input input, Instant now, int maxAttempts, RandomGenerator random) {
     String id = d.endpointId();
