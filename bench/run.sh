@@ -33,6 +33,7 @@ CLUSTER_PORT=${BENCH_CLUSTER_PORT:-25790}
 SKIP_BUILD=${BENCH_SKIP_BUILD:-0}
 KEEP_DATA=${BENCH_KEEP_DATA:-0}
 QUIET_WAIT=${BENCH_QUIET_WAIT:-0}            # wait up to this many s for other processes to quieten down
+NODE_OPTS_EXTRA=${BENCH_NODE_OPTS:-}         # extra JVM options for the node (space-separated), e.g. to try a setting
 RESULTS=${BENCH_RESULTS:-$BENCH_DIR/RESULTS.md}
 
 COMMAND="bench/run.sh${*:+ $*}"
@@ -166,6 +167,8 @@ start_receiver() {
 NODE_OPTS_COMMON=(-Dzyven.delivery.allow-private-targets=true -XX:+UnlockDiagnosticVMOptions -XX:+DebugNonSafepoints
   -Dzyven.delivery.retry-schedule.0=1h -Dzyven.circuit.failure-threshold=1000000000
   -Dpekko.cluster.sharding.passivation.default-idle-strategy.idle-entity.timeout=$IDLE_TIMEOUT)
+# shellcheck disable=SC2206 # word splitting is the point: one option per word
+[ -n "$NODE_OPTS_EXTRA" ] && NODE_OPTS_COMMON+=($NODE_OPTS_EXTRA)
 start_node() { # LABEL [java options...]
   local label=$1; shift
   log "starting node ($label): java ${NODE_OPTS_COMMON[*]} $* -jar target/zyven.jar"
