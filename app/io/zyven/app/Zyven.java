@@ -92,7 +92,7 @@ public final class Zyven implements AutoCloseable {
             .resolve();
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "zyven", full);
     closeStorageOnShutdown(system, db, embedded);
-    stopOnSignals(system);
+    stopOnSignals(system, zyven.getDuration("shutdown.timeout"), embedded);
     try {
       return serve(system, full, zyven, dev, db, embedded);
     } catch (Exception e) {
@@ -180,12 +180,17 @@ public final class Zyven implements AutoCloseable {
             .toCompletableFuture()
             .get(30, TimeUnit.SECONDS);
     binding.addToCoordinatedShutdown(Duration.ofSeconds(10), system);
-    // Outgoing webhook connections close in order, not torn down with the actor system.
+    // Outgoing webhook connections close in order, not torn down with the actor system; only
+    // after the hand-offs, which let the requests already sent finish (for a while). A pool
+    // waits for its requests still out, which a receiver may hold for minutes: not longer
+    // than a second more, then the actor system's end closes them.
     CoordinatedShutdown.get(system)
         .addTask(
-            CoordinatedShutdown.PhaseServiceStop(),
+            CoordinatedShutdown.PhaseBeforeActorSystemTerminate(),
             "close-webhook-pools",
-            () -> Http.get(system).shutdownAllConnectionPools().thenApply(v -> Done.getInstance()));
+            () -> Http.get(system).shutdownAllConnectionPools().toCompletableFuture()
+                .thenApply(v -> Done.getInstance())
+                .completeOnTimeout(Done.getInstance(), 1, TimeUnit.SECONDS));
     Banner banner =
         new Banner(
             zyven.getString("http.host"),
@@ -222,7 +227,8 @@ public final class Zyven implements AutoCloseable {
         zyven.getDuration("delivery.queue-timeout"),
         new CircuitBreaker.Settings(
             circuit.getInt("failure-threshold"), circuit.getDuration("cooldown"), circuit.getDuration("max-cooldown")),
-        circuit.getDuration("disable-after"));
+        circuit.getDuration("disable-after"),
+        zyven.getDuration("delivery.handoff-wait"));
   }
 
   // DNS resolution blocks; it gets threads of its own.
@@ -285,9 +291,33 @@ public final class Zyven implements AutoCloseable {
    * fast}) that stopped PostgreSQL at the first instant, under the journal and the
    * projections. After coordinated shutdown the hooks find nothing left to do.
    */
-  private static void stopOnSignals(ActorSystem<?> system) {
+  private static void stopOnSignals(ActorSystem<?> system, Duration timeout, EmbeddedDatabase embedded) {
     if (!system.settings().config().getBoolean("pekko.coordinated-shutdown.exit-jvm")) return;
-    ShutdownSignals.onTermOrInt(() -> CoordinatedShutdown.get(system).runAll(CoordinatedShutdown.jvmExitReason()));
+    ShutdownSignals.onTermOrInt(() -> {
+      startShutdownDeadline(timeout, embedded);
+      CoordinatedShutdown.get(system).runAll(CoordinatedShutdown.jvmExitReason());
+    });
+  }
+
+  /**
+   * The bound of {@code zyven.shutdown.timeout} on a stop, whatever holds it up (a phase
+   * waiting for its own timeout, a cluster that does not answer). Past it, the node stops
+   * its embedded PostgreSQL (a fast, crash-safe stop) and exits 0: everything accepted is
+   * in the journal already, and attempts cut short are retried as lost replies.
+   */
+  private static void startShutdownDeadline(Duration timeout, EmbeddedDatabase embedded) {
+    Thread deadline = new Thread(() -> {
+      try {
+        Thread.sleep(timeout.toMillis());
+      } catch (InterruptedException e) {
+        return;
+      }
+      log.warn("The node did not stop within zyven.shutdown.timeout ({}): stopping now", timeout);
+      if (embedded != null) closeQuietly("the embedded PostgreSQL", embedded::close);
+      Runtime.getRuntime().halt(0);
+    }, "zyven-shutdown-deadline");
+    deadline.setDaemon(true);
+    deadline.start();
   }
 
   public int httpPort() {

@@ -61,10 +61,19 @@ public final class EndpointDispatcher {
   }
 
   /**
-   * The entity is stopping (hand-off, passivation): requests already sent finish first, so
-   * their outcomes reach the events; queued ones are deferred, to be sent from the new home.
+   * The entity is stopping (hand-off, passivation): requests already sent may finish first,
+   * for at most {@code handOffWait}, so their outcomes reach the events; queued ones are
+   * deferred, to be sent from the new home.
    */
   enum HandOff implements Message {
+    INSTANCE
+  }
+
+  /**
+   * The requests still out after {@code handOffWait} are left behind: a receiver that
+   * never answers must not hold up a shutdown. Their events count them as lost replies.
+   */
+  enum HandOffOverdue implements Message {
     INSTANCE
   }
 
@@ -91,12 +100,16 @@ public final class EndpointDispatcher {
 
   record CancelDrain() implements Action {}
 
-  /** Every request is back after a hand-off. */
+  /** Send {@link HandOffOverdue} after this long. */
+  record ScheduleHandOffDeadline(Duration after) implements Action {}
+
+  /** Every request is back after a hand-off, or the rest are left behind. */
   record Stop() implements Action {}
 
   /** Gate and breaker settings, from {@code zyven.delivery} and {@code zyven.circuit}. */
   public record Settings(
-      int queueLimit, Duration queueTimeout, CircuitBreaker.Settings circuit, Duration disableAfter) {}
+      int queueLimit, Duration queueTimeout, CircuitBreaker.Settings circuit, Duration disableAfter,
+      Duration handOffWait) {}
 
   static final Duration DRAIN_EVERY = Duration.ofMillis(100);
 
@@ -145,6 +158,8 @@ public final class EndpointDispatcher {
       drain(now, actions);
     } else if (message instanceof HandOff) {
       handOff(now, actions);
+    } else if (message instanceof HandOffOverdue) {
+      if (stopping) actions.add(new Stop());
     } else {
       GetHealth get = (GetHealth) message;
       actions.add(new AnswerHealth(get.replyTo(), new EndpointEntity.Health(
@@ -244,9 +259,10 @@ public final class EndpointDispatcher {
   }
 
   private void handOff(Instant now, List<Action> actions) {
+    if (stopping) return;
     stopping = true;
     for (Dispatch d : gate.takeAll()) deferBriefly(d, now, "endpoint moving to another node", actions);
-    if (gate.inFlight() == 0) actions.add(new Stop());
+    actions.add(gate.inFlight() == 0 ? new Stop() : new ScheduleHandOffDeadline(settings.handOffWait()));
   }
 
   private void keepDrainTimer(List<Action> actions) {
@@ -360,6 +376,8 @@ public final class EndpointDispatcher {
           timers.startTimerWithFixedDelay(Drain.INSTANCE, Drain.INSTANCE, DRAIN_EVERY);
         } else if (action instanceof CancelDrain) {
           timers.cancel(Drain.INSTANCE);
+        } else if (action instanceof ScheduleHandOffDeadline h) {
+          timers.startSingleTimer(HandOffOverdue.INSTANCE, h.after());
         } else {
           stop = true;
         }

@@ -13,6 +13,8 @@ import io.zyven.app.endpoint.EndpointDispatcher.Deliver;
 import io.zyven.app.endpoint.EndpointDispatcher.Drain;
 import io.zyven.app.endpoint.EndpointDispatcher.GetHealth;
 import io.zyven.app.endpoint.EndpointDispatcher.HandOff;
+import io.zyven.app.endpoint.EndpointDispatcher.HandOffOverdue;
+import io.zyven.app.endpoint.EndpointDispatcher.ScheduleHandOffDeadline;
 import io.zyven.app.endpoint.EndpointDispatcher.Journal;
 import io.zyven.app.endpoint.EndpointDispatcher.Reply;
 import io.zyven.app.endpoint.EndpointDispatcher.RequestDone;
@@ -42,6 +44,7 @@ class EndpointDispatcherTest {
   private static final int THRESHOLD = 2;
   private static final Duration COOLDOWN = Duration.ofSeconds(30);
   private static final Duration DISABLE_AFTER = Duration.ofHours(1);
+  private static final Duration HAND_OFF_WAIT = Duration.ofSeconds(2);
   private static final int TIMEOUT_MS = 5000;
   private static final int MAX_ATTEMPTS = 10;
 
@@ -50,7 +53,7 @@ class EndpointDispatcherTest {
           ID,
           new EndpointDispatcher.Settings(
               QUEUE_LIMIT, QUEUE_TIMEOUT, new CircuitBreaker.Settings(THRESHOLD, COOLDOWN, Duration.ofMinutes(10)),
-              DISABLE_AFTER));
+              DISABLE_AFTER, HAND_OFF_WAIT));
 
   private final Dispatch a = dispatch("a");
   private final Dispatch b = dispatch("b");
@@ -275,13 +278,32 @@ class EndpointDispatcherTest {
     Instant t = T0.plusSeconds(1);
     String moving = "endpoint moving to another node";
     assertEquals(
-        List.of(deferred(c, t.plusSeconds(1), moving), deferred(d, t.plusSeconds(1), moving), new CancelDrain()),
+        List.of(
+            deferred(c, t.plusSeconds(1), moving), deferred(d, t.plusSeconds(1), moving),
+            new ScheduleHandOffDeadline(HAND_OFF_WAIT), new CancelDrain()),
         step(t, HandOff.INSTANCE));
     Dispatch e = dispatch("e");
     assertEquals(List.of(deferred(e, t.plusSeconds(1), moving)), deliver(t, e), "still arriving");
 
     assertEquals(List.of(outcome(a, t, 200)), done(t, a, 200, false));
     assertEquals(List.of(outcome(b, t, 503), new Stop()), done(t, b, 503, false));
+  }
+
+  @Test
+  void aHandOffStopsWhenItsWaitIsOverEvenWithRequestsStillOut() {
+    configure(config(2, null, true));
+    deliver(T0, a);
+
+    assertEquals(List.of(new ScheduleHandOffDeadline(HAND_OFF_WAIT)), step(T0, HandOff.INSTANCE));
+    assertEquals(List.of(new Stop()), step(T0.plus(HAND_OFF_WAIT), HandOffOverdue.INSTANCE));
+  }
+
+  @Test
+  void aLateHandOffDeadlineDoesNothingToAnEndpointThatIsNotStopping() {
+    configure(config(2, null, true));
+    deliver(T0, a);
+
+    assertEquals(List.of(), step(T0, HandOffOverdue.INSTANCE));
   }
 
   @Test

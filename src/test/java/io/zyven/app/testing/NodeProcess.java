@@ -130,6 +130,11 @@ public final class NodeProcess implements AutoCloseable {
     return process.exitValue();
   }
 
+  /** Sends SIGTERM and returns at once; see {@link #awaitExit}. */
+  public void signalTerm() {
+    process.destroy();
+  }
+
   /** Waits for the node to exit on its own; its exit code. */
   public int awaitExit(Duration timeout) throws InterruptedException {
     if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) throw new IllegalStateException("node did not exit");
