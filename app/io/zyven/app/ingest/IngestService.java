@@ -2,11 +2,13 @@ package io.zyven.app.ingest;
 
 import io.zyven.app.endpoint.EventTypeFilter;
 import io.zyven.app.event.EventEntity;
+import io.zyven.app.store.Database.DatabaseUnavailable;
 import io.zyven.app.store.EndpointIndex;
 import io.zyven.app.store.EndpointIndex.Subscription;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.sql.SQLTransientConnectionException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HexFormat;
@@ -17,6 +19,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -75,8 +78,14 @@ public final class IngestService {
     ThreadLocalRandom random = ThreadLocalRandom.current();
     String requestId = new UUID(random.nextLong(), random.nextLong()).toString();
     String bodyHash = sha256(body);
+    // The whole accept, fan-out lookup included, answers within the ask timeout: the
+    // lookup's pool may wait longer for a connection while PostgreSQL is away.
+    Instant deadline = Instant.now().plus(acceptTimeout());
     return endpoints
         .enabled(tenantId, onlyEndpoint)
+        .toCompletableFuture()
+        .orTimeout(Math.max(1, Duration.between(Instant.now(), deadline).toMillis()), TimeUnit.MILLISECONDS)
+        .exceptionally(IngestService::lookupFailed)
         .thenComposeAsync(
             subscriptions -> {
               List<String> targets = targets(subscriptions, event.type(), onlyEndpoint);
@@ -85,8 +94,7 @@ public final class IngestService {
                   replyTo ->
                       new EventEntity.Accept(
                           tenantId, event.type(), event.payload(), key.value(), bodyHash, requestId, targets, replyTo);
-              return askAccept(
-                  sharding.entityRefFor(EventEntity.TYPE_KEY, eventId), accept, Instant.now().plus(acceptTimeout()));
+              return askAccept(sharding.entityRefFor(EventEntity.TYPE_KEY, eventId), accept, deadline);
             },
             ec)
         .thenApplyAsync(reply -> result(reply, event), ec);
@@ -171,6 +179,16 @@ public final class IngestService {
       lost |= m.status() != MemberStatus.leaving() && m.status() != MemberStatus.exiting();
     }
     return lost ? settings.askTimeoutWhileUnreachable() : settings.askTimeout();
+  }
+
+  /** A lookup with no answer in time is storage unavailable, like one that failed. */
+  private static List<Subscription> lookupFailed(Throwable error) {
+    Throwable cause = error instanceof CompletionException ? error.getCause() : error;
+    if (cause instanceof TimeoutException) {
+      throw new CompletionException(new DatabaseUnavailable(
+          new SQLTransientConnectionException("the fan-out lookup had no answer within the ask timeout")));
+    }
+    throw error instanceof CompletionException c ? c : new CompletionException(error);
   }
 
   private static UUID uuidOrNull(String id) {
