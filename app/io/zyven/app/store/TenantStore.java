@@ -190,12 +190,11 @@ public final class TenantStore {
     byte[] hash = sha256(apiKey);
     String keyHash = HexFormat.of().formatHex(hash);
     long now = System.nanoTime();
+    CachedKey seen = byKeyHash.get(keyHash); // the hot path: no lock on the map
     CachedKey cached =
-        byKeyHash.compute(
-            keyHash,
-            (h, old) -> old != null && (!old.key().isDone() || now - old.readAt() < cacheTtlNanos)
-                ? old
-                : new CachedKey(lookup(keyHash, hash), now));
+        seen != null && usable(seen, now)
+            ? seen
+            : byKeyHash.compute(keyHash, (h, old) -> old != null && usable(old, now) ? old : new CachedKey(lookup(keyHash, hash), now));
     return cached
         .key()
         .whenComplete(
@@ -203,6 +202,11 @@ public final class TenantStore {
               if (error != null || found.isEmpty()) byKeyHash.remove(keyHash, cached);
               else noteUse(found.get());
             });
+  }
+
+  /** Still being read, or read less than {@code cacheTtl} ago. */
+  private boolean usable(CachedKey cached, long now) {
+    return !cached.key().isDone() || now - cached.readAt() < cacheTtlNanos;
   }
 
   private CompletableFuture<Optional<ApiKey>> lookup(String keyHash, byte[] hash) {
