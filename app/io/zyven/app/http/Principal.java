@@ -1,8 +1,9 @@
 package io.zyven.app.http;
 
-import io.zyven.app.store.TenantStore.Tenant;
 import io.zyven.app.store.TenantStore;
+import io.zyven.app.store.TenantStore.Tenant;
 import java.util.EnumSet;
+import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 
@@ -69,7 +70,7 @@ record Principal(
   }
 
   /** The scopes held, in the order ingest, read, manage, as wire names. */
-  java.util.List<String> scopeNames() {
+  List<String> scopeNames() {
     EnumSet<Scope> ordered = EnumSet.noneOf(Scope.class);
     ordered.addAll(scopes);
     return ordered.stream().map(Scope::wire).toList();
@@ -82,11 +83,6 @@ record Principal(
   int ingestRateLimit(int configured) {
     if (portal) return 0;
     return rateLimitPerSecond != null ? rateLimitPerSecond : configured;
-  }
-
-  /** The portal token's {@code jti}; null for an API key. */
-  String tokenId() {
-    return portal ? credentialId : null;
   }
 
   String tenantId() {
