@@ -301,6 +301,39 @@ class ApiKeyApiTest {
     }
   }
 
+  @Test
+  void theConfiguredDefaultLimitsKeysWithoutTheirOwnOnTheNodeThatHasIt() throws Exception {
+    String seed = Cluster.get(node.zyven().system()).selfMember().address().toString();
+    try (TestNode limited = TestNode.start(pg,
+        Map.of("pekko.cluster.seed-nodes", List.of(seed), "zyven.ingest.rate-limit-per-key", 1))) {
+      Tenant tenant = api.createTenant("keys-default-limit");
+      api.createEndpoint(tenant.apiKey(), endpointBody());
+      String own = createKey(tenant, "own limit", "[\"ingest\"]", 1000).get("key").asText();
+
+      // The node's default (1/s) applies to the first key, which has no limit of its own.
+      int accepted = 0;
+      int refused = 0;
+      long started = System.nanoTime();
+      for (int i = 0; i < 5; i++) {
+        Response r = limited.api.ingest(tenant.apiKey(), "d-" + i, event());
+        if (r.status() == 202) {
+          accepted++;
+        } else {
+          assertProblem(r, 429, "rate-limited");
+          assertEquals("1", r.header("Retry-After").orElseThrow());
+          refused++;
+        }
+      }
+      double elapsed = (System.nanoTime() - started) / 1e9;
+      assertTrue(accepted >= 1 && accepted <= 1 + Math.ceil(elapsed), accepted + " accepted in " + elapsed + " s at 1/s");
+      assertTrue(refused >= 1, "the rest of the burst was refused");
+      // A key's own limit wins over the default.
+      for (int i = 0; i < 5; i++) assertEquals(202, limited.api.ingest(own, "o-" + i, event()).status());
+      // Buckets are per node: the first node has no default limit.
+      for (int i = 0; i < 5; i++) assertEquals(202, api.ingest(tenant.apiKey(), "f-" + i, event()).status());
+    }
+  }
+
   // ---- helpers ----
 
   private static JsonNode createKey(Tenant tenant, String name, String scopes, Integer rate) {
