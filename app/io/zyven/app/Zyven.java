@@ -133,7 +133,11 @@ public final class Zyven implements AutoCloseable {
     TargetGuard guard = new TargetGuard(privateTargets, dnsExecutor());
     WebhookClient client = new WebhookClient(system, guard, delivery.getDuration("connect-timeout"));
     EndpointIndex index = new EndpointIndex(db);
-    TenantStore tenants = new TenantStore(db);
+    TenantStore tenants =
+        new TenantStore(
+            db,
+            new TenantStore.Settings(
+                zyven.getDuration("api-keys.cache-ttl"), zyven.getDuration("api-keys.last-used-every")));
     EndpointEntity.init(system, index, client, endpointSettings(zyven));
     ClusterSharding sharding = ClusterSharding.get(system);
     Dispatch.Endpoints endpoints =
@@ -213,6 +217,7 @@ public final class Zyven implements AutoCloseable {
         zyven.getDuration("ingest.ask-timeout-while-unreachable"),
         zyven.getDuration("ingest.resend-after"),
         zyven.getDuration("ingest.retry-after"),
+        zyven.getInt("ingest.rate-limit-per-key"),
         new EndpointRoutes.Defaults(
             zyven.getInt("endpoint-defaults.max-in-flight"),
             (int) zyven.getDuration("delivery.timeout").toMillis(),

@@ -2,6 +2,7 @@ package io.zyven.app.http;
 
 import io.zyven.app.metrics.Metrics;
 import io.zyven.app.endpoint.TargetGuard;
+import io.zyven.app.ingest.IngestRateLimiter;
 import io.zyven.app.ingest.IngestService;
 import io.zyven.app.readmodel.ReadModelQueries;
 import io.zyven.app.readmodel.StatsQueries;
@@ -49,6 +50,7 @@ public final class HttpApi extends AllDirectives {
       Duration askTimeoutWhileUnreachable,
       Duration resendAfter,
       Duration retryAfter,
+      int ingestRateLimitPerKey,
       EndpointRoutes.Defaults endpointDefaults,
       String frameAncestors) {}
 
@@ -64,6 +66,8 @@ public final class HttpApi extends AllDirectives {
   private final ConsoleRoutes console;
   private final StatsRoutes stats;
   private final PortalRoutes portal;
+  private final ApiKeyRoutes apiKeys;
+  private final IngestRateLimiter rateLimiter = new IngestRateLimiter();
   private final Settings settings;
 
   public HttpApi(
@@ -78,6 +82,7 @@ public final class HttpApi extends AllDirectives {
     this.ec = system.executionContext();
     this.db = db;
     this.tenantRoutes = new TenantRoutes(tenants);
+    this.apiKeys = new ApiKeyRoutes(tenants);
     PortalTokens portalTokens = new PortalTokens(portalSettings.signingKey(), Clock.systemUTC());
     this.auth = new Auth(tenants, settings.adminKey(), portalTokens);
     this.portal = new PortalRoutes(tenants, index, portalTokens, portalSettings.publicUrl(), ec);
@@ -119,7 +124,7 @@ public final class HttpApi extends AllDirectives {
                     concat(
                         pathPrefix("v1", () -> concat(
                             meRoute(), tenantRoutes(), endpointRoutes(), eventRoutes(), statsRoutes(), portalRoutes(),
-                            clusterRoutes())),
+                            apiKeyRoutes(), clusterRoutes())),
                         healthRoutes(),
                         console.route(),
                         path("metrics", () -> get(() -> respond(request -> metrics()))),
@@ -138,6 +143,7 @@ public final class HttpApi extends AllDirectives {
     me.put("tenant_id", p.tenantId());
     me.put("tenant_name", p.tenant().name());
     me.put("scope", p.scope().wire());
+    me.put("scopes", p.scopeNames());
     me.put("portal", p.portal());
     me.put("endpoint_ids", p.restricted() ? p.endpointIds().stream().sorted().toList() : null);
     return me;
@@ -181,6 +187,24 @@ public final class HttpApi extends AllDirectives {
                                         jsonBody(request, MAX_CONFIG_BODY)
                                             .thenComposeAsync(body -> portal.create(caller, request, body), ec),
                                     ec))));
+  }
+
+  /** A tenant's own keys; every method needs the manage scope (ApiKeyRoutes asks). */
+  private Route apiKeyRoutes() {
+    return pathPrefix(
+        "api-keys",
+        () ->
+            concat(
+                pathEnd(
+                    () ->
+                        concat(
+                            get(() -> asTenant((principal, request) -> apiKeys.list(principal))),
+                            post(() -> asTenant((principal, request) ->
+                                jsonBody(request, MAX_CONFIG_BODY)
+                                    .thenComposeAsync(body -> apiKeys.create(principal, body), ec))))),
+                path(
+                    PathMatchers.segment(),
+                    id -> delete(() -> asTenant((principal, request) -> apiKeys.revoke(principal, id))))));
   }
 
   private Route clusterRoutes() {
@@ -229,7 +253,7 @@ public final class HttpApi extends AllDirectives {
         "events",
         () ->
             concat(
-                pathEnd(() -> concat(post(() -> asTenant(events::ingest)), get(() -> asTenant(events::list)))),
+                pathEnd(() -> concat(post(() -> asIngest(events::ingest)), get(() -> asTenant(events::list)))),
                 path(PathMatchers.segment(), id -> get(() -> asTenant((principal, r) -> events.get(principal, id)))),
                 path(
                     PathMatchers.segment().slash("audit"),
@@ -309,7 +333,7 @@ public final class HttpApi extends AllDirectives {
     return respond(request -> auth.admin(request).thenComposeAsync(ok -> handler.apply(request), ec));
   }
 
-  /** A tenant route: a read-only portal token gets no further than here unless the method is GET. */
+  /** A tenant route: a credential without the read scope (GET) or manage scope (the rest) gets no further. */
   private Route asTenant(BiFunction<Principal, HttpRequest, CompletionStage<HttpResponse>> handler) {
     return respond(
         request ->
@@ -317,6 +341,28 @@ public final class HttpApi extends AllDirectives {
                 .thenComposeAsync(
                     principal -> {
                       principal.requireMethod(request.method().name());
+                      return handler.apply(principal, request);
+                    },
+                    ec));
+  }
+
+  /**
+   * {@code POST /v1/events}: the ingest (or manage) scope, then the key's rate limit, both
+   * before the body is read, so that a refused request costs little and writes nothing.
+   */
+  private Route asIngest(BiFunction<Principal, HttpRequest, CompletionStage<HttpResponse>> handler) {
+    return respond(
+        request ->
+            auth.tenant(request)
+                .thenComposeAsync(
+                    principal -> {
+                      principal.requireIngest();
+                      Duration wait =
+                          rateLimiter.acquire(principal.credentialId(), principal.ingestRateLimit(settings.ingestRateLimitPerKey()));
+                      if (!wait.isZero()) {
+                        request.entity().discardBytes(system);
+                        throw Problems.rateLimited(wait);
+                      }
                       return handler.apply(principal, request);
                     },
                     ec));

@@ -64,6 +64,7 @@ public final class PortalRoutes {
     if (caller.isPresent()) {
       Principal principal = caller.get();
       principal.requireApiKey("open portal sessions");
+      principal.requireManage("open portal sessions");
       if (session.tenantId() != null && !session.tenantId().equals(principal.tenantId())) {
         throw Problems.forbidden("a tenant's API key opens portal sessions for its own tenant only");
       }

@@ -23,7 +23,7 @@ record PortalSessionRequest(String tenantId, Scope scope, Set<String> endpointId
     }
 
     JsonNode scopeField = root.get("scope");
-    Scope scope = scopeField != null && scopeField.isTextual() ? Scope.fromWire(scopeField.asText()) : null;
+    Scope scope = scopeField != null && scopeField.isTextual() ? Scope.portalFromWire(scopeField.asText()) : null;
     if (scope == null) throw Problems.badRequest("scope must be \"read\" or \"manage\"");
 
     Set<String> endpointIds = new LinkedHashSet<>();

@@ -126,7 +126,7 @@ final class PortalTokens {
     if (exp == null) throw Problems.unauthorized("malformed portal token: no exp");
     // exp is the first instant at which the token is no longer accepted (RFC 7519 4.1.4).
     if (!clock.instant().isBefore(exp.toInstant())) throw Problems.unauthorized("portal token expired");
-    Scope scope = Scope.fromWire(claims.getStringClaim("scope"));
+    Scope scope = Scope.portalFromWire(claims.getStringClaim("scope"));
     if (scope == null) throw Problems.unauthorized("malformed portal token: unknown scope");
     if (claims.getSubject() == null) throw Problems.unauthorized("malformed portal token: no sub");
     String tenantId = UUID.fromString(claims.getSubject()).toString();

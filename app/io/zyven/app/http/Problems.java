@@ -145,6 +145,15 @@ public final class Problems {
     return new ApiException(response(422, "unprocessable", "Unprocessable request", detail));
   }
 
+  /** 429: the API key sent events faster than its rate limit; Retry-After in whole seconds, rounded up. */
+  static ApiException rateLimited(Duration retryAfter) {
+    long seconds = Math.max(1, (retryAfter.toMillis() + 999) / 1000);
+    return new ApiException(
+        response(429, "rate-limited", "Too many requests",
+            "this API key is over its ingest rate limit; retry after " + seconds + " s")
+            .addHeader(RawHeader.create("Retry-After", Long.toString(seconds))));
+  }
+
   static HttpResponse unavailable(Duration retryAfter, String detail) {
     long seconds = Math.max(1, (retryAfter.toMillis() + 999) / 1000);
     return response(503, "unavailable", "Service unavailable", detail)

@@ -17,7 +17,8 @@ public final class Metrics {
       "zyven_delivery_attempts_total", "Webhook requests sent by this node, by outcome.",
       "zyven_deliveries_deferred_total", "Attempts deferred without being spent (circuit open, queue full).",
       "zyven_endpoints_disabled_total", "Endpoints disabled by Zyven (410 Gone, or failing too long).",
-      "zyven_circuits_opened_total", "Endpoint circuit breakers opened.");
+      "zyven_circuits_opened_total", "Endpoint circuit breakers opened.",
+      "zyven_ingest_rate_limited_total", "Ingest requests refused with 429 by an API key's rate limit on this node.");
 
   private static final Map<String, LongAdder> COUNTERS = new ConcurrentHashMap<>();
 
