@@ -219,6 +219,10 @@ public final class Zyven implements AutoCloseable {
             zyven.getInt("endpoint-defaults.max-in-flight"),
             (int) zyven.getDuration("delivery.timeout").toMillis(),
             zyven.getInt("endpoint-defaults.max-attempts")),
+        new EndpointRoutes.Limits(
+            zyven.getInt("endpoints.max-per-tenant"),
+            zyven.getInt("recover.batch-size"),
+            zyven.getInt("recover.max-in-flight")),
         zyven.getString("console.frame-ancestors"));
   }
 

@@ -50,6 +50,7 @@ public final class HttpApi extends AllDirectives {
       Duration resendAfter,
       Duration retryAfter,
       EndpointRoutes.Defaults endpointDefaults,
+      EndpointRoutes.Limits endpointLimits,
       String frameAncestors) {}
 
   private final ActorSystem<?> system;
@@ -97,7 +98,8 @@ public final class HttpApi extends AllDirectives {
     StatsQueries statsQueries = new StatsQueries(db);
     this.endpoints =
         new EndpointRoutes(
-            system, index, queries, statsQueries, guard, settings.askTimeout(), settings.endpointDefaults());
+            system, index, queries, statsQueries, guard, settings.askTimeout(), settings.endpointDefaults(),
+            settings.endpointLimits());
     this.stats = new StatsRoutes(statsQueries, ec);
     this.console = new ConsoleRoutes(settings.frameAncestors());
     this.settings = settings;
@@ -195,7 +197,7 @@ public final class HttpApi extends AllDirectives {
                 pathEnd(
                     () ->
                         concat(
-                            get(() -> asTenant((principal, request) -> endpoints.list(principal))),
+                            get(() -> asTenant((principal, request) -> endpoints.list(principal, request.getUri().query().toMap()))),
                             post(() -> asTenant((principal, request) ->
                                 jsonBody(request, MAX_CONFIG_BODY)
                                     .thenComposeAsync(body -> endpoints.create(principal, body), ec))))),

@@ -218,23 +218,57 @@ public final class ReadModelQueries {
 
   public record Lag(long events, double seconds) {}
 
-  /** Ids of the events whose delivery to this endpoint was dead-lettered in [since, until). */
-  public CompletionStage<List<String>> deadLetters(String tenantId, String endpointId, Instant since, Instant until) {
+  /** A dead letter found for a recover: the event, and when its delivery was dead-lettered. */
+  public record DeadLetter(String eventId, Instant at) {}
+
+  /**
+   * A batch of the events whose delivery to this endpoint was dead-lettered in [since,
+   * until), oldest first, after {@code after} (null: from the first): a keyset page on
+   * (status_changed_at, event_id), so a recover walks any number of them in bounded batches.
+   */
+  public CompletionStage<List<DeadLetter>> deadLetters(
+      String tenantId, String endpointId, Instant since, Instant until, DeadLetter after, int limit) {
     return db.query(
         c -> {
           try (PreparedStatement st = c.prepareStatement(
-              "SELECT event_id FROM deliveries WHERE endpoint_id = ? AND tenant_id = ?"
+              "SELECT event_id, status_changed_at FROM deliveries WHERE endpoint_id = ? AND tenant_id = ?"
                   + " AND status = 'DEAD_LETTERED' AND status_changed_at >= ? AND status_changed_at < ?"
-                  + " ORDER BY status_changed_at")) {
+                  + (after != null ? " AND (status_changed_at, event_id) > (?, ?)" : "")
+                  + " ORDER BY status_changed_at, event_id LIMIT ?")) {
+            int i = 1;
+            st.setObject(i++, UUID.fromString(endpointId));
+            st.setObject(i++, UUID.fromString(tenantId));
+            st.setTimestamp(i++, Timestamp.from(since));
+            st.setTimestamp(i++, Timestamp.from(until));
+            if (after != null) {
+              st.setTimestamp(i++, Timestamp.from(after.at()));
+              st.setObject(i++, UUID.fromString(after.eventId()));
+            }
+            st.setInt(i, limit);
+            List<DeadLetter> batch = new ArrayList<>();
+            try (ResultSet rs = st.executeQuery()) {
+              while (rs.next()) batch.add(new DeadLetter(rs.getString(1), rs.getTimestamp(2).toInstant()));
+            }
+            return batch;
+          }
+        });
+  }
+
+  /** How many deliveries to this endpoint were dead-lettered in [since, until) (and still are). */
+  public CompletionStage<Long> countDeadLetters(String tenantId, String endpointId, Instant since, Instant until) {
+    return db.query(
+        c -> {
+          try (PreparedStatement st = c.prepareStatement(
+              "SELECT count(*) FROM deliveries WHERE endpoint_id = ? AND tenant_id = ?"
+                  + " AND status = 'DEAD_LETTERED' AND status_changed_at >= ? AND status_changed_at < ?")) {
             st.setObject(1, UUID.fromString(endpointId));
             st.setObject(2, UUID.fromString(tenantId));
             st.setTimestamp(3, Timestamp.from(since));
             st.setTimestamp(4, Timestamp.from(until));
-            List<String> ids = new ArrayList<>();
             try (ResultSet rs = st.executeQuery()) {
-              while (rs.next()) ids.add(rs.getString(1));
+              rs.next();
+              return rs.getLong(1);
             }
-            return ids;
           }
         });
   }
