@@ -155,7 +155,8 @@ public final class Zyven implements AutoCloseable {
             delivery.getDuration("reply-margin"),
             zyven.getInt("endpoint-defaults.max-attempts"),
             delivery.getDuration("passivate-before-retry"),
-            delivery.getDuration("handoff-wait")));
+            delivery.getDuration("handoff-wait"),
+            delivery.getInt("attempts-kept")));
 
     EventProjection.init(system, db);
     Config waker = zyven.getConfig("waker");

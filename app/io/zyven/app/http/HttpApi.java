@@ -237,6 +237,9 @@ public final class HttpApi extends AllDirectives {
                     PathMatchers.segment().slash("audit"),
                     id -> get(() -> asTenant((principal, r) -> events.audit(principal, id)))),
                 path(
+                    PathMatchers.segment().slash("attempts"),
+                    id -> get(() -> asTenant((principal, r) -> events.attempts(principal, id, r)))),
+                path(
                     PathMatchers.segment().slash("replay"),
                     id -> post(() -> asTenant((principal, request) ->
                         optionalJsonBody(request)

@@ -2,6 +2,8 @@ package io.zyven.app.readmodel;
 
 import io.zyven.app.store.Database;
 import io.zyven.protocol.DeliveryStatus;
+import io.zyven.protocol.EventApi.AttemptEntry;
+import io.zyven.protocol.EventApi.AttemptPage;
 import java.nio.charset.StandardCharsets;
 import java.sql.Array;
 import java.sql.Connection;
@@ -217,6 +219,81 @@ public final class ReadModelQueries {
   }
 
   public record Lag(long events, double seconds) {}
+
+  /** Where a page of attempts ends: the last one's endpoint and number, opaque to clients. */
+  public record AttemptCursor(UUID endpointId, int number) {
+    public String encode() {
+      String raw = endpointId + ":" + number;
+      return Base64.getUrlEncoder().withoutPadding().encodeToString(raw.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** @throws IllegalArgumentException when it is not a cursor this API gave out */
+    public static AttemptCursor decode(String text) {
+      String[] parts = new String(Base64.getUrlDecoder().decode(text), StandardCharsets.UTF_8).split(":");
+      if (parts.length != 2) throw new IllegalArgumentException("not a cursor");
+      int number = Integer.parseInt(parts[1]);
+      if (number < 0) throw new IllegalArgumentException("not a cursor");
+      return new AttemptCursor(UUID.fromString(parts[0]), number);
+    }
+  }
+
+  /**
+   * A page of an event's attempts, every one ever made (the entity keeps only the latest),
+   * ordered by endpoint then number, after {@code after} (null: from the first). Only the
+   * deliveries to {@code endpointIds} when given. Null when the tenant has no such event
+   * (or none of its deliveries is to those endpoints).
+   */
+  public CompletionStage<AttemptPage> attempts(
+      String tenantId, String eventId, Set<String> endpointIds, int limit, AttemptCursor after) {
+    return db.query(
+        c -> {
+          UUID event = UUID.fromString(eventId);
+          // Whose event it is, first: another tenant's answers nothing.
+          try (PreparedStatement st = c.prepareStatement(
+              "SELECT 1 FROM deliveries WHERE event_id = ? AND tenant_id = ?"
+                  + (endpointIds != null ? " AND endpoint_id = ANY (?)" : "") + " LIMIT 1")) {
+            st.setObject(1, event);
+            st.setObject(2, UUID.fromString(tenantId));
+            if (endpointIds != null) st.setArray(3, uuids(c, endpointIds));
+            try (ResultSet rs = st.executeQuery()) {
+              if (!rs.next()) return null;
+            }
+          }
+          StringBuilder sql = new StringBuilder(
+              "SELECT endpoint_id, number, started_at, status_code, latency_ms, error FROM attempts WHERE event_id = ?");
+          if (endpointIds != null) sql.append(" AND endpoint_id = ANY (?)");
+          if (after != null) sql.append(" AND (endpoint_id, number) > (?, ?)");
+          sql.append(" ORDER BY endpoint_id, number LIMIT ?");
+          List<AttemptEntry> rows = new ArrayList<>();
+          try (PreparedStatement st = c.prepareStatement(sql.toString())) {
+            int i = 1;
+            st.setObject(i++, event);
+            if (endpointIds != null) st.setArray(i++, uuids(c, endpointIds));
+            if (after != null) {
+              st.setObject(i++, after.endpointId());
+              st.setInt(i++, after.number());
+            }
+            st.setInt(i, limit + 1); // one more tells whether there is a next page
+            try (ResultSet rs = st.executeQuery()) {
+              while (rs.next()) {
+                int status = rs.getInt(4);
+                Integer statusCode = rs.wasNull() ? null : status;
+                rows.add(new AttemptEntry(
+                    rs.getString(1), rs.getInt(2), rs.getTimestamp(3).toInstant(), statusCode, rs.getLong(5),
+                    rs.getString(6)));
+              }
+            }
+          }
+          boolean more = rows.size() > limit;
+          List<AttemptEntry> page = more ? List.copyOf(rows.subList(0, limit)) : rows;
+          String next = null;
+          if (more) {
+            AttemptEntry last = page.get(page.size() - 1);
+            next = new AttemptCursor(UUID.fromString(last.endpointId()), last.number()).encode();
+          }
+          return new AttemptPage(page, next);
+        });
+  }
 
   /** A dead letter found for a recover: the event, and when its delivery was dead-lettered. */
   public record DeadLetter(String eventId, Instant at) {}
