@@ -42,7 +42,6 @@ public final class EndpointRoutes {
   private final ActorSystem<?> system;
   private final ClusterSharding sharding;
   private final EndpointIndex index;
-  private final ReadModelQueries queries;
   private final StatsQueries stats;
   private final TargetGuard guard;
   private final Executor ec;
@@ -63,7 +62,6 @@ public final class EndpointRoutes {
     this.system = system;
     this.sharding = ClusterSharding.get(system);
     this.index = index;
-    this.queries = queries;
     this.stats = stats;
     this.guard = guard;
     this.ec = system.executionContext();
