@@ -185,8 +185,21 @@ function eventTable() {
     el('tbody'));
 }
 
+// Every endpoint of the tenant: GET /v1/endpoints is paged, so walk its pages.
+async function allEndpoints() {
+  let r = await api('GET', '/v1/endpoints?limit=100');
+  if (!r.ok) return r;
+  const data = r.json.data.slice();
+  while (r.json.next_cursor) {
+    r = await api('GET', '/v1/endpoints?limit=100&cursor=' + encodeURIComponent(r.json.next_cursor));
+    if (!r.ok) return r;
+    data.push(...r.json.data);
+  }
+  return { status: r.status, ok: true, json: { data }, text: '', headers: r.headers };
+}
+
 async function endpointOptions(select) {
-  const r = await api('GET', '/v1/endpoints');
+  const r = await allEndpoints();
   for (const ep of (r.ok ? r.json.data : [])) {
     select.append(el('option', { value: ep.id, text: (ep.description || ep.url) + ' — ' + ep.id.slice(0, 8) }));
   }
@@ -424,7 +437,7 @@ function endpointForm(existing, onDone) {
 }
 
 async function endpointsView(notice) {
-  const r = await api('GET', '/v1/endpoints');
+  const r = await allEndpoints();
   if (!r.ok) return show(el('p', { class: 'error', text: problemText(r) }));
   const message = el('div', { role: 'status' });
   const slot = el('div');

@@ -26,7 +26,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.apache.pekko.Done;
@@ -81,13 +82,16 @@ public final class Zyven implements AutoCloseable {
       password = "";
     }
     url = url + (url.contains("?") ? "&" : "?") + "reWriteBatchedInserts=true";
+    // Every query, the journal's included, has a statement timeout; migrations do not.
+    String timedUrl = Database.withStatementTimeout(url, zyven.getDuration("db.statement-timeout"));
 
-    Database db = new Database(url, user, password, zyven.getInt("db.pool-size"));
+    Database db =
+        new Database(timedUrl, url, user, password, zyven.getInt("db.pool-size"), zyven.getInt("db.queue-limit"));
     db.migrate();
 
     String slick = "pekko-persistence-jdbc.shared-databases.default.db.";
     Config full =
-        ConfigFactory.parseMap(Map.of(slick + "url", url, slick + "user", user, slick + "password", password))
+        ConfigFactory.parseMap(Map.of(slick + "url", timedUrl, slick + "user", user, slick + "password", password))
             .withFallback(config)
             .resolve();
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "zyven", full);
@@ -130,7 +134,10 @@ public final class Zyven implements AutoCloseable {
               + " loopback and private addresses. For development only.");
     }
     DeliveryPolicy policy = DeliveryPolicy.fromConfig(delivery);
-    TargetGuard guard = new TargetGuard(privateTargets, dnsExecutor());
+    Config dns = zyven.getConfig("dns");
+    TargetGuard guard =
+        new TargetGuard(
+            privateTargets, dnsExecutor(dns.getInt("threads"), dns.getInt("queue-limit")), dns.getDuration("timeout"));
     WebhookClient client = new WebhookClient(system, guard, delivery.getDuration("connect-timeout"));
     EndpointIndex index = new EndpointIndex(db);
     TenantStore tenants =
@@ -152,7 +159,8 @@ public final class Zyven implements AutoCloseable {
             delivery.getDuration("reply-margin"),
             zyven.getInt("endpoint-defaults.max-attempts"),
             delivery.getDuration("passivate-before-retry"),
-            delivery.getDuration("handoff-wait")));
+            delivery.getDuration("handoff-wait"),
+            delivery.getInt("attempts-kept")));
 
     EventProjection.init(system, db);
     Config waker = zyven.getConfig("waker");
@@ -222,6 +230,10 @@ public final class Zyven implements AutoCloseable {
             zyven.getInt("endpoint-defaults.max-in-flight"),
             (int) zyven.getDuration("delivery.timeout").toMillis(),
             zyven.getInt("endpoint-defaults.max-attempts")),
+        new EndpointRoutes.Limits(
+            zyven.getInt("endpoints.max-per-tenant"),
+            zyven.getInt("recover.batch-size"),
+            zyven.getInt("recover.max-in-flight")),
         zyven.getString("console.frame-ancestors"));
   }
 
@@ -236,15 +248,21 @@ public final class Zyven implements AutoCloseable {
         zyven.getDuration("delivery.handoff-wait"));
   }
 
-  // DNS resolution blocks; it gets threads of its own.
-  private static ExecutorService dnsExecutor() {
-    return Executors.newFixedThreadPool(
-        4,
+  // DNS resolution blocks; it gets threads of its own, and a bounded queue: past it a
+  // lookup fails at once (503 at registration, a retryable failure for a delivery).
+  private static ExecutorService dnsExecutor(int threads, int queueLimit) {
+    return new ThreadPoolExecutor(
+        threads,
+        threads,
+        0,
+        TimeUnit.MILLISECONDS,
+        new LinkedBlockingQueue<>(queueLimit),
         r -> {
           Thread t = new Thread(r, "zyven-dns");
           t.setDaemon(true);
           return t;
-        });
+        },
+        new ThreadPoolExecutor.AbortPolicy());
   }
 
   /**

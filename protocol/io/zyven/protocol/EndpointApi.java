@@ -43,5 +43,6 @@ public final class EndpointApi {
     }
   }
 
-  public record EndpointList(List<EndpointView> data) {}
+  /** A page of endpoints, oldest first; {@code nextCursor} is null on the last page. */
+  public record EndpointList(List<EndpointView> data, String nextCursor) {}
 }

@@ -42,6 +42,19 @@ public final class EventApi {
     }
   }
 
+  /**
+   * One attempt as the read model lists it ({@code GET /v1/events/{id}/attempts}): every
+   * attempt ever made, without the receiver's response body (kept only in the journal and,
+   * for the latest attempts, in {@code GET /v1/events/{id}}).
+   */
+  @JsonInclude(JsonInclude.Include.ALWAYS)
+  public record AttemptEntry(
+      String endpointId, int number, Instant startedAt, Integer statusCode, long latencyMs, String error) {}
+
+  /** A page of attempts, by endpoint then number; {@code nextCursor} is null on the last page. */
+  @JsonInclude(JsonInclude.Include.ALWAYS)
+  public record AttemptPage(List<AttemptEntry> data, String nextCursor) {}
+
   /** Each entry is {@code {sequence_nr, timestamp, type, …fields of the journaled event}}. */
   public record AuditView(String eventId, List<Map<String, Object>> entries) {}
 }

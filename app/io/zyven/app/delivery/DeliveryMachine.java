@@ -239,18 +239,34 @@ public final class DeliveryMachine {
 
   /**
    * A journaled transition applied to the delivery it names. Total: the journal is the
-   * truth, so this never refuses; {@link #step} alone decides what may be journaled.
+   * truth, so this never refuses; {@link #step} alone decides what may be journaled. Every
+   * attempt is kept in {@link Delivery#attempts}.
    */
   public static Delivery apply(Delivery d, DeliveryTransition t) {
+    return apply(d, t, Integer.MAX_VALUE);
+  }
+
+  /**
+   * The same, keeping only the last {@code attemptsKept} attempts in {@link
+   * Delivery#attempts} (each holds up to 4 KiB of response, and replays add attempts
+   * without end). The journal keeps them all, and the read model lists them all; the count,
+   * the budget and the last error do not depend on what is kept.
+   */
+  public static Delivery apply(Delivery d, DeliveryTransition t, int attemptsKept) {
+    if (attemptsKept < 1) throw new IllegalArgumentException("attemptsKept must be at least 1");
     if (t instanceof EventJournal.DispatchStarted e) return starting(d, e.attempt(), d.budgetBase());
     if (t instanceof EventJournal.RetryRequested e) return starting(d, e.attempt(), d.budgetBase());
     // A replay opens a fresh budget: attempts from this one on count against it.
     if (t instanceof EventJournal.Replayed e) return starting(d, e.attempt(), e.attempt() - 1);
-    if (t instanceof EventJournal.Delivered e) return withAttempt(d, DeliveryStatus.DELIVERED, e.attempt(), null);
-    if (t instanceof EventJournal.RetryScheduled e) {
-      return withAttempt(d, DeliveryStatus.RETRY_SCHEDULED, e.attempt(), e.nextAttemptAt());
+    if (t instanceof EventJournal.Delivered e) {
+      return withAttempt(d, DeliveryStatus.DELIVERED, e.attempt(), null, attemptsKept);
     }
-    if (t instanceof EventJournal.DeadLettered e) return withAttempt(d, DeliveryStatus.DEAD_LETTERED, e.attempt(), null);
+    if (t instanceof EventJournal.RetryScheduled e) {
+      return withAttempt(d, DeliveryStatus.RETRY_SCHEDULED, e.attempt(), e.nextAttemptAt(), attemptsKept);
+    }
+    if (t instanceof EventJournal.DeadLettered e) {
+      return withAttempt(d, DeliveryStatus.DEAD_LETTERED, e.attempt(), null, attemptsKept);
+    }
     EventJournal.AttemptDeferred e = (EventJournal.AttemptDeferred) t;
     // The attempt was not made: its number is given back.
     return new Delivery(
@@ -263,11 +279,13 @@ public final class DeliveryMachine {
         d.endpointId(), DeliveryStatus.DISPATCHING, attempt, budgetBase, null, d.lastError(), d.attempts());
   }
 
-  private static Delivery withAttempt(Delivery d, DeliveryStatus to, Attempt attempt, Instant next) {
-    List<Attempt> all = new ArrayList<>(d.attempts().size() + 1);
-    all.addAll(d.attempts());
-    all.add(attempt);
+  private static Delivery withAttempt(Delivery d, DeliveryStatus to, Attempt attempt, Instant next, int attemptsKept) {
+    List<Attempt> before = d.attempts();
+    int from = Math.max(0, before.size() + 1 - attemptsKept); // the oldest ones beyond the cap go
+    List<Attempt> kept = new ArrayList<>(before.size() + 1 - from);
+    kept.addAll(before.subList(from, before.size()));
+    kept.add(attempt);
     return new Delivery(
-        d.endpointId(), to, d.attemptCount(), d.budgetBase(), next, attempt.error(), List.copyOf(all));
+        d.endpointId(), to, d.attemptCount(), d.budgetBase(), next, attempt.error(), List.copyOf(kept));
   }
 }

@@ -6,9 +6,14 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.UnknownHostException;
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
 
 /**
  * The SSRF guard: webhooks go only to public addresses, unless
@@ -35,22 +40,46 @@ public final class TargetGuard {
 
   private final boolean allowPrivate;
   private final Executor dns; // resolution blocks
+  private final Duration timeout;
 
   public TargetGuard(boolean allowPrivate, Executor dns) {
+    this(allowPrivate, dns, Duration.ofSeconds(5));
+  }
+
+  /**
+   * {@code dns} runs the lookups (they block); a lookup that it refuses (its queue is full)
+   * fails at once with {@link RejectedExecutionException}, and one that takes longer than
+   * {@code timeout} fails with {@link TimeoutException}. The JDK's resolver cannot be
+   * interrupted, so the thread stays busy until the system resolver gives up; the bounded
+   * queue keeps that from piling up.
+   */
+  public TargetGuard(boolean allowPrivate, Executor dns, Duration timeout) {
     this.allowPrivate = allowPrivate;
     this.dns = dns;
+    this.timeout = timeout;
   }
 
   /** Completes when the URL's host may receive webhooks; fails with {@link Refused}. */
   public CompletionStage<Void> checkUrl(String url) {
     if (allowPrivate) return CompletableFuture.completedFuture(null);
     String host = URI.create(url).getHost();
-    return CompletableFuture.runAsync(() -> resolve(host, 0), dns);
+    return lookup(() -> {
+      resolve(host, 0);
+      return null;
+    });
   }
 
   /** The address to connect to: the first one of the host, if every one is allowed. */
   public CompletionStage<InetSocketAddress> resolveAsync(String host, int port) {
-    return CompletableFuture.supplyAsync(() -> resolve(host, port), dns);
+    return lookup(() -> resolve(host, port));
+  }
+
+  private <T> CompletableFuture<T> lookup(Supplier<T> resolution) {
+    try {
+      return CompletableFuture.supplyAsync(resolution, dns).orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (RejectedExecutionException e) {
+      return CompletableFuture.failedFuture(e);
+    }
   }
 
   InetSocketAddress resolve(String host, int port) {

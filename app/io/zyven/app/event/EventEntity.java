@@ -199,11 +199,11 @@ public final class EventEntity
       return DeliveryStatus.ofEvent(deliveries.values().stream().map(Delivery::status).toList());
     }
 
-    State apply(EventJournal event) {
+    State apply(EventJournal event, int attemptsKept) {
       if (event instanceof EventJournal.Received r) return new State(r, DeliveryMachine.accepted(r));
       DeliveryTransition t = (DeliveryTransition) event;
       Map<String, Delivery> ds = new LinkedHashMap<>(deliveries);
-      ds.put(t.endpointId(), DeliveryMachine.apply(ds.get(t.endpointId()), t));
+      ds.put(t.endpointId(), DeliveryMachine.apply(ds.get(t.endpointId()), t, attemptsKept));
       return new State(received, ds);
     }
   }
@@ -214,7 +214,8 @@ public final class EventEntity
    * {@code queueTimeout}: how long an endpoint may hold an attempt before sending it;
    * {@code replyMargin}: how much longer than that (and than the attempt's own timeout) to
    * wait for a reply before counting the attempt as failed; {@code handoffWait}: how long a
-   * stopping entity waits for the outcomes of the attempts it has out.
+   * stopping entity waits for the outcomes of the attempts it has out; {@code attemptsKept}:
+   * how many of each delivery's latest attempts its state keeps (the journal has them all).
    */
   public record Settings(
       DeliveryPolicy policy,
@@ -222,7 +223,20 @@ public final class EventEntity
       Duration replyMargin,
       int defaultMaxAttempts,
       Duration passivateBeforeRetry,
-      Duration handoffWait) {}
+      Duration handoffWait,
+      int attemptsKept) {
+
+    /** Keeping every attempt in state. */
+    public Settings(
+        DeliveryPolicy policy,
+        Duration queueTimeout,
+        Duration replyMargin,
+        int defaultMaxAttempts,
+        Duration passivateBeforeRetry,
+        Duration handoffWait) {
+      this(policy, queueTimeout, replyMargin, defaultMaxAttempts, passivateBeforeRetry, handoffWait, Integer.MAX_VALUE);
+    }
+  }
 
   public static void init(ActorSystem<?> system, Dispatch.Endpoints endpoints, Settings settings) {
     // Idle events passivate (cluster.conf); the waker brings back those whose retry comes due.
@@ -640,6 +654,6 @@ public final class EventEntity
 
   @Override
   public EventHandler<State, EventJournal> eventHandler() {
-    return newEventHandlerBuilder().forAnyState().onAnyEvent(State::apply);
+    return newEventHandlerBuilder().forAnyState().onAnyEvent((state, event) -> state.apply(event, settings.attemptsKept()));
   }
 }

@@ -11,8 +11,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import io.zyven.app.endpoint.TargetGuard;
-import io.zyven.app.event.EventEntity;
 import io.zyven.app.readmodel.ReadModelQueries;
+import io.zyven.app.readmodel.ReadModelQueries.Cursor;
+import io.zyven.app.readmodel.Recovery;
 import io.zyven.app.readmodel.StatsQueries;
 import io.zyven.protocol.StatsApi.EndpointHealth;
 import java.util.Locale;
@@ -32,15 +33,22 @@ public final class EndpointRoutes {
   /** Defaults for fields a new endpoint leaves out. */
   public record Defaults(int maxInFlight, int timeoutMs, int maxAttempts) {}
 
+  /**
+   * Bounds: endpoints per tenant, and a recover's batch of dead letters read at a time and
+   * replays outstanding at a time.
+   */
+  public record Limits(int maxPerTenant, int recoverBatchSize, int recoverMaxInFlight) {}
+
   private final ActorSystem<?> system;
   private final ClusterSharding sharding;
   private final EndpointIndex index;
-  private final ReadModelQueries queries;
   private final StatsQueries stats;
   private final TargetGuard guard;
   private final Executor ec;
   private final Duration askTimeout;
   private final Defaults defaults;
+  private final Limits limits;
+  private final Recovery recovery;
 
   EndpointRoutes(
       ActorSystem<?> system,
@@ -49,16 +57,19 @@ public final class EndpointRoutes {
       StatsQueries stats,
       TargetGuard guard,
       Duration askTimeout,
-      Defaults defaults) {
+      Defaults defaults,
+      Limits limits) {
     this.system = system;
     this.sharding = ClusterSharding.get(system);
     this.index = index;
-    this.queries = queries;
     this.stats = stats;
     this.guard = guard;
     this.ec = system.executionContext();
     this.askTimeout = askTimeout;
     this.defaults = defaults;
+    this.limits = limits;
+    this.recovery =
+        new Recovery(system, queries, new Recovery.Settings(limits.recoverBatchSize(), limits.recoverMaxInFlight(), askTimeout));
   }
 
   CompletionStage<HttpResponse> create(Principal principal, byte[] body) {
@@ -86,7 +97,22 @@ public final class EndpointRoutes {
             now,
             now,
             1);
-    return checkTarget(p.url())
+    // Counted before anything is written. Creates racing each other may pass the cap by
+    // the few that count at the same moment; it bounds the work, it is not an invariant.
+    return index
+        .count(principal.tenantId())
+        .thenComposeAsync(
+            count -> {
+              if (count >= limits.maxPerTenant()) {
+                throw Problems.conflict(
+                    "endpoint-limit-reached",
+                    "Endpoint limit reached",
+                    "this tenant has " + count + " endpoints, the most allowed (" + limits.maxPerTenant()
+                        + "); delete one first");
+              }
+              return checkTarget(p.url());
+            },
+            ec)
         .thenComposeAsync(
             ok -> change(id, replyTo -> new EndpointEntity.Create(config, replyTo), false, 201), ec);
   }
@@ -111,11 +137,26 @@ public final class EndpointRoutes {
             });
   }
 
-  CompletionStage<HttpResponse> list(Principal principal) {
+  /** A keyset page of the tenant's endpoints, oldest first, as {@code GET /v1/events} pages. */
+  CompletionStage<HttpResponse> list(Principal principal, Map<String, String> query) {
+    EndpointListRequest request = EndpointListRequest.parse(query);
+    Cursor after = request.cursor();
     return index
-        .list(principal.tenantId())
+        .page(
+            principal.tenantId(),
+            principal.endpointIds(),
+            request.limit(),
+            after == null ? null : after.createdAt(),
+            after == null ? null : after.eventId())
         .thenApplyAsync(
-            views -> Responses.json(200, new EndpointList(views.stream().filter(v -> principal.allows(v.id())).toList())),
+            page -> {
+              String next = null;
+              if (page.more()) {
+                EndpointView last = page.endpoints().get(page.endpoints().size() - 1);
+                next = new Cursor(last.createdAt(), UUID.fromString(last.id())).encode();
+              }
+              return Responses.json(200, new EndpointList(page.endpoints(), next));
+            },
             ec);
   }
 
@@ -185,9 +226,10 @@ public final class EndpointRoutes {
   }
 
   /**
-   * Replays every delivery to this endpoint that was dead-lettered in [since, until): found
-   * in the read model, then each replayed by its event entity (journaled there with who
-   * asked). Answers 202 with how many were found; the replays proceed in the background.
+   * Replays every delivery to this endpoint that was dead-lettered in [since, until), each
+   * by its event entity (journaled there with who asked). Answers 202 with how many there
+   * are once the recover has started; it proceeds in the background, in bounded batches
+   * and with a bounded number of replays outstanding ({@link Recovery}).
    */
   CompletionStage<HttpResponse> recover(Principal principal, String pathId, byte[] body) {
     String id = Ids.canonical(pathId, "endpoint");
@@ -195,20 +237,16 @@ public final class EndpointRoutes {
     RecoverRequest window = RecoverRequest.parse(body, Instant.now());
     String by = principal.by() + " (recover)";
     return ask(id, replyTo -> new EndpointEntity.Get(principal.tenantId(), replyTo))
-        .thenComposeAsync(config -> queries.deadLetters(principal.tenantId(), id, window.since(), window.until()), ec)
+        .thenComposeAsync(config -> recovery.count(principal.tenantId(), id, window.since(), window.until()), ec)
         .thenApplyAsync(
-            eventIds -> {
-              for (String eventId : eventIds) {
-                sharding
-                    .entityRefFor(EventEntity.TYPE_KEY, eventId)
-                    .tell(new EventEntity.Replay(principal.tenantId(), id, true, by, system.ignoreRef()));
-              }
-              return Responses.json(202, new RecoverAccepted(id, window.since(), window.until(), eventIds.size()));
+            count -> {
+              recovery.run(principal.tenantId(), id, window.since(), window.until(), by);
+              return Responses.json(202, new RecoverAccepted(id, window.since(), window.until(), count));
             },
             ec);
   }
 
-  record RecoverAccepted(String endpointId, Instant since, Instant until, int deadLetters) {}
+  record RecoverAccepted(String endpointId, Instant since, Instant until, long deadLetters) {}
 
   /** Journals the change in the entity, then updates the index before answering. */
   private CompletionStage<HttpResponse> change(

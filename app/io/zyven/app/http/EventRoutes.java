@@ -22,6 +22,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import java.util.function.Function;
@@ -137,6 +138,29 @@ final class EventRoutes {
   }
 
   // ---- reads ----
+
+  /**
+   * {@code GET /v1/events/{id}/attempts}: every attempt of the event, in pages, from the
+   * read model (the entity keeps only each delivery's latest attempts). A token limited to
+   * some endpoints sees only theirs; another tenant's event is 404, checked first.
+   */
+  CompletionStage<HttpResponse> attempts(Principal principal, String pathId, HttpRequest request) {
+    String id = Ids.canonical(pathId, "event");
+    AttemptListRequest query = AttemptListRequest.parse(request.getUri().query().toMap());
+    Set<String> endpointIds = principal.endpointIds();
+    if (query.endpointId() != null) {
+      principal.requireEndpoint(query.endpointId());
+      endpointIds = Set.of(query.endpointId());
+    }
+    return queries
+        .attempts(principal.tenantId(), id, endpointIds, query.limit(), query.cursor())
+        .thenApplyAsync(
+            page -> {
+              if (page == null) throw notFound(id);
+              return Responses.json(200, page);
+            },
+            ec);
+  }
 
   /** {@code GET /v1/events}: from the read model (which trails the journal slightly). */
   CompletionStage<HttpResponse> list(Principal principal, HttpRequest request) {

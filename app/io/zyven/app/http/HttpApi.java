@@ -52,6 +52,7 @@ public final class HttpApi extends AllDirectives {
       Duration retryAfter,
       int ingestRateLimitPerKey,
       EndpointRoutes.Defaults endpointDefaults,
+      EndpointRoutes.Limits endpointLimits,
       String frameAncestors) {}
 
   private final ActorSystem<?> system;
@@ -102,7 +103,8 @@ public final class HttpApi extends AllDirectives {
     StatsQueries statsQueries = new StatsQueries(db);
     this.endpoints =
         new EndpointRoutes(
-            system, index, queries, statsQueries, guard, settings.askTimeout(), settings.endpointDefaults());
+            system, index, queries, statsQueries, guard, settings.askTimeout(), settings.endpointDefaults(),
+            settings.endpointLimits());
     this.stats = new StatsRoutes(statsQueries, ec);
     this.console = new ConsoleRoutes(settings.frameAncestors());
     this.settings = settings;
@@ -219,7 +221,7 @@ public final class HttpApi extends AllDirectives {
                 pathEnd(
                     () ->
                         concat(
-                            get(() -> asTenant((principal, request) -> endpoints.list(principal))),
+                            get(() -> asTenant((principal, request) -> endpoints.list(principal, request.getUri().query().toMap()))),
                             post(() -> asTenant((principal, request) ->
                                 jsonBody(request, MAX_CONFIG_BODY)
                                     .thenComposeAsync(body -> endpoints.create(principal, body), ec))))),
@@ -258,6 +260,9 @@ public final class HttpApi extends AllDirectives {
                 path(
                     PathMatchers.segment().slash("audit"),
                     id -> get(() -> asTenant((principal, r) -> events.audit(principal, id)))),
+                path(
+                    PathMatchers.segment().slash("attempts"),
+                    id -> get(() -> asTenant((principal, r) -> events.attempts(principal, id, r)))),
                 path(
                     PathMatchers.segment().slash("replay"),
                     id -> post(() -> asTenant((principal, request) ->

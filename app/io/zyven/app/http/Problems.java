@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeoutException;
 import org.apache.pekko.http.javadsl.model.ContentType;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
@@ -171,6 +172,11 @@ public final class Problems {
     if (cause instanceof DatabaseUnavailable || cause instanceof CircuitBreakerOpenException) {
       log.warn("Storage unavailable: {}", cause.toString());
       return unavailable(retryAfter, "storage is unavailable; retry with the same Idempotency-Key");
+    }
+    if (cause instanceof RejectedExecutionException) {
+      // A bounded queue (database or DNS lookups) is full: shed the load, the client retries.
+      log.warn("Busy: {}", cause.toString());
+      return unavailable(retryAfter, "too busy to take this request now; retry later");
     }
     if (cause instanceof TimeoutException) {
       // The journal is slow or away, or the entity's shard is moving between nodes.

@@ -2,6 +2,8 @@ package io.zyven.app.readmodel;
 
 import io.zyven.app.store.Database;
 import io.zyven.protocol.DeliveryStatus;
+import io.zyven.protocol.EventApi.AttemptEntry;
+import io.zyven.protocol.EventApi.AttemptPage;
 import java.nio.charset.StandardCharsets;
 import java.sql.Array;
 import java.sql.Connection;
@@ -218,23 +220,132 @@ public final class ReadModelQueries {
 
   public record Lag(long events, double seconds) {}
 
-  /** Ids of the events whose delivery to this endpoint was dead-lettered in [since, until). */
-  public CompletionStage<List<String>> deadLetters(String tenantId, String endpointId, Instant since, Instant until) {
+  /** Where a page of attempts ends: the last one's endpoint and number, opaque to clients. */
+  public record AttemptCursor(UUID endpointId, int number) {
+    public String encode() {
+      String raw = endpointId + ":" + number;
+      return Base64.getUrlEncoder().withoutPadding().encodeToString(raw.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** @throws IllegalArgumentException when it is not a cursor this API gave out */
+    public static AttemptCursor decode(String text) {
+      String[] parts = new String(Base64.getUrlDecoder().decode(text), StandardCharsets.UTF_8).split(":");
+      if (parts.length != 2) throw new IllegalArgumentException("not a cursor");
+      int number = Integer.parseInt(parts[1]);
+      if (number < 0) throw new IllegalArgumentException("not a cursor");
+      return new AttemptCursor(UUID.fromString(parts[0]), number);
+    }
+  }
+
+  /**
+   * A page of an event's attempts, every one ever made (the entity keeps only the latest),
+   * ordered by endpoint then number, after {@code after} (null: from the first). Only the
+   * deliveries to {@code endpointIds} when given. Null when the tenant has no such event
+   * (or none of its deliveries is to those endpoints).
+   */
+  public CompletionStage<AttemptPage> attempts(
+      String tenantId, String eventId, Set<String> endpointIds, int limit, AttemptCursor after) {
+    return db.query(
+        c -> {
+          UUID event = UUID.fromString(eventId);
+          // Whose event it is, first: another tenant's answers nothing.
+          try (PreparedStatement st = c.prepareStatement(
+              "SELECT 1 FROM deliveries WHERE event_id = ? AND tenant_id = ?"
+                  + (endpointIds != null ? " AND endpoint_id = ANY (?)" : "") + " LIMIT 1")) {
+            st.setObject(1, event);
+            st.setObject(2, UUID.fromString(tenantId));
+            if (endpointIds != null) st.setArray(3, uuids(c, endpointIds));
+            try (ResultSet rs = st.executeQuery()) {
+              if (!rs.next()) return null;
+            }
+          }
+          StringBuilder sql = new StringBuilder(
+              "SELECT endpoint_id, number, started_at, status_code, latency_ms, error FROM attempts WHERE event_id = ?");
+          if (endpointIds != null) sql.append(" AND endpoint_id = ANY (?)");
+          if (after != null) sql.append(" AND (endpoint_id, number) > (?, ?)");
+          sql.append(" ORDER BY endpoint_id, number LIMIT ?");
+          List<AttemptEntry> rows = new ArrayList<>();
+          try (PreparedStatement st = c.prepareStatement(sql.toString())) {
+            int i = 1;
+            st.setObject(i++, event);
+            if (endpointIds != null) st.setArray(i++, uuids(c, endpointIds));
+            if (after != null) {
+              st.setObject(i++, after.endpointId());
+              st.setInt(i++, after.number());
+            }
+            st.setInt(i, limit + 1); // one more tells whether there is a next page
+            try (ResultSet rs = st.executeQuery()) {
+              while (rs.next()) {
+                int status = rs.getInt(4);
+                Integer statusCode = rs.wasNull() ? null : status;
+                rows.add(new AttemptEntry(
+                    rs.getString(1), rs.getInt(2), rs.getTimestamp(3).toInstant(), statusCode, rs.getLong(5),
+                    rs.getString(6)));
+              }
+            }
+          }
+          boolean more = rows.size() > limit;
+          List<AttemptEntry> page = more ? List.copyOf(rows.subList(0, limit)) : rows;
+          String next = null;
+          if (more) {
+            AttemptEntry last = page.get(page.size() - 1);
+            next = new AttemptCursor(UUID.fromString(last.endpointId()), last.number()).encode();
+          }
+          return new AttemptPage(page, next);
+        });
+  }
+
+  /** A dead letter found for a recover: the event, and when its delivery was dead-lettered. */
+  public record DeadLetter(String eventId, Instant at) {}
+
+  /**
+   * A batch of the events whose delivery to this endpoint was dead-lettered in [since,
+   * until), oldest first, after {@code after} (null: from the first): a keyset page on
+   * (status_changed_at, event_id), so a recover walks any number of them in bounded batches.
+   */
+  public CompletionStage<List<DeadLetter>> deadLetters(
+      String tenantId, String endpointId, Instant since, Instant until, DeadLetter after, int limit) {
     return db.query(
         c -> {
           try (PreparedStatement st = c.prepareStatement(
-              "SELECT event_id FROM deliveries WHERE endpoint_id = ? AND tenant_id = ?"
+              "SELECT event_id, status_changed_at FROM deliveries WHERE endpoint_id = ? AND tenant_id = ?"
                   + " AND status = 'DEAD_LETTERED' AND status_changed_at >= ? AND status_changed_at < ?"
-                  + " ORDER BY status_changed_at")) {
+                  + (after != null ? " AND (status_changed_at, event_id) > (?, ?)" : "")
+                  + " ORDER BY status_changed_at, event_id LIMIT ?")) {
+            int i = 1;
+            st.setObject(i++, UUID.fromString(endpointId));
+            st.setObject(i++, UUID.fromString(tenantId));
+            st.setTimestamp(i++, Timestamp.from(since));
+            st.setTimestamp(i++, Timestamp.from(until));
+            if (after != null) {
+              st.setTimestamp(i++, Timestamp.from(after.at()));
+              st.setObject(i++, UUID.fromString(after.eventId()));
+            }
+            st.setInt(i, limit);
+            List<DeadLetter> batch = new ArrayList<>();
+            try (ResultSet rs = st.executeQuery()) {
+              while (rs.next()) batch.add(new DeadLetter(rs.getString(1), rs.getTimestamp(2).toInstant()));
+            }
+            return batch;
+          }
+        });
+  }
+
+  /** How many deliveries to this endpoint were dead-lettered in [since, until) (and still are). */
+  public CompletionStage<Long> countDeadLetters(String tenantId, String endpointId, Instant since, Instant until) {
+    return db.query(
+        c -> {
+          try (PreparedStatement st = c.prepareStatement(
+              "SELECT count(*) FROM deliveries WHERE endpoint_id = ? AND tenant_id = ?"
+                  + " AND status = 'DEAD_LETTERED' AND status_changed_at >= ? AND status_changed_at < ?")) {
             st.setObject(1, UUID.fromString(endpointId));
             st.setObject(2, UUID.fromString(tenantId));
             st.setTimestamp(3, Timestamp.from(since));
             st.setTimestamp(4, Timestamp.from(until));
-            List<String> ids = new ArrayList<>();
             try (ResultSet rs = st.executeQuery()) {
-              while (rs.next()) ids.add(rs.getString(1));
+              rs.next();
+              return rs.getLong(1);
             }
-            return ids;
           }
         });
   }

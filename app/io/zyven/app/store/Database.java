@@ -8,13 +8,19 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import org.flywaydb.core.Flyway;
 
 /**
  * Connections for the read-model tables (the journal has its own Slick pool). JDBC blocks,
  * so every query runs on this class's own threads, one per connection, never on a
- * dispatcher thread.
+ * dispatcher thread. At most {@code queueLimit} queries wait for a thread; past that a
+ * query fails at once with {@link RejectedExecutionException} (the API answers 503 with
+ * Retry-After) rather than pile up. Every statement on the pool's connections has the
+ * statement timeout of the URL it is given ({@link #withStatementTimeout}).
  */
 public final class Database implements AutoCloseable {
 
@@ -25,8 +31,23 @@ public final class Database implements AutoCloseable {
 
   private final HikariDataSource dataSource;
   private final ExecutorService executor;
+  private final String migrationUrl;
+  private final String user;
+  private final String password;
 
+  /**
+   * {@code url} is for the queries ({@link #withStatementTimeout} gives them a timeout);
+   * {@code migrationUrl} for Flyway, whose migrations must not be cut off by it.
+   */
+  /** Without a statement timeout, and with a queue of 1000: for tools and tests. */
   public Database(String url, String user, String password, int poolSize) {
+    this(url, url, user, password, poolSize, 1000);
+  }
+
+  public Database(String url, String migrationUrl, String user, String password, int poolSize, int queueLimit) {
+    this.migrationUrl = migrationUrl;
+    this.user = user;
+    this.password = password;
     HikariConfig config = new HikariConfig();
     config.setJdbcUrl(url);
     config.setUsername(user);
@@ -37,30 +58,55 @@ public final class Database implements AutoCloseable {
     config.setPoolName("zyven-readmodel");
     this.dataSource = new HikariDataSource(config);
     this.executor =
-        Executors.newFixedThreadPool(
+        new ThreadPoolExecutor(
             poolSize,
+            poolSize,
+            0,
+            TimeUnit.MILLISECONDS,
+            new LinkedBlockingQueue<>(queueLimit),
             r -> {
               Thread t = new Thread(r, "zyven-jdbc");
               t.setDaemon(true);
               return t;
-            });
+            },
+            new ThreadPoolExecutor.AbortPolicy());
+  }
+
+  /**
+   * {@code url} with a server-side statement timeout on every statement of its connections
+   * (pgjdbc's {@code options} parameter: {@code -c statement_timeout=…}); a statement that
+   * runs longer is cancelled by PostgreSQL (SQLState 57014).
+   */
+  public static String withStatementTimeout(String url, java.time.Duration timeout) {
+    String options = "-c statement_timeout=" + timeout.toMillis();
+    return url + (url.contains("?") ? "&" : "?") + "options="
+        + java.net.URLEncoder.encode(options, java.nio.charset.StandardCharsets.UTF_8);
   }
 
   /** Creates or migrates every table (journal and read model), idempotently. */
   public void migrate() {
-    Flyway.configure().dataSource(dataSource).locations("classpath:db/migration").load().migrate();
+    // Its own connection, without the statement timeout of the query pool.
+    Flyway.configure()
+        .dataSource(migrationUrl, user, password)
+        .locations("classpath:db/migration")
+        .load()
+        .migrate();
   }
 
   public <T> CompletionStage<T> query(Sql<T> sql) {
-    return CompletableFuture.supplyAsync(
-        () -> {
-          try (Connection c = dataSource.getConnection()) {
-            return sql.run(c);
-          } catch (SQLException e) {
-            throw new CompletionException(new DatabaseUnavailable(e));
-          }
-        },
-        executor);
+    try {
+      return CompletableFuture.supplyAsync(
+          () -> {
+            try (Connection c = dataSource.getConnection()) {
+              return sql.run(c);
+            } catch (SQLException e) {
+              throw new CompletionException(new DatabaseUnavailable(e));
+            }
+          },
+          executor);
+    } catch (RejectedExecutionException e) {
+      return CompletableFuture.failedFuture(e); // the queue is full (or the pool closed)
+    }
   }
 
   /** A connection of the pool, for callers that manage their own transaction. */

@@ -12,6 +12,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletionStage;
 
@@ -93,6 +94,57 @@ public final class EndpointIndex {
               while (rs.next()) views.add(fromJson(rs.getString(1)));
             }
             return views;
+          }
+        });
+  }
+
+  /** A page of a tenant's endpoints, and whether more follow it. */
+  public record Page(List<EndpointView> endpoints, boolean more) {}
+
+  /**
+   * The tenant's endpoints, oldest first: at most {@code limit} of them, after the one
+   * created at {@code afterCreatedAt} with id {@code afterId} (both null: from the oldest),
+   * and only those in {@code onlyIds} when it is given. A keyset page on (created_at, id).
+   */
+  public CompletionStage<Page> page(
+      String tenantId, Set<String> onlyIds, int limit, Instant afterCreatedAt, UUID afterId) {
+    return db.query(
+        c -> {
+          String sql =
+              "SELECT config FROM endpoints WHERE tenant_id = ? AND NOT deleted"
+                  + (onlyIds != null ? " AND id = ANY (?)" : "")
+                  + (afterId != null ? " AND (created_at, id) > (?, ?)" : "")
+                  + " ORDER BY created_at, id LIMIT ?";
+          try (PreparedStatement st = c.prepareStatement(sql)) {
+            int i = 1;
+            st.setObject(i++, UUID.fromString(tenantId));
+            if (onlyIds != null) st.setArray(i++, c.createArrayOf("uuid", onlyIds.stream().map(UUID::fromString).toArray()));
+            if (afterId != null) {
+              st.setTimestamp(i++, Timestamp.from(afterCreatedAt));
+              st.setObject(i++, afterId);
+            }
+            st.setInt(i, limit + 1); // one more tells whether there is a next page
+            List<EndpointView> views = new ArrayList<>();
+            try (ResultSet rs = st.executeQuery()) {
+              while (rs.next()) views.add(fromJson(rs.getString(1)));
+            }
+            boolean more = views.size() > limit;
+            return new Page(more ? List.copyOf(views.subList(0, limit)) : views, more);
+          }
+        });
+  }
+
+  /** How many endpoints the tenant has (deleted ones are not counted). */
+  public CompletionStage<Long> count(String tenantId) {
+    return db.query(
+        c -> {
+          try (PreparedStatement st =
+              c.prepareStatement("SELECT count(*) FROM endpoints WHERE tenant_id = ? AND NOT deleted")) {
+            st.setObject(1, UUID.fromString(tenantId));
+            try (ResultSet rs = st.executeQuery()) {
+              rs.next();
+              return rs.getLong(1);
+            }
           }
         });
   }

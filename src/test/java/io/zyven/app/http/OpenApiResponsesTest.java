@@ -94,6 +94,8 @@ class OpenApiResponsesTest {
     String path = "/v1/endpoints/" + id;
 
     conforms("GET /v1/endpoints", api.get("/v1/endpoints", key));
+    conforms("GET /v1/endpoints", api.get("/v1/endpoints?limit=1", key));
+    conforms("GET /v1/endpoints", api.get("/v1/endpoints?cursor=nope", key), 400);
     conforms("GET /v1/endpoints/{id}", api.get(path, key));
     Response health = conforms("GET /v1/endpoints/{id}/health", api.get(path + "/health", key));
     assertEquals("closed", health.json().get("circuit").asText(), health.body());
@@ -158,6 +160,15 @@ class OpenApiResponsesTest {
     awaitStatus(key, dead, "DEAD_LETTERED");
     conforms("POST /v1/endpoints/{id}/recover",
         api.postJson("/v1/endpoints/" + bad + "/recover", key, "{\"since\":\"2025-01-01T00:00:00Z\"}"));
+
+    // Every attempt, from the read model, in pages.
+    Await.until("the read model has the dead letter's attempts", PATIENCE,
+        () -> api.get("/v1/events/" + dead + "/attempts", key).json().path("data").size() >= 2);
+    JsonNode attempts = conforms("GET /v1/events/{id}/attempts", api.get("/v1/events/" + dead + "/attempts?limit=1", key)).json();
+    conforms("GET /v1/events/{id}/attempts", api.get("/v1/events/" + dead + "/attempts?limit=1&endpoint_id=" + bad
+        + "&cursor=" + attempts.get("next_cursor").asText(), key));
+    conforms("GET /v1/events/{id}/attempts", api.get("/v1/events/" + UUID.randomUUID() + "/attempts", key), 404);
+    conforms("GET /v1/events/{id}/attempts", api.get("/v1/events/" + dead + "/attempts?limit=101", key), 400);
 
     // The audit trails hold every kind of record these made but AttemptDeferred.
     for (String id : List.of(delivered, waiting, dead)) {
@@ -292,7 +303,8 @@ class OpenApiResponsesTest {
       if (!spec.operation(operation).path("responses").has("403") || itsReads.contains(operation)) continue;
       String[] parts = operation.split(" ", 2);
       String path = parts[1].replace("{id}", parts[1].startsWith("/v1/endpoints/") ? other : event)
-          + (operation.equals("GET /v1/events") ? "?endpoint_id=" + other : "");
+          + (operation.equals("GET /v1/events") || operation.equals("GET /v1/events/{id}/attempts")
+              ? "?endpoint_id=" + other : "");
       // With the operation's example body, so that only the token is wrong.
       JsonNode example = spec.operation(operation).path("requestBody").path("content").path("application/json")
           .path("example");

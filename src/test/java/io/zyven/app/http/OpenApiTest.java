@@ -64,6 +64,7 @@ class OpenApiTest {
           "POST /v1/events",
           "GET /v1/events/{id}",
           "GET /v1/events/{id}/audit",
+          "GET /v1/events/{id}/attempts",
           "POST /v1/events/{id}/replay",
           "POST /v1/events/{id}/retry",
           "GET /v1/stats",

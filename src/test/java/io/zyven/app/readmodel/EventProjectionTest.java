@@ -272,7 +272,7 @@ class EventProjectionTest {
     assertEquals(List.of(eventId), deadLetters(at, at.plusMillis(1)));
     assertEquals(List.of(), deadLetters(at.plusMillis(1), at.plusSeconds(1)));
     assertEquals(List.of(), deadLetters(t0, at));
-    assertEquals(List.of(), queries.deadLetters(UUID.randomUUID().toString(), endpointA, t0, at.plusSeconds(1))
+    assertEquals(List.of(), queries.deadLetters(UUID.randomUUID().toString(), endpointA, t0, at.plusSeconds(1), null, 100)
         .toCompletableFuture().get(10, TimeUnit.SECONDS), "another tenant's dead letters are not its own");
   }
 
@@ -492,7 +492,8 @@ class EventProjectionTest {
   }
 
   private List<String> deadLetters(Instant since, Instant until) throws Exception {
-    return queries.deadLetters(tenant, endpointA, since, until).toCompletableFuture().get(10, TimeUnit.SECONDS);
+    return queries.deadLetters(tenant, endpointA, since, until, null, 100).toCompletableFuture().get(10, TimeUnit.SECONDS)
+        .stream().map(ReadModelQueries.DeadLetter::eventId).toList();
   }
 
   /** With endpoints the index does not know and a default timeout of 0: started before. */
