@@ -5,6 +5,7 @@ import com.typesafe.config.ConfigFactory;
 import io.zyven.app.endpoint.CircuitBreaker;
 import io.zyven.app.endpoint.EndpointDispatcher;
 import io.zyven.app.endpoint.EndpointEntity;
+import io.zyven.app.endpoint.SecretResealer;
 import io.zyven.app.endpoint.TargetGuard;
 import io.zyven.app.endpoint.WebhookClient;
 import io.zyven.app.delivery.DeliveryPolicy;
@@ -21,6 +22,7 @@ import io.zyven.app.store.Database;
 import io.zyven.app.store.EmbeddedDatabase;
 import io.zyven.app.store.EndpointIndex;
 import io.zyven.app.store.PortalKeys;
+import io.zyven.app.store.SecretBox;
 import io.zyven.app.store.TenantStore;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -131,10 +133,11 @@ public final class Zyven implements AutoCloseable {
     }
     DeliveryPolicy policy = DeliveryPolicy.fromConfig(delivery);
     TargetGuard guard = new TargetGuard(privateTargets, dnsExecutor());
-    WebhookClient client = new WebhookClient(system, guard, delivery.getDuration("connect-timeout"));
+    SecretBox secrets = secretBox(db, zyven);
+    WebhookClient client = new WebhookClient(system, secrets, guard, delivery.getDuration("connect-timeout"));
     EndpointIndex index = new EndpointIndex(db);
     TenantStore tenants = new TenantStore(db);
-    EndpointEntity.init(system, index, client, endpointSettings(zyven));
+    EndpointEntity.init(system, index, secrets, client, endpointSettings(zyven));
     ClusterSharding sharding = ClusterSharding.get(system);
     Dispatch.Endpoints endpoints =
         (endpointId, dispatch) ->
@@ -170,7 +173,7 @@ public final class Zyven implements AutoCloseable {
             : AdminKey.configured(configuredKey);
     HttpApi api =
         new HttpApi(
-            system, db, tenants, index, guard, httpSettings(zyven, adminKey),
+            system, db, tenants, index, guard, secrets, httpSettings(zyven, adminKey),
             new PortalRoutes.Settings(
                 PortalKeys.load(db, zyven.getString("portal.signing-key")), zyven.getString("http.public-url")));
     ServerBinding binding =
@@ -197,7 +200,24 @@ public final class Zyven implements AutoCloseable {
     // Printed last, once this node is a cluster member and serves the API.
     org.apache.pekko.cluster.Cluster.get(Adapter.toClassic(system))
         .registerOnMemberUp(() -> System.out.println(banner.text()));
+    org.apache.pekko.cluster.Cluster.get(Adapter.toClassic(system))
+        .registerOnMemberUp(
+            () -> SecretResealer.start(
+                system, index, secrets, zyven.getInt("secrets.reseal-batch"), zyven.getDuration("ingest.ask-timeout")));
     return new Zyven(system, binding);
+  }
+
+  /** The master key of endpoint secrets; a development key, with a warning, when none is set. */
+  private static SecretBox secretBox(Database db, Config zyven) throws Exception {
+    SecretBox box = SecretBox.load(db, zyven.getString("secrets.key"), zyven.getString("secrets.previous-keys"));
+    if (box.origin() == SecretBox.Origin.DEVELOPMENT) {
+      log.warn(
+          "ZYVEN_SECRET_KEY is not set: endpoint secrets are sealed under a development key stored in the"
+              + " database itself, which protects them from nothing that can read the database. For development"
+              + " only: set ZYVEN_SECRET_KEY (openssl rand -base64 32), the same on every node.");
+    }
+    log.info("Endpoint secrets are sealed under master key {}", box.currentKeyId());
+    return box;
   }
 
   private static HttpApi.Settings httpSettings(Config zyven, AdminKey adminKey) {
