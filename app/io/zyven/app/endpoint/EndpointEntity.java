@@ -145,8 +145,12 @@ public final class EndpointEntity
       boolean enabled, CircuitBreaker.Position circuit, Instant failingSince, int inFlight, int queued)
       implements Reply {}
 
-  /** The answer to {@link Reseal}: whether this asking changed anything. */
-  public record Resealed(boolean changed) implements Reply {}
+  /**
+   * The answer to {@link Reseal}: whether the endpoint's secrets are now sealed under the
+   * current master key (or it is deleted, and nothing is to be done); false when they would
+   * not open (the entity logs why).
+   */
+  public record Resealed(boolean done) implements Reply {}
 
   /** No such endpoint for this tenant (never created, deleted, or another tenant's). */
   public record NotFound() implements Reply {}
@@ -282,7 +286,7 @@ public final class EndpointEntity
         .forAnyState()
         .onCommand(Deliver.class, (state, cmd) -> tellDispatcher(new EndpointDispatcher.Deliver(cmd.dispatch())))
         // A deleted endpoint signs nothing any more: its last secrets stay as they are.
-        .onCommand(Reseal.class, (state, cmd) -> Effect().reply(cmd.replyTo(), new Resealed(false)))
+        .onCommand(Reseal.class, (state, cmd) -> Effect().reply(cmd.replyTo(), new Resealed(true)))
         .onCommand(ResealAfterRecovery.class, (state, cmd) -> Effect().noReply())
         .onCommand(HealthChange.class, (state, cmd) -> Effect().noReply())
         .onCommand(Stop.class, (state, cmd) -> tellDispatcher(EndpointDispatcher.HandOff.INSTANCE))
@@ -373,7 +377,7 @@ public final class EndpointEntity
   private ReplyEffect<EndpointJournal, State> reseal(State state, ActorRef<Reply> replyTo) {
     EndpointConfig c = state.config();
     if (!box.needsReseal(c.secret()) && !box.needsReseal(c.previousSecret())) {
-      return replyTo == null ? Effect().noReply() : Effect().reply(replyTo, new Resealed(false));
+      return replyTo == null ? Effect().noReply() : Effect().reply(replyTo, new Resealed(true));
     }
     EndpointConfig resealed;
     try {

@@ -59,7 +59,7 @@ public final class SecretResealer {
                   .thenCompose(
                       done -> {
                         log.info(
-                            "Resealing endpoint secrets under master key {}: {} resealed so far, {} not",
+                            "Resealing endpoint secrets under master key {}: {} endpoint(s) done so far, {} not",
                             box.currentKeyId(), resealed, failed);
                         return page(ids.get(ids.size() - 1));
                       });
@@ -79,8 +79,8 @@ public final class SecretResealer {
             (reply, error) -> {
               synchronized (this) {
                 if (error != null) failed++;
-                else if (reply instanceof EndpointEntity.Resealed r && r.changed()) resealed++;
-                else failed++; // its secret would not open (the entity logged why), or it moved on
+                else if (reply instanceof EndpointEntity.Resealed r && r.done()) resealed++;
+                else failed++; // its secret would not open: the entity logged why
               }
               return (Void) null;
             })
@@ -91,11 +91,11 @@ public final class SecretResealer {
     if (resealed == 0 && failed == 0) return;
     if (failed == 0) {
       log.info(
-          "Reseal sweep done: {} endpoint(s) resealed under master key {}. Once every node has run with it,"
+          "Reseal sweep done: {} endpoint(s) sealed under master key {}. Once every node runs with it,"
               + " ZYVEN_SECRET_KEY_PREVIOUS can be dropped.", resealed, box.currentKeyId());
     } else {
       log.warn(
-          "Reseal sweep done: {} endpoint(s) resealed under master key {}, {} not (see the errors above);"
+          "Reseal sweep done: {} endpoint(s) sealed under master key {}, {} not (see the errors above);"
               + " keep ZYVEN_SECRET_KEY_PREVIOUS until a later start reseals them.", resealed, box.currentKeyId(), failed);
     }
   }
