@@ -86,6 +86,15 @@ public final class Zyven implements AutoCloseable {
 
     Database db = new Database(url, user, password, zyven.getInt("db.pool-size"));
     db.migrate();
+    SecretBox secrets;
+    try {
+      // Before the actor system: a malformed key stops the node before anything runs.
+      secrets = secretBox(db, zyven, dev);
+    } catch (Exception e) {
+      db.close();
+      if (embedded != null) embedded.close();
+      throw e;
+    }
 
     String slick = "pekko-persistence-jdbc.shared-databases.default.db.";
     Config full =
@@ -96,7 +105,7 @@ public final class Zyven implements AutoCloseable {
     closeStorageOnShutdown(system, db, embedded);
     stopOnSignals(system);
     try {
-      return serve(system, full, zyven, dev, db, embedded);
+      return serve(system, full, zyven, dev, db, embedded, secrets);
     } catch (Exception e) {
       // Not a working node (its port is taken, say): stop what did start, storage included,
       // and leave the exit to the caller, which says why.
@@ -116,7 +125,13 @@ public final class Zyven implements AutoCloseable {
   }
 
   private static Zyven serve(
-      ActorSystem<Void> system, Config full, Config zyven, boolean dev, Database db, EmbeddedDatabase embedded)
+      ActorSystem<Void> system,
+      Config full,
+      Config zyven,
+      boolean dev,
+      Database db,
+      EmbeddedDatabase embedded,
+      SecretBox secrets)
       throws Exception {
     Cluster cluster = Cluster.get(system);
     ClusterLog.start(system);
@@ -133,7 +148,6 @@ public final class Zyven implements AutoCloseable {
     }
     DeliveryPolicy policy = DeliveryPolicy.fromConfig(delivery);
     TargetGuard guard = new TargetGuard(privateTargets, dnsExecutor());
-    SecretBox secrets = secretBox(db, zyven);
     WebhookClient client = new WebhookClient(system, secrets, guard, delivery.getDuration("connect-timeout"));
     EndpointIndex index = new EndpointIndex(db);
     TenantStore tenants = new TenantStore(db);
@@ -207,10 +221,15 @@ public final class Zyven implements AutoCloseable {
     return new Zyven(system, binding);
   }
 
-  /** The master key of endpoint secrets; a development key, with a warning, when none is set. */
-  private static SecretBox secretBox(Database db, Config zyven) throws Exception {
+  /**
+   * The master key of endpoint secrets; a development key when none is set, with a warning
+   * (only a note in development mode, which is for one's own machine anyway).
+   */
+  private static SecretBox secretBox(Database db, Config zyven, boolean dev) throws Exception {
     SecretBox box = SecretBox.load(db, zyven.getString("secrets.key"), zyven.getString("secrets.previous-keys"));
-    if (box.origin() == SecretBox.Origin.DEVELOPMENT) {
+    if (box.origin() == SecretBox.Origin.DEVELOPMENT && dev) {
+      log.info("Endpoint secrets are sealed under a development key stored in the database (ZYVEN_SECRET_KEY is not set)");
+    } else if (box.origin() == SecretBox.Origin.DEVELOPMENT) {
       log.warn(
           "ZYVEN_SECRET_KEY is not set: endpoint secrets are sealed under a development key stored in the"
               + " database itself, which protects them from nothing that can read the database. For development"

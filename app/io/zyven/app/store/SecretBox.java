@@ -46,6 +46,13 @@ public final class SecretBox {
     DEVELOPMENT
   }
 
+  /** A configured master key that is not base64 of 32 bytes: the node does not start. Never holds the key. */
+  public static final class BadKey extends IllegalArgumentException {
+    BadKey(String message) {
+      super(message);
+    }
+  }
+
   /** A sealed value this node cannot open: its key id is none of the node's keys, or it was tampered with. */
   public static final class CannotOpen extends RuntimeException {
     CannotOpen(String message) {
@@ -70,7 +77,7 @@ public final class SecretBox {
    * {@code previous} (comma-separated, the same format) for opening only; without a
    * configured key, the database's development key, generated when there is none yet.
    *
-   * @throws IllegalArgumentException when a configured key is not base64 of 32 bytes
+   * @throws BadKey when a configured key is not base64 of 32 bytes
    */
   public static SecretBox load(Database db, String configured, String previous) throws Exception {
     List<byte[]> old = new ArrayList<>();
@@ -124,10 +131,10 @@ public final class SecretBox {
           ? Base64.getUrlDecoder().decode(base64)
           : Base64.getDecoder().decode(base64);
     } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException(name + " is not base64 (generate one with: openssl rand -base64 32)");
+      throw new BadKey(name + " is not base64 (generate one with: openssl rand -base64 32)");
     }
     if (key.length != KEY_BYTES) {
-      throw new IllegalArgumentException(
+      throw new BadKey(
           name + " must be base64 of exactly " + KEY_BYTES + " bytes (openssl rand -base64 32); it is " + key.length
               + " bytes");
     }
