@@ -91,8 +91,8 @@ public final class SecretResealer {
     if (resealed == 0 && failed == 0) return;
     if (failed == 0) {
       log.info(
-          "Reseal sweep done: {} endpoint(s) sealed under master key {}. Once every node runs with it,"
-              + " ZYVEN_SECRET_KEY_PREVIOUS can be dropped.", resealed, box.currentKeyId());
+          "Reseal sweep done: {} endpoint(s) sealed under master key {}.{}", resealed, box.currentKeyId(),
+          box.hasPreviousKeys() ? " Once every node runs with it, ZYVEN_SECRET_KEY_PREVIOUS can be dropped." : "");
     } else {
       log.warn(
           "Reseal sweep done: {} endpoint(s) sealed under master key {}, {} not (see the errors above);"

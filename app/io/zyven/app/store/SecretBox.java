@@ -145,6 +145,11 @@ public final class SecretBox {
     return origin;
   }
 
+  /** Whether keys other than the current one are there to open with. */
+  public boolean hasPreviousKeys() {
+    return keys.size() > 1;
+  }
+
   /** The id of the key that seals: safe to log. */
   public String currentKeyId() {
     return currentId;
