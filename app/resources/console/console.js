@@ -444,10 +444,16 @@ async function endpointsView(notice) {
 
   function row(ep) {
     const secret = el('span', { class: 'mono', text: '••••••' });
-    const actions = [el('button', { type: 'button', class: 'secondary', text: 'Reveal secret',
-      onclick: (ev) => { secret.textContent = ep.secret; ev.target.remove(); } })];
+    const actions = [];
     if (canManage()) {
       actions.push(
+        // Lists never carry secrets: asked for on the click, with the manage scope.
+        el('button', { type: 'button', class: 'secondary', text: 'Reveal secret', onclick: async (ev) => {
+          const res = await api('GET', '/v1/endpoints/' + ep.id + '/secret');
+          if (!res.ok) { message.replaceChildren(el('p', { class: 'error', text: problemText(res) })); return; }
+          secret.textContent = res.json.secret;
+          ev.target.remove();
+        } }),
         el('button', { type: 'button', class: 'secondary', text: 'Edit', onclick: () =>
           slot.replaceChildren(el('h2', { text: 'Edit endpoint' }), endpointForm(ep, () => endpointsView(el('p', { text: 'Saved.' })))) }),
         ep.enabled

@@ -1,5 +1,6 @@
 package io.zyven.app;
 
+import io.zyven.app.store.SecretBox;
 import java.net.BindException;
 
 /** A failed start in one line that says what to do, for the problems a newcomer meets. */
@@ -7,10 +8,12 @@ final class StartupProblem {
   private StartupProblem() {}
 
   static boolean isKnown(Throwable t) {
-    return bindFailure(t) != null;
+    return bindFailure(t) != null || badKey(t) != null;
   }
 
   static String describe(Throwable t) {
+    SecretBox.BadKey badKey = badKey(t);
+    if (badKey != null) return badKey.getMessage() + ".";
     BindException bind = bindFailure(t);
     if (bind != null) {
       return "an address it listens on is already in use (" + bind.getMessage() + "). Another Zyven,"
@@ -20,6 +23,13 @@ final class StartupProblem {
     Throwable root = t;
     while (root.getCause() != null && root.getCause() != root) root = root.getCause();
     return root.getClass().getSimpleName() + ": " + root.getMessage() + " (details follow)";
+  }
+
+  private static SecretBox.BadKey badKey(Throwable t) {
+    for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
+      if (c instanceof SecretBox.BadKey b) return b;
+    }
+    return null;
   }
 
   private static BindException bindFailure(Throwable t) {

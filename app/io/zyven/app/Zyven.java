@@ -5,6 +5,7 @@ import com.typesafe.config.ConfigFactory;
 import io.zyven.app.endpoint.CircuitBreaker;
 import io.zyven.app.endpoint.EndpointDispatcher;
 import io.zyven.app.endpoint.EndpointEntity;
+import io.zyven.app.endpoint.SecretResealer;
 import io.zyven.app.endpoint.TargetGuard;
 import io.zyven.app.endpoint.WebhookClient;
 import io.zyven.app.delivery.DeliveryPolicy;
@@ -21,6 +22,7 @@ import io.zyven.app.store.Database;
 import io.zyven.app.store.EmbeddedDatabase;
 import io.zyven.app.store.EndpointIndex;
 import io.zyven.app.store.PortalKeys;
+import io.zyven.app.store.SecretBox;
 import io.zyven.app.store.TenantStore;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -88,6 +90,15 @@ public final class Zyven implements AutoCloseable {
     Database db =
         new Database(timedUrl, url, user, password, zyven.getInt("db.pool-size"), zyven.getInt("db.queue-limit"));
     db.migrate();
+    SecretBox secrets;
+    try {
+      // Before the actor system: a malformed key stops the node before anything runs.
+      secrets = secretBox(db, zyven, dev);
+    } catch (Exception e) {
+      db.close();
+      if (embedded != null) embedded.close();
+      throw e;
+    }
 
     String slick = "pekko-persistence-jdbc.shared-databases.default.db.";
     Config full =
@@ -98,7 +109,7 @@ public final class Zyven implements AutoCloseable {
     closeStorageOnShutdown(system, db, embedded);
     stopOnSignals(system, zyven.getDuration("shutdown.timeout"), embedded);
     try {
-      return serve(system, full, zyven, dev, db, embedded);
+      return serve(system, full, zyven, dev, db, embedded, secrets);
     } catch (Exception e) {
       // Not a working node (its port is taken, say): stop what did start, storage included,
       // and leave the exit to the caller, which says why.
@@ -118,7 +129,13 @@ public final class Zyven implements AutoCloseable {
   }
 
   private static Zyven serve(
-      ActorSystem<Void> system, Config full, Config zyven, boolean dev, Database db, EmbeddedDatabase embedded)
+      ActorSystem<Void> system,
+      Config full,
+      Config zyven,
+      boolean dev,
+      Database db,
+      EmbeddedDatabase embedded,
+      SecretBox secrets)
       throws Exception {
     Cluster cluster = Cluster.get(system);
     ClusterLog.start(system);
@@ -138,14 +155,14 @@ public final class Zyven implements AutoCloseable {
     TargetGuard guard =
         new TargetGuard(
             privateTargets, dnsExecutor(dns.getInt("threads"), dns.getInt("queue-limit")), dns.getDuration("timeout"));
-    WebhookClient client = new WebhookClient(system, guard, delivery.getDuration("connect-timeout"));
+    WebhookClient client = new WebhookClient(system, secrets, guard, delivery.getDuration("connect-timeout"));
     EndpointIndex index = new EndpointIndex(db);
     TenantStore tenants =
         new TenantStore(
             db,
             new TenantStore.Settings(
                 zyven.getDuration("api-keys.cache-ttl"), zyven.getDuration("api-keys.last-used-every")));
-    EndpointEntity.init(system, index, client, endpointSettings(zyven));
+    EndpointEntity.init(system, index, secrets, client, endpointSettings(zyven));
     ClusterSharding sharding = ClusterSharding.get(system);
     Dispatch.Endpoints endpoints =
         (endpointId, dispatch) ->
@@ -182,7 +199,7 @@ public final class Zyven implements AutoCloseable {
             : AdminKey.configured(configuredKey);
     HttpApi api =
         new HttpApi(
-            system, db, tenants, index, guard, httpSettings(zyven, adminKey),
+            system, db, tenants, index, guard, secrets, httpSettings(zyven, adminKey),
             new PortalRoutes.Settings(
                 PortalKeys.load(db, zyven.getString("portal.signing-key")), zyven.getString("http.public-url")));
     ServerBinding binding =
@@ -214,7 +231,29 @@ public final class Zyven implements AutoCloseable {
     // Printed last, once this node is a cluster member and serves the API.
     org.apache.pekko.cluster.Cluster.get(Adapter.toClassic(system))
         .registerOnMemberUp(() -> System.out.println(banner.text()));
+    org.apache.pekko.cluster.Cluster.get(Adapter.toClassic(system))
+        .registerOnMemberUp(
+            () -> SecretResealer.start(
+                system, index, secrets, zyven.getInt("secrets.reseal-batch"), zyven.getDuration("ingest.ask-timeout")));
     return new Zyven(system, binding);
+  }
+
+  /**
+   * The master key of endpoint secrets; a development key when none is set, with a warning
+   * (only a note in development mode, which is for one's own machine anyway).
+   */
+  private static SecretBox secretBox(Database db, Config zyven, boolean dev) throws Exception {
+    SecretBox box = SecretBox.load(db, zyven.getString("secrets.key"), zyven.getString("secrets.previous-keys"));
+    if (box.origin() == SecretBox.Origin.DEVELOPMENT && dev) {
+      log.info("Endpoint secrets are sealed under a development key stored in the database (ZYVEN_SECRET_KEY is not set)");
+    } else if (box.origin() == SecretBox.Origin.DEVELOPMENT) {
+      log.warn(
+          "ZYVEN_SECRET_KEY is not set: endpoint secrets are sealed under a development key stored in the"
+              + " database itself, which protects them from nothing that can read the database. For development"
+              + " only: set ZYVEN_SECRET_KEY (openssl rand -base64 32), the same on every node.");
+    }
+    log.info("Endpoint secrets are sealed under master key {}", box.currentKeyId());
+    return box;
   }
 
   private static HttpApi.Settings httpSettings(Config zyven, AdminKey adminKey) {

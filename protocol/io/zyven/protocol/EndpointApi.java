@@ -1,5 +1,6 @@
 package io.zyven.protocol;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -8,12 +9,16 @@ import java.util.Map;
 public final class EndpointApi {
   private EndpointApi() {}
 
+  /**
+   * An endpoint. {@code secret} is there only in the answers to create and rotate-secret
+   * (and {@link SecretView} to the secret route): never in a GET, a list or the index.
+   */
   public record EndpointView(
       String id,
       String url,
       String description,
       List<String> eventTypes,
-      String secret,
+      @JsonInclude(JsonInclude.Include.NON_NULL) String secret,
       Instant previousSecretExpiresAt,
       boolean enabled,
       int maxInFlight,
@@ -30,7 +35,7 @@ public final class EndpointApi {
           c.url(),
           c.description(),
           c.eventTypes(),
-          c.secret(),
+          null,
           c.previousSecretExpiresAt(),
           c.enabled(),
           c.maxInFlight(),
@@ -41,7 +46,19 @@ public final class EndpointApi {
           c.createdAt(),
           c.updatedAt());
     }
+
+    /** This view with the current secret in clear: for create and rotate-secret only. */
+    public EndpointView withSecret(String clear) {
+      return new EndpointView(id, url, description, eventTypes, clear, previousSecretExpiresAt, enabled,
+          maxInFlight, rateLimitPerSecond, timeoutMs, maxAttempts, headers, createdAt, updatedAt);
+    }
   }
+
+  /** {@code GET /v1/endpoints/{id}/secret}: the previous secret only while it still signs. */
+  public record SecretView(
+      String secret,
+      @JsonInclude(JsonInclude.Include.NON_NULL) String previousSecret,
+      @JsonInclude(JsonInclude.Include.NON_NULL) Instant previousSecretExpiresAt) {}
 
   /** A page of endpoints, oldest first; {@code nextCursor} is null on the last page. */
   public record EndpointList(List<EndpointView> data, String nextCursor) {}

@@ -9,6 +9,10 @@ import java.util.Map;
  * change, so copies of it elsewhere (the endpoints index) can refuse older writes. After a
  * rotation the previous secret keeps signing beside the new one until
  * {@code previousSecretExpiresAt}.
+ *
+ * <p>{@code secret} and {@code previousSecret} are sealed (encrypted under the node's master
+ * key, {@code v1:<key id>:…}); only journals written before sealing hold them in plain text.
+ * They are opened only where a request is signed and where the secret route answers.
  */
 public record EndpointConfig(
     String id,
@@ -30,11 +34,9 @@ public record EndpointConfig(
     long version)
     implements CborSerializable {
 
-  /** The secrets that sign a request sent at {@code now}: the current one first. */
-  public List<String> signingSecrets(Instant now) {
-    return previousSecret != null && now.isBefore(previousSecretExpiresAt)
-        ? List.of(secret, previousSecret)
-        : List.of(secret);
+  /** Whether the previous secret still signs beside the current one at {@code now}. */
+  public boolean previousSecretSigns(Instant now) {
+    return previousSecret != null && now.isBefore(previousSecretExpiresAt);
   }
 
   /** A copy with another enabled flag, at a new version. */
@@ -42,6 +44,13 @@ public record EndpointConfig(
     return new EndpointConfig(id, tenantId, url, description, eventTypes, secret, previousSecret,
         previousSecretExpiresAt, on, maxInFlight, rateLimitPerSecond, timeoutMs, maxAttempts,
         headers, createdAt, at, version + 1);
+  }
+
+  /** A copy holding the same secrets sealed again (under another master key), at a new version. */
+  public EndpointConfig withResealedSecrets(String sealedSecret, String sealedPrevious, Instant at) {
+    return new EndpointConfig(id, tenantId, url, description, eventTypes, sealedSecret, sealedPrevious,
+        previousSecretExpiresAt, enabled, maxInFlight, rateLimitPerSecond, timeoutMs, maxAttempts, headers,
+        createdAt, at, version + 1);
   }
 
   /** A copy signing with {@code newSecret}, the current one kept until {@code oldUntil}. */

@@ -22,6 +22,12 @@ public sealed interface EndpointJournal extends CborSerializable {
   /** A new secret; the previous one keeps signing beside it for a while. */
   record SecretRotated(EndpointConfig config, Instant at) implements EndpointJournal {}
 
+  /**
+   * The same secrets sealed again under the current master key (after a key rotation, or
+   * sealed for the first time when journaled in plain text before sealing existed).
+   */
+  record SecretsResealed(EndpointConfig config, Instant at) implements EndpointJournal {}
+
   /** The circuit breaker opened: the endpoint has failed without a success since {@code failingSince}. */
   record CircuitOpened(Instant failingSince, String reason, Instant at) implements EndpointJournal {}
 

@@ -3,6 +3,7 @@ package io.zyven.app.endpoint;
 import io.zyven.app.metrics.Metrics;
 import io.zyven.app.delivery.Dispatch;
 import io.zyven.app.store.EndpointIndex;
+import io.zyven.app.store.SecretBox;
 import io.zyven.protocol.CborSerializable;
 import io.zyven.protocol.EndpointConfig;
 import io.zyven.protocol.EndpointJournal;
@@ -69,6 +70,17 @@ public final class EndpointEntity
   public record RotateSecret(String tenantId, String newSecret, ActorRef<Reply> replyTo)
       implements Command {}
 
+  /**
+   * Seal the endpoint's secrets under the current master key if they are not already (the
+   * start-up sweep asks endpoints that are not running); answered with {@link Resealed}.
+   */
+  public record Reseal(ActorRef<Reply> replyTo) implements Command {}
+
+  /** Sent to itself after recovery: the same, with no one to answer. */
+  enum ResealAfterRecovery implements Command {
+    INSTANCE
+  }
+
   /** Send one attempt of an event to this endpoint, and answer how it went. */
   public record Deliver(Dispatch dispatch) implements Command {}
 
@@ -133,6 +145,13 @@ public final class EndpointEntity
       boolean enabled, CircuitBreaker.Position circuit, Instant failingSince, int inFlight, int queued)
       implements Reply {}
 
+  /**
+   * The answer to {@link Reseal}: whether the endpoint's secrets are now sealed under the
+   * current master key (or it is deleted, and nothing is to be done); false when they would
+   * not open (the entity logs why).
+   */
+  public record Resealed(boolean done) implements Reply {}
+
   /** No such endpoint for this tenant (never created, deleted, or another tenant's). */
   public record NotFound() implements Reply {}
 
@@ -176,18 +195,23 @@ public final class EndpointEntity
   private static final Logger log = LoggerFactory.getLogger(EndpointEntity.class);
 
   public static void init(
-      ActorSystem<?> system, EndpointIndex index, WebhookClient client, EndpointDispatcher.Settings settings) {
+      ActorSystem<?> system,
+      EndpointIndex index,
+      SecretBox box,
+      WebhookClient client,
+      EndpointDispatcher.Settings settings) {
     ClusterSharding.get(system)
         .init(
             Entity.of(
                     TYPE_KEY,
-                    ctx -> create(ctx.getEntityId(), index, client, settings, Clock.systemUTC()))
+                    ctx -> create(ctx.getEntityId(), index, box, client, settings, Clock.systemUTC()))
                 .withStopMessage(Stop.INSTANCE));
   }
 
   public static Behavior<Command> create(
       String endpointId,
       EndpointIndex index,
+      SecretBox box,
       WebhookClient client,
       EndpointDispatcher.Settings settings,
       Clock clock) {
@@ -200,13 +224,14 @@ public final class EndpointEntity
           // As a command, not a signal: it then waits behind the dispatcher's last requests
           // to journal, even while a write is under way.
           ctx.watchWith(dispatcher, DispatcherStopped.INSTANCE);
-          return new EndpointEntity(endpointId, ctx, index, dispatcher, clock);
+          return new EndpointEntity(endpointId, ctx, index, box, dispatcher, clock);
         });
   }
 
   private final String endpointId;
   private final ActorContext<Command> ctx;
   private final EndpointIndex index;
+  private final SecretBox box;
   private final ActorRef<EndpointDispatcher.Message> dispatcher;
   private final Clock clock;
   /** The tenant's enables since this incarnation began; the dispatcher counts the same. */
@@ -216,12 +241,14 @@ public final class EndpointEntity
       String endpointId,
       ActorContext<Command> ctx,
       EndpointIndex index,
+      SecretBox box,
       ActorRef<EndpointDispatcher.Message> dispatcher,
       Clock clock) {
     super(PersistenceId.of(TYPE_KEY.name(), endpointId));
     this.endpointId = endpointId;
     this.ctx = ctx;
     this.index = index;
+    this.box = box;
     this.dispatcher = dispatcher;
     this.clock = clock;
   }
@@ -245,6 +272,8 @@ public final class EndpointEntity
         .onCommand(Enable.class, this::enable)
         .onCommand(GetHealth.class, this::getHealth)
         .onCommand(RotateSecret.class, this::rotateSecret)
+        .onCommand(Reseal.class, (state, cmd) -> reseal(state, cmd.replyTo()))
+        .onCommand(ResealAfterRecovery.class, (state, cmd) -> reseal(state, null))
         .onCommand(OpenCircuit.class, this::openCircuit)
         .onCommand(CloseCircuit.class, this::closeCircuit)
         .onCommand(Disable.class, this::disable);
@@ -256,6 +285,9 @@ public final class EndpointEntity
     builder
         .forAnyState()
         .onCommand(Deliver.class, (state, cmd) -> tellDispatcher(new EndpointDispatcher.Deliver(cmd.dispatch())))
+        // A deleted endpoint signs nothing any more: its last secrets stay as they are.
+        .onCommand(Reseal.class, (state, cmd) -> Effect().reply(cmd.replyTo(), new Resealed(true)))
+        .onCommand(ResealAfterRecovery.class, (state, cmd) -> Effect().noReply())
         .onCommand(HealthChange.class, (state, cmd) -> Effect().noReply())
         .onCommand(Stop.class, (state, cmd) -> tellDispatcher(EndpointDispatcher.HandOff.INSTANCE))
         .onCommand(DispatcherStopped.class, (state, cmd) -> Effect().stop().thenNoReply());
@@ -335,6 +367,38 @@ public final class EndpointEntity
         .persist(new EndpointJournal.SecretRotated(rotated, now))
         .thenRun(this::configureDispatcher)
         .thenReply(cmd.replyTo(), s -> new Current(s.config()));
+  }
+
+  /**
+   * Journals the secrets sealed under the current master key when they are not (a rotated
+   * master key, or plain text from before sealing), so that only the latest event of an
+   * endpoint ever needs opening and the previous master key can then be dropped.
+   */
+  private ReplyEffect<EndpointJournal, State> reseal(State state, ActorRef<Reply> replyTo) {
+    EndpointConfig c = state.config();
+    if (!box.needsReseal(c.secret()) && !box.needsReseal(c.previousSecret())) {
+      return replyTo == null ? Effect().noReply() : Effect().reply(replyTo, new Resealed(true));
+    }
+    EndpointConfig resealed;
+    try {
+      resealed = c.withResealedSecrets(
+          box.seal(endpointId, box.open(endpointId, c.secret())),
+          c.previousSecret() == null ? null : box.seal(endpointId, box.open(endpointId, c.previousSecret())),
+          clock.instant());
+    } catch (SecretBox.CannotOpen e) {
+      // Says which key is missing; never the secret.
+      log.error("Cannot reseal endpoint {}: {}", endpointId, e.getMessage());
+      return replyTo == null ? Effect().noReply() : Effect().reply(replyTo, new Resealed(false));
+    }
+    var persisted = Effect()
+        .persist(new EndpointJournal.SecretsResealed(resealed, resealed.updatedAt()))
+        .thenRun(
+            (State s) -> {
+              log.info("Resealed the secrets of endpoint {} under master key {}", endpointId, box.currentKeyId());
+              configureDispatcher(s);
+              index.upsert(s.config(), s.deleted());
+            });
+    return replyTo == null ? persisted.thenNoReply() : persisted.thenReply(replyTo, s -> new Resealed(true));
   }
 
   /** The journaled parts here, the live parts from the dispatcher, which answers. */
@@ -453,6 +517,7 @@ public final class EndpointEntity
         .onEvent(EndpointJournal.Disabled.class, (s, e) -> s.withConfig(e.config()))
         .onEvent(EndpointJournal.Enabled.class, (s, e) -> s.withConfig(e.config()).failingSince(null))
         .onEvent(EndpointJournal.SecretRotated.class, (s, e) -> s.withConfig(e.config()))
+        .onEvent(EndpointJournal.SecretsResealed.class, (s, e) -> s.withConfig(e.config()))
         .onEvent(EndpointJournal.CircuitOpened.class, (s, e) -> s.failingSince(e.failingSince()))
         .onEvent(EndpointJournal.CircuitClosed.class, (s, e) -> s.failingSince(null))
         .build();
@@ -481,6 +546,7 @@ public final class EndpointEntity
               if (state.failingSince() != null) {
                 dispatcher.tell(new EndpointDispatcher.RestoreCircuit(state.failingSince()));
               }
+              if (state.isActive()) ctx.getSelf().tell(ResealAfterRecovery.INSTANCE);
             })
         .build();
   }

@@ -1,6 +1,7 @@
 package io.zyven.app.endpoint;
 
 import io.zyven.app.delivery.DeliveryRequest;
+import io.zyven.app.store.SecretBox;
 import io.zyven.protocol.Attempt;
 import io.zyven.protocol.EndpointConfig;
 import io.zyven.protocol.Signature;
@@ -61,13 +62,20 @@ public final class WebhookClient {
     // not per request (the pool is looked up by them, so they are hashed on every send).
     private EndpointConfig settingsFor;
     private ConnectionPoolSettings settings;
+    // The same for its secrets, opened once per config rather than decrypted per request.
+    private EndpointConfig secretsFor;
+    private Secrets secrets;
 
     private Pool(ClientTransport transport) {
       this.transport = transport;
     }
   }
 
+  /** An endpoint's secrets in clear, or why they would not open. */
+  private record Secrets(String current, String previous, String error) {}
+
   private final ActorSystem<?> system;
+  private final SecretBox box;
   private final Http http;
   private final LoggingAdapter log;
   private final TargetGuard guard;
@@ -76,8 +84,9 @@ public final class WebhookClient {
   private final ConnectionPoolSettings basePool;
   private final ClientConnectionSettings baseConnection;
 
-  public WebhookClient(ActorSystem<?> system, TargetGuard guard, Duration connectTimeout) {
+  public WebhookClient(ActorSystem<?> system, SecretBox box, TargetGuard guard, Duration connectTimeout) {
     this.system = system;
+    this.box = box;
     this.http = Http.get(system);
     this.log = Adapter.toClassic(system).log();
     this.guard = guard;
@@ -96,10 +105,16 @@ public final class WebhookClient {
     Instant startedAt = Instant.now();
     long t0 = System.nanoTime();
     byte[] body = request.payload().getBytes(StandardCharsets.UTF_8);
+    Secrets secrets = secrets(pool, endpoint);
+    if (secrets.error() != null) {
+      // Nothing is sent unsigned: the attempt fails (and is retried) until the node has the key.
+      return CompletableFuture.completedFuture(
+          new Result(new Attempt(request.attempt(), startedAt, null, 0, secrets.error(), null), null));
+    }
     HttpRequest httpRequest =
         HttpRequest.POST(endpoint.url())
             .withEntity(ContentTypes.APPLICATION_JSON, body)
-            .addHeaders(headers(endpoint, request, startedAt, body));
+            .addHeaders(headers(endpoint, secrets, request, startedAt, body));
     Duration timeout = Duration.ofMillis(endpoint.timeoutMs());
 
     CompletableFuture<HttpResponse> response =
@@ -129,9 +144,12 @@ public final class WebhookClient {
 
   private record Received(HttpResponse response, String body) {}
 
-  private List<HttpHeader> headers(EndpointConfig endpoint, DeliveryRequest request, Instant now, byte[] body) {
+  private List<HttpHeader> headers(
+      EndpointConfig endpoint, Secrets secrets, DeliveryRequest request, Instant now, byte[] body) {
     long timestamp = now.getEpochSecond();
-    String signature = Signature.header(endpoint.signingSecrets(now), request.eventId(), timestamp, body);
+    List<String> signing =
+        endpoint.previousSecretSigns(now) ? List.of(secrets.current(), secrets.previous()) : List.of(secrets.current());
+    String signature = Signature.header(signing, request.eventId(), timestamp, body);
     List<HttpHeader> headers = new ArrayList<>();
     for (Map.Entry<String, String> h : endpoint.headers().entrySet()) {
       headers.add(RawHeader.create(h.getKey(), h.getValue()));
@@ -153,6 +171,27 @@ public final class WebhookClient {
     long msb = (random.nextLong() & ~0xF000L) | 0x4000L;
     long lsb = (random.nextLong() & 0x3FFFFFFFFFFFFFFFL) | 0x8000000000000000L;
     return new UUID(msb, lsb);
+  }
+
+  /** The endpoint's secrets opened, once per config (a config is replaced, never changed). */
+  private Secrets secrets(Pool pool, EndpointConfig endpoint) {
+    synchronized (pool) {
+      if (pool.secretsFor != endpoint) {
+        pool.secrets = open(endpoint);
+        pool.secretsFor = endpoint;
+      }
+      return pool.secrets;
+    }
+  }
+
+  private Secrets open(EndpointConfig endpoint) {
+    try {
+      return new Secrets(box.open(endpoint.id(), endpoint.secret()), box.open(endpoint.id(), endpoint.previousSecret()), null);
+    } catch (SecretBox.CannotOpen e) {
+      // Which key is missing, never the secret; once per config, not per request.
+      log.error("Cannot sign for endpoint {}: {}", endpoint.id(), e.getMessage());
+      return new Secrets(null, null, "cannot open the endpoint's signing secret on this node (see its log)");
+    }
   }
 
   // As many connections as the endpoint may have requests in flight; a connection silent

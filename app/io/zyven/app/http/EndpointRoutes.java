@@ -2,6 +2,8 @@ package io.zyven.app.http;
 
 import io.zyven.app.endpoint.EndpointEntity;
 import io.zyven.app.store.EndpointIndex;
+import io.zyven.app.store.SecretBox;
+import io.zyven.protocol.EndpointApi.SecretView;
 import io.zyven.protocol.EndpointApi.EndpointList;
 import io.zyven.protocol.EndpointApi.EndpointView;
 import io.zyven.protocol.EndpointConfig;
@@ -42,6 +44,7 @@ public final class EndpointRoutes {
   private final ActorSystem<?> system;
   private final ClusterSharding sharding;
   private final EndpointIndex index;
+  private final SecretBox secrets;
   private final StatsQueries stats;
   private final TargetGuard guard;
   private final Executor ec;
@@ -53,6 +56,7 @@ public final class EndpointRoutes {
   EndpointRoutes(
       ActorSystem<?> system,
       EndpointIndex index,
+      SecretBox secrets,
       ReadModelQueries queries,
       StatsQueries stats,
       TargetGuard guard,
@@ -62,6 +66,7 @@ public final class EndpointRoutes {
     this.system = system;
     this.sharding = ClusterSharding.get(system);
     this.index = index;
+    this.secrets = secrets;
     this.stats = stats;
     this.guard = guard;
     this.ec = system.executionContext();
@@ -78,6 +83,8 @@ public final class EndpointRoutes {
     EndpointEntity.Patch p = request.patch();
     Instant now = Instant.now();
     String id = UUID.randomUUID().toString();
+    // Sealed here: the entity, its journal and the messages between nodes never hold it in clear.
+    String secret = request.secret() != null ? request.secret() : EndpointRequest.newSecret();
     EndpointConfig config =
         new EndpointConfig(
             id,
@@ -85,7 +92,7 @@ public final class EndpointRoutes {
             p.url(),
             p.description(),
             p.eventTypes() != null ? List.copyOf(p.eventTypes()) : List.of(),
-            request.secret() != null ? request.secret() : EndpointRequest.newSecret(),
+            secrets.seal(id, secret),
             null,
             null,
             p.enabled() != null ? p.enabled() : true,
@@ -114,7 +121,7 @@ public final class EndpointRoutes {
             },
             ec)
         .thenComposeAsync(
-            ok -> change(id, replyTo -> new EndpointEntity.Create(config, replyTo), false, 201), ec);
+            ok -> change(id, replyTo -> new EndpointEntity.Create(config, replyTo), false, 201, true), ec);
   }
 
   // Developers meet the guard first with a receiver on their own machine: name the switch.
@@ -202,19 +209,19 @@ public final class EndpointRoutes {
     EndpointEntity.Patch patch = EndpointRequest.parse(body, false).patch();
     return checkTarget(patch.url())
         .thenComposeAsync(
-            ok -> change(id, replyTo -> new EndpointEntity.Update(principal.tenantId(), patch, replyTo), false, 200), ec);
+            ok -> change(id, replyTo -> new EndpointEntity.Update(principal.tenantId(), patch, replyTo), false, 200, false), ec);
   }
 
   CompletionStage<HttpResponse> delete(Principal principal, String pathId) {
     String id = Ids.canonical(pathId, "endpoint");
     principal.requireEndpoint(id);
-    return change(id, replyTo -> new EndpointEntity.Delete(principal.tenantId(), replyTo), true, 204);
+    return change(id, replyTo -> new EndpointEntity.Delete(principal.tenantId(), replyTo), true, 204, false);
   }
 
   CompletionStage<HttpResponse> enable(Principal principal, String pathId) {
     String id = Ids.canonical(pathId, "endpoint");
     principal.requireEndpoint(id);
-    return change(id, replyTo -> new EndpointEntity.Enable(principal.tenantId(), replyTo), false, 200);
+    return change(id, replyTo -> new EndpointEntity.Enable(principal.tenantId(), replyTo), false, 200, false);
   }
 
   /** A new secret; the previous one keeps signing beside it for 24 hours. */
@@ -222,7 +229,31 @@ public final class EndpointRoutes {
     String id = Ids.canonical(pathId, "endpoint");
     principal.requireEndpoint(id);
     String secret = EndpointRequest.newSecret();
-    return change(id, replyTo -> new EndpointEntity.RotateSecret(principal.tenantId(), secret, replyTo), false, 200);
+    String sealed = secrets.seal(id, secret);
+    return change(
+        id, replyTo -> new EndpointEntity.RotateSecret(principal.tenantId(), sealed, replyTo), false, 200, true);
+  }
+
+  /**
+   * The endpoint's secrets in clear: the only read that returns them. The manage scope,
+   * like every change to the endpoint; the previous secret only while it still signs.
+   */
+  CompletionStage<HttpResponse> secret(Principal principal, String pathId) {
+    String id = Ids.canonical(pathId, "endpoint");
+    principal.requireEndpoint(id);
+    principal.requireManage("read an endpoint's secret");
+    return ask(id, replyTo -> new EndpointEntity.Get(principal.tenantId(), replyTo))
+        .thenApplyAsync(
+            config -> {
+              boolean previous = config.previousSecretSigns(Instant.now());
+              return Responses.json(
+                  200,
+                  new SecretView(
+                      secrets.open(id, config.secret()),
+                      previous ? secrets.open(id, config.previousSecret()) : null,
+                      previous ? config.previousSecretExpiresAt() : null));
+            },
+            ec);
   }
 
   /**
@@ -248,12 +279,16 @@ public final class EndpointRoutes {
 
   record RecoverAccepted(String endpointId, Instant since, Instant until, long deadLetters) {}
 
-  /** Journals the change in the entity, then updates the index before answering. */
+  /**
+   * Journals the change in the entity, then updates the index before answering; with
+   * {@code withSecret} (create, rotate) the answer carries the secret in clear.
+   */
   private CompletionStage<HttpResponse> change(
       String id,
       Function<ActorRef<EndpointEntity.Reply>, EndpointEntity.Command> command,
       boolean deleted,
-      int status) {
+      int status,
+      boolean withSecret) {
     return ask(id, command)
         .thenComposeAsync(
             config ->
@@ -263,8 +298,17 @@ public final class EndpointRoutes {
                         done ->
                             status == 204
                                 ? HttpResponse.create().withStatus(204)
-                                : Responses.json(status, EndpointView.of(config))),
+                                : Responses.json(status, view(config, withSecret))),
             ec);
+  }
+
+  /**
+   * The view, with the current secret opened when asked: the one the entity holds (a
+   * retried create finds the endpoint already there, with the secret of the first try).
+   */
+  private EndpointView view(EndpointConfig config, boolean withSecret) {
+    EndpointView view = EndpointView.of(config);
+    return withSecret ? view.withSecret(secrets.open(config.id(), config.secret())) : view;
   }
 
   private CompletionStage<EndpointConfig> ask(

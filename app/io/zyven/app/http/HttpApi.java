@@ -9,6 +9,7 @@ import io.zyven.app.readmodel.StatsQueries;
 import io.zyven.app.store.AdminKey;
 import io.zyven.app.store.Database;
 import io.zyven.app.store.EndpointIndex;
+import io.zyven.app.store.SecretBox;
 import io.zyven.app.store.TenantStore;
 import java.time.Clock;
 import java.time.Duration;
@@ -77,6 +78,7 @@ public final class HttpApi extends AllDirectives {
       TenantStore tenants,
       EndpointIndex index,
       TargetGuard guard,
+      SecretBox secrets,
       Settings settings,
       PortalRoutes.Settings portalSettings) {
     this.system = system;
@@ -103,7 +105,7 @@ public final class HttpApi extends AllDirectives {
     StatsQueries statsQueries = new StatsQueries(db);
     this.endpoints =
         new EndpointRoutes(
-            system, index, queries, statsQueries, guard, settings.askTimeout(), settings.endpointDefaults(),
+            system, index, secrets, queries, statsQueries, guard, settings.askTimeout(), settings.endpointDefaults(),
             settings.endpointLimits());
     this.stats = new StatsRoutes(statsQueries, ec);
     this.console = new ConsoleRoutes(settings.frameAncestors());
@@ -247,7 +249,10 @@ public final class HttpApi extends AllDirectives {
                             .thenComposeAsync(body -> endpoints.recover(principal, id, body), ec)))),
                 path(
                     PathMatchers.segment().slash("rotate-secret"),
-                    id -> post(() -> asTenant((principal, request) -> endpoints.rotateSecret(principal, id))))));
+                    id -> post(() -> asTenant((principal, request) -> endpoints.rotateSecret(principal, id)))),
+                path(
+                    PathMatchers.segment().slash("secret"),
+                    id -> get(() -> asTenant((principal, request) -> endpoints.secret(principal, id))))));
   }
 
   private Route eventRoutes() {

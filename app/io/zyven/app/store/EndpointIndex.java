@@ -32,18 +32,26 @@ public final class EndpointIndex {
     this.db = db;
   }
 
+  /** Never writes a secret: the view has none, and only the id of the key that seals it is kept. */
   public CompletionStage<Void> upsert(EndpointConfig config, boolean deleted) {
     String json = toJson(EndpointView.of(config));
+    String keyId = SecretBox.keyIdOf(config.secret());
+    // Resealing is done only when the previous secret is under the same key too.
+    if (config.previousSecret() != null && (keyId == null || !keyId.equals(SecretBox.keyIdOf(config.previousSecret())))) {
+      keyId = null;
+    }
+    String sealedUnder = keyId;
     return db.query(
         c -> {
           try (PreparedStatement st =
               c.prepareStatement(
                   "INSERT INTO endpoints"
-                      + " (id, tenant_id, event_types, enabled, deleted, version, config, created_at)"
-                      + " VALUES (?, ?, ?, ?, ?, ?, ?::jsonb, ?)"
+                      + " (id, tenant_id, event_types, enabled, deleted, version, config, created_at, secret_key_id)"
+                      + " VALUES (?, ?, ?, ?, ?, ?, ?::jsonb, ?, ?)"
                       + " ON CONFLICT (id) DO UPDATE SET event_types = EXCLUDED.event_types,"
                       + " enabled = EXCLUDED.enabled, deleted = EXCLUDED.deleted,"
-                      + " version = EXCLUDED.version, config = EXCLUDED.config"
+                      + " version = EXCLUDED.version, config = EXCLUDED.config,"
+                      + " secret_key_id = EXCLUDED.secret_key_id"
                       + " WHERE endpoints.version < EXCLUDED.version")) {
             st.setObject(1, UUID.fromString(config.id()));
             st.setObject(2, UUID.fromString(config.tenantId()));
@@ -53,6 +61,7 @@ public final class EndpointIndex {
             st.setLong(6, config.version());
             st.setString(7, json);
             st.setTimestamp(8, Timestamp.from(config.createdAt()));
+            st.setString(9, sealedUnder);
             st.executeUpdate();
           }
           return null;
@@ -169,6 +178,31 @@ public final class EndpointIndex {
               }
             }
             return subs;
+          }
+        });
+  }
+
+  /**
+   * Up to {@code limit} endpoints (not deleted) whose secrets are not sealed under
+   * {@code keyId}, in id order after {@code afterId} (null: from the first): the start-up
+   * reseal sweep pages through them.
+   */
+  public CompletionStage<List<String>> notSealedUnder(String keyId, String afterId, int limit) {
+    return db.query(
+        c -> {
+          try (PreparedStatement st =
+              c.prepareStatement(
+                  "SELECT id FROM endpoints WHERE NOT deleted AND secret_key_id IS DISTINCT FROM ?"
+                      + (afterId != null ? " AND id > ?" : "") + " ORDER BY id LIMIT ?")) {
+            int i = 1;
+            st.setString(i++, keyId);
+            if (afterId != null) st.setObject(i++, UUID.fromString(afterId));
+            st.setInt(i, limit);
+            List<String> ids = new ArrayList<>();
+            try (ResultSet rs = st.executeQuery()) {
+              while (rs.next()) ids.add(rs.getString(1));
+            }
+            return ids;
           }
         });
   }

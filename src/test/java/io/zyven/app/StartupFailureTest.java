@@ -47,4 +47,23 @@ class StartupFailureTest {
           "its PostgreSQL was stopped");
     }
   }
+
+  @Test
+  void aMalformedSecretKeyIsOneClearLineAndAFailedExitWithoutTheKey() throws Exception {
+    dataDir = Files.createTempDirectory("zyven-bad-secret-key");
+    Path log = NodeProcess.logFile("bad-secret-key");
+    String sixteenBytes = "c2l4dGVlbi1ieXRlLWtleQ==";
+    NodeProcess node = NodeProcess.start(dataDir, log, Map.of("ZYVEN_SECRET_KEY", sixteenBytes), Map.of());
+
+    int exit = node.awaitExit(Duration.ofSeconds(90));
+
+    String out = Files.readString(log);
+    assertEquals(1, exit, out);
+    assertTrue(out.contains("Zyven could not start: ZYVEN_SECRET_KEY must be base64 of exactly 32 bytes"
+        + " (openssl rand -base64 32); it is 16 bytes."), out);
+    assertFalse(out.contains("\tat "), "no stack trace: " + out);
+    assertFalse(out.contains(sixteenBytes), "the key is not printed: " + out);
+    assertFalse(NodeProcess.postgresPid(dataDir).flatMap(ProcessHandle::of).map(ProcessHandle::isAlive).orElse(false),
+        "its PostgreSQL was stopped");
+  }
 }

@@ -228,7 +228,7 @@ class ConsoleBrowserTest {
   @Test
   void aRotatedSecretIsShownOnceAndOtherwiseOnlyOnAClick() {
     String endpoint = api.createEndpoint(tenant.apiKey(), "{\"url\":\"" + receiver.url("/rotate") + "\"}");
-    String secret = api.get("/v1/endpoints/" + endpoint, tenant.apiKey()).json().get("secret").asText();
+    String secret = api.get("/v1/endpoints/" + endpoint + "/secret", tenant.apiKey()).json().get("secret").asText();
     signedIn(tenant.apiKey());
     browser.get(base + "/#/endpoints");
     WebElement row = waitFor(By.cssSelector("tr[data-endpoint-id='" + endpoint + "']"));
@@ -240,7 +240,7 @@ class ConsoleBrowserTest {
     browser.findElement(By.xpath("//tr[@data-endpoint-id='" + endpoint + "']//button[text()='Rotate secret']")).click();
     String rotated = waitFor(By.id("new-secret")).getText();
     assertTrue(rotated.startsWith("whsec_") && !rotated.equals(secret));
-    assertEquals(rotated, api.get("/v1/endpoints/" + endpoint, tenant.apiKey()).json().get("secret").asText());
+    assertEquals(rotated, api.get("/v1/endpoints/" + endpoint + "/secret", tenant.apiKey()).json().get("secret").asText());
   }
 
   @Test

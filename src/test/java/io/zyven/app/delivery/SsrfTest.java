@@ -100,7 +100,7 @@ class SsrfTest {
     // As if DNS now pointed a registered host at loopback: the client refuses to connect.
     ActorTestKit kit = ActorTestKit.create();
     try (Receiver receiver = new Receiver()) {
-      WebhookClient client = new WebhookClient(kit.system(), new TargetGuard(false, Runnable::run), Duration.ofSeconds(2));
+      WebhookClient client = new WebhookClient(kit.system(), io.zyven.app.store.SecretBox.of(new byte[32], List.of()), new TargetGuard(false, Runnable::run), Duration.ofSeconds(2));
       EndpointConfig endpoint = new EndpointConfig("e", "t", receiver.url("/inner"), null, List.of(),
           "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", null, null, true, 1, null, 2000, 3, Map.of(),
           Instant.now(), Instant.now(), 1);

@@ -119,8 +119,86 @@ class EndpointApiTest {
       Response r = create("{\"url\":\"" + URL + "\",\"secret\":\"" + secret + "\"}");
       assertEquals(201, r.status(), r.body());
       assertEquals(secret, r.json().get("secret").asText());
-      assertEquals(secret, get(r.json().get("id").asText()).json().get("secret").asText());
+      assertEquals(secret, secret(r.json().get("id").asText()).json().get("secret").asText());
     }
+  }
+
+  // ---- secrets: returned on create, on rotate and by /secret only ----
+
+  @Test
+  void getListAndPatchNeverCarryTheSecret() {
+    JsonNode created = create(MINIMAL).json();
+    String id = created.get("id").asText();
+    assertTrue(created.get("secret").asText().startsWith("whsec_"), "create shows it");
+
+    assertFalse(get(id).json().has("secret"), get(id).body());
+    assertFalse(patch(id, "{\"description\":\"x\"}").json().has("secret"));
+    assertFalse(api.postJson("/v1/endpoints/" + id + "/enable", tenant.apiKey(), "").json().has("secret"));
+    List<JsonNode> listed = list(tenant.apiKey());
+    assertEquals(1, listed.size());
+    assertFalse(listed.get(0).has("secret"), listed.get(0).toString());
+    assertFalse(api.get("/v1/endpoints", tenant.apiKey()).body().contains(created.get("secret").asText()));
+  }
+
+  @Test
+  void secretRouteAnswersTheCurrentSecretAndThePreviousWhileItSigns() {
+    JsonNode created = create(MINIMAL).json();
+    String id = created.get("id").asText();
+
+    Response before = secret(id);
+    assertEquals(200, before.status(), before.body());
+    assertEquals(created.get("secret"), before.json().get("secret"));
+    assertFalse(before.json().has("previous_secret"), before.body());
+    assertFalse(before.json().has("previous_secret_expires_at"), before.body());
+
+    JsonNode rotated = api.postJson("/v1/endpoints/" + id + "/rotate-secret", tenant.apiKey(), "").json();
+    assertTrue(rotated.get("secret").asText().startsWith("whsec_"), "rotate shows the new one");
+    assertNotEquals(created.get("secret"), rotated.get("secret"));
+
+    JsonNode after = secret(id).json();
+    assertEquals(rotated.get("secret"), after.get("secret"));
+    assertEquals(created.get("secret"), after.get("previous_secret"));
+    assertEquals(rotated.get("previous_secret_expires_at"), after.get("previous_secret_expires_at"));
+    assertFalse(get(id).json().has("secret"));
+  }
+
+  @Test
+  void secretRouteIsForTheOwnerWithTheManageScopeOnly() {
+    String id = create(MINIMAL).json().get("id").asText();
+
+    Tenant other = api.createTenant("other-" + UUID.randomUUID());
+    assertProblem(api.get("/v1/endpoints/" + id + "/secret", other.apiKey()), 404, "not-found");
+    String readToken = api.postJson("/v1/portal-sessions", tenant.apiKey(), "{\"scope\":\"read\"}").json()
+        .get("token").asText();
+    assertProblem(api.get("/v1/endpoints/" + id + "/secret", readToken), 403, "forbidden");
+    String manageToken = api.postJson("/v1/portal-sessions", tenant.apiKey(), "{\"scope\":\"manage\"}").json()
+        .get("token").asText();
+    assertEquals(200, api.get("/v1/endpoints/" + id + "/secret", manageToken).status());
+    assertUnauthorized(api.get("/v1/endpoints/" + id + "/secret", null));
+  }
+
+  @Test
+  void theIndexAndTheJournalHoldNoSecretInClear() {
+    JsonNode created = create(MINIMAL).json();
+    String id = created.get("id").asText();
+    String secret = created.get("secret").asText();
+    String rotated = api.postJson("/v1/endpoints/" + id + "/rotate-secret", tenant.apiKey(), "").json()
+        .get("secret").asText();
+
+    for (String s : List.of(secret, rotated)) {
+      String base64 = s.substring("whsec_".length());
+      assertEquals(0, pg.count("SELECT count(*) FROM endpoints WHERE id = ?::uuid AND position(? in config::text) > 0",
+          id, base64), "endpoints.config");
+      // The journal's payloads are CBOR: the secret would be there as its UTF-8 bytes.
+      assertEquals(0, pg.count("SELECT count(*) FROM event_journal WHERE persistence_id = ?"
+          + " AND position(convert_to(?, 'UTF8') in event_payload) > 0", "Endpoint|" + id, base64), "event_journal");
+      assertEquals(0, pg.count("SELECT count(*) FROM event_journal WHERE persistence_id = ?"
+          + " AND position(decode(?, 'base64') in event_payload) > 0", "Endpoint|" + id, base64),
+          "event_journal, the key bytes");
+    }
+    // What they hold instead: created and rotated, each sealed.
+    assertEquals(2, pg.count("SELECT count(*) FROM event_journal WHERE persistence_id = ?"
+        + " AND position(convert_to('v1:', 'UTF8') in event_payload) > 0", "Endpoint|" + id));
   }
 
   @Test
@@ -347,7 +425,7 @@ class EndpointApiTest {
 
   @Test
   void getByIdShowsTheEndpointAsCreated() {
-    JsonNode created = create(FULL).json();
+    JsonNode created = withoutSecret(create(FULL).json());
 
     Response r = get(created.get("id").asText());
 
@@ -357,7 +435,7 @@ class EndpointApiTest {
 
   @Test
   void listShowsTheEndpointAsCreated() {
-    JsonNode created = create(FULL).json();
+    JsonNode created = withoutSecret(create(FULL).json());
     assertEquals(List.of(created), list(tenant.apiKey()));
   }
 
@@ -393,7 +471,7 @@ class EndpointApiTest {
     JsonNode after = r.json();
     assertEquals("https://b.example.com/new", after.get("url").asText());
     assertEquals(3, after.get("max_in_flight").asInt());
-    for (String field : List.of("id", "description", "event_types", "secret", "enabled",
+    for (String field : List.of("id", "description", "event_types", "enabled",
         "rate_limit_per_second", "timeout_ms", "max_attempts", "headers", "created_at")) {
       assertEquals(before.get(field), after.get(field), field);
     }
@@ -411,7 +489,7 @@ class EndpointApiTest {
     patch(id, "{\"enabled\":false,\"event_types\":[\"a.*\"],\"headers\":{\"X-A\":\"b\"}}");
 
     JsonNode after = get(id).json();
-    assertEquals(before.get("secret"), after.get("secret"));
+    assertEquals(before.get("secret"), secret(id).json().get("secret"));
     assertFalse(after.get("enabled").asBoolean());
     assertEquals("[\"a.*\"]", after.get("event_types").toString());
     assertEquals("{\"X-A\":\"b\"}", after.get("headers").toString());
@@ -471,7 +549,7 @@ class EndpointApiTest {
 
   @Test
   void patchWithSecretIs400AndChangesNothing() {
-    JsonNode before = create(MINIMAL).json();
+    JsonNode before = withoutSecret(create(MINIMAL).json());
     String id = before.get("id").asText();
 
     assertProblem(patch(id, "{\"secret\":\"" + secretOf(32) + "\"}"), 400);
@@ -483,7 +561,7 @@ class EndpointApiTest {
 
   @Test
   void invalidPatchIs400AndChangesNothing() {
-    JsonNode before = create(MINIMAL).json();
+    JsonNode before = withoutSecret(create(MINIMAL).json());
     String id = before.get("id").asText();
 
     assertProblem(patch(id, "{\"max_in_flight\":0}"), 400);
@@ -497,7 +575,7 @@ class EndpointApiTest {
 
   @Test
   void patchOfAnotherTenantsEndpointIs404AndChangesNothing() {
-    JsonNode before = create(FULL).json();
+    JsonNode before = withoutSecret(create(FULL).json());
     String id = before.get("id").asText();
     Tenant other = api.createTenant("other-" + UUID.randomUUID());
 
@@ -533,7 +611,7 @@ class EndpointApiTest {
 
   @Test
   void deleteOfAnotherTenantsEndpointIs404AndChangesNothing() {
-    JsonNode before = create(MINIMAL).json();
+    JsonNode before = withoutSecret(create(MINIMAL).json());
     String id = before.get("id").asText();
     Tenant other = api.createTenant("other-" + UUID.randomUUID());
 
@@ -596,6 +674,17 @@ class EndpointApiTest {
 
   private Response create(String json) {
     return api.postJson("/v1/endpoints", tenant.apiKey(), json);
+  }
+
+  /** What a GET shows of a created endpoint: all but the secret, which only create shows. */
+  private static JsonNode withoutSecret(JsonNode created) {
+    com.fasterxml.jackson.databind.node.ObjectNode copy = created.deepCopy();
+    assertTrue(copy.remove("secret").asText().startsWith("whsec_"));
+    return copy;
+  }
+
+  private Response secret(String id) {
+    return api.get("/v1/endpoints/" + id + "/secret", tenant.apiKey());
   }
 
   private Response get(String id) {

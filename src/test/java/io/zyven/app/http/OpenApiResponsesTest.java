@@ -104,6 +104,9 @@ class OpenApiResponsesTest {
     conforms("PATCH /v1/endpoints/{id}", api.patchJson(path, key, "{\"rate_limit_per_second\":null,\"description\":null}"));
     Response rotated = conforms("POST /v1/endpoints/{id}/rotate-secret", api.postJson(path + "/rotate-secret", key, ""));
     assertTrue(rotated.json().hasNonNull("previous_secret_expires_at"), rotated.body());
+    Response secret = conforms("GET /v1/endpoints/{id}/secret", api.get(path + "/secret", key));
+    assertTrue(secret.json().has("previous_secret"), secret.body());
+    conforms("GET /v1/endpoints/{id}/secret", api.get("/v1/endpoints/" + UUID.randomUUID() + "/secret", key), 404);
     conforms("POST /v1/endpoints/{id}/enable", api.postJson(path + "/enable", key, ""));
     conforms("POST /v1/endpoints/{id}/recover", api.postJson(path + "/recover", key, "{\"since\":\"2025-01-01T00:00:00Z\"}"));
 
