@@ -47,8 +47,11 @@ record ListRequest(EventPage.Filter filter, int limit, Cursor cursor) {
     Cursor cursor = null;
     if (query.containsKey("cursor")) {
       try {
-        // A cursor this API gives out is about 90 characters; a longer one was not.
-        cursor = query.get("cursor").length() > MAX_CURSOR ? null : Cursor.decode(query.get("cursor"));
+        // A cursor this API gives out is about 90 characters; a longer one was not. Nor
+        // was one that does not encode back to itself (a forged variant of a real one).
+        String text = query.get("cursor");
+        cursor = text.length() > MAX_CURSOR ? null : Cursor.decode(text);
+        if (cursor != null && !cursor.encode().equals(text)) cursor = null;
       } catch (RuntimeException e) {
         cursor = null;
       }

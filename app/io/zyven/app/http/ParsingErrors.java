@@ -17,6 +17,9 @@ public final class ParsingErrors extends ParsingErrorHandler {
   public HttpResponse handle(StatusCode status, ErrorInfo info, LoggingAdapter log, ServerSettings settings) {
     // The summary names the limit that was passed; the detail may quote the request, so it stays out.
     log.debug("Request refused while parsing: {} {}", status.intValue(), info.summary());
+    // Pekko says 501 for a method it does not know ("NOT A REQUEST"): that is the request's
+    // fault all the same, and input never gets a 5xx here.
+    if (status.intValue() >= 500) return Problems.forStatus(400, "Bad Request", info.summary());
     return Problems.forStatus(status.intValue(), status.reason(), info.summary());
   }
 }

@@ -73,9 +73,9 @@ final class RequestBodies {
     try {
       t = OffsetDateTime.parse(text).toInstant();
     } catch (DateTimeParseException | NullPointerException e) {
-      throw Problems.badRequest(field + " must be an RFC 3339 timestamp, e.g. 2026-01-31T12:00:00Z");
+      t = null;
     }
-    if (!inRange(t)) {
+    if (t == null || !inRange(t)) {
       throw Problems.badRequest(field + " must be an RFC 3339 timestamp from year 0001 to 9999, e.g. 2026-01-31T12:00:00Z");
     }
     return t;
