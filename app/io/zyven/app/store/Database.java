@@ -80,8 +80,8 @@ public final class Database implements AutoCloseable {
   }
 
   /**
-   * What a failed query means: the database is away (no connection, shutting down, out of
-   * resources, the pool timed out) and the caller may retry; or the statement itself was
+   * What a failed query means: the database is away or busy (no connection, shutting down,
+   * out of resources, the pool or a statement timed out) and the caller may retry; or the statement itself was
    * refused (a data error, a broken constraint, a bug), which retrying will not change.
    */
   static RuntimeException failure(SQLException e) {
@@ -92,6 +92,8 @@ public final class Database implements AutoCloseable {
             || state.startsWith("08") // connection exception
             || state.startsWith("53") // insufficient resources
             || state.equals("57P01") || state.equals("57P02") || state.equals("57P03") // shutting down, cannot connect now
+            || state.equals("57014") // cancelled, as by a statement timeout: the database is slow, not the request wrong
+            || state.equals("40001") || state.equals("40P01") // serialization failure, deadlock: a retry may pass
             || state.isEmpty() && e.getCause() instanceof java.io.IOException;
     return outage ? new DatabaseUnavailable(e) : new StatementFailed(e);
   }

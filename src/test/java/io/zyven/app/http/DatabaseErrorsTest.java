@@ -75,6 +75,22 @@ class DatabaseErrorsTest {
     assertEquals("2", r.header("Retry-After").orElseThrow());
   }
 
+  @Test
+  void aStatementThatTimesOutIsStorageUnavailableToo() {
+    Response r = answer(db.query(c -> {
+      c.setAutoCommit(false);
+      try (Statement s = c.createStatement()) {
+        s.execute("SET LOCAL statement_timeout = 50");
+        s.execute("SELECT pg_sleep(5)"); // 57014, cancelled by the timeout
+      } finally {
+        c.rollback();
+        c.setAutoCommit(true);
+      }
+      return null;
+    }));
+    assertProblem(r, 503, "unavailable");
+  }
+
   /** The API's answer for a request whose query ended as this one did. */
   private static Response answer(CompletionStage<?> query) {
     CompletionException failed = assertThrows(CompletionException.class, () -> query.toCompletableFuture().join());
