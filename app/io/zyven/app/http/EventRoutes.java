@@ -1,5 +1,6 @@
 package io.zyven.app.http;
 
+import com.fasterxml.jackson.databind.util.RawValue;
 import io.zyven.app.json.Json;
 import io.zyven.app.metrics.Metrics;
 import io.zyven.app.event.EventEntity;
@@ -15,8 +16,6 @@ import io.zyven.protocol.EventApi.DeliveryView;
 import io.zyven.protocol.EventApi.EventAccepted;
 import io.zyven.protocol.EventApi.EventView;
 import io.zyven.protocol.EventJournal;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -290,11 +289,10 @@ final class EventRoutes {
     Object eventType = fields.remove("type");
     if (eventType != null) fields.put("event_type", eventType);
     if (envelope.event() instanceof EventJournal.Received r) {
-      try {
-        fields.put("payload", Json.MAPPER.readTree(r.payload()));
-      } catch (IOException e) {
-        throw new UncheckedIOException(e); // it was parsed as JSON when accepted
-      }
+      // Written as the bytes accepted (they were JSON then), like GET /v1/events/{id} does:
+      // a tree would be nested deeper than the writer allows for a payload as deep as
+      // ingest takes, nested inside this answer.
+      fields.put("payload", new RawValue(r.payload()));
     }
     if (envelope.event() instanceof EventJournal.DeliveryTransition t) {
       fields.put("status", t.to());

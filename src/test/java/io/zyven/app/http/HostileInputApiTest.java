@@ -175,6 +175,22 @@ class HostileInputApiTest {
   }
 
   @Test
+  void aPayloadAsDeepAsIngestTakesCanBeReadBack() {
+    // The body may be 1000 levels deep: the body object, the payload, then 998 arrays.
+    String payload = "{\"a\":" + "[".repeat(998) + "]".repeat(998) + "}";
+    Response accepted = api.ingest(tenant.apiKey(), "deepest-" + UUID.randomUUID(), "{\"type\":\"t\",\"payload\":" + payload + "}");
+    assertEquals(202, accepted.status(), accepted.body());
+    String id = accepted.json().get("event_id").asText();
+    Response event = api.get("/v1/events/" + id, tenant.apiKey());
+    assertEquals(200, event.status(), event.body());
+    Response audit = api.get("/v1/events/" + id + "/audit", tenant.apiKey());
+    assertEquals(200, audit.status(), audit.body());
+    Response deeper = api.ingest(tenant.apiKey(), "deeper-" + UUID.randomUUID(),
+        "{\"type\":\"t\",\"payload\":{\"a\":" + "[".repeat(999) + "]".repeat(999) + "}}");
+    assertProblem(deeper, 400, "malformed-json");
+  }
+
+  @Test
   void numbersOfTenThousandDigitsAreRefused() {
     String digits = "9".repeat(10_000);
     String key = "digits-" + UUID.randomUUID();
@@ -233,7 +249,7 @@ class HostileInputApiTest {
 
   @Test
   void idsWithPathTraversalOrNulAreInvalidIdsNeverServerErrors() {
-    List<String> ids = List.of("%2e%2e%2f", "..%2F..%2Fv1%2Ftenants", "%00", UUID.randomUUID() + "%00",
+    List<String> ids = List.of("%2e%2e%2f", "..%2F..%2Fv1%2Ftenants", "%00", UUID.randomUUID() + "%00", "%FF%FE",
         "%2e%2e", "%2F", "a%0d%0aX-Injected:%201");
     assertWritesNothing(() -> {
       for (String id : ids) {
