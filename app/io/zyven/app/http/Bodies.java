@@ -4,12 +4,20 @@ import java.time.Duration;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import org.apache.pekko.actor.ClassicActorSystemProvider;
+import java.util.Locale;
+import org.apache.pekko.http.javadsl.model.ContentType;
 import org.apache.pekko.http.javadsl.model.HttpEntity;
 import org.apache.pekko.http.scaladsl.model.EntityStreamSizeException;
 
 /** Reads a request body whole, answering 413 past the limit and 400 when it breaks off. */
 final class Bodies {
   private Bodies() {}
+
+  /** application/json or any application/*+json type, on every route that takes a body. */
+  static boolean isJson(ContentType contentType) {
+    String media = contentType.mediaType().toString().toLowerCase(Locale.ROOT);
+    return media.equals("application/json") || (media.startsWith("application/") && media.endsWith("+json"));
+  }
 
   static CompletionStage<byte[]> read(
       HttpEntity entity, long maxBytes, Duration timeout, ClassicActorSystemProvider system, Executor ec) {
@@ -20,8 +28,9 @@ final class Bodies {
       return entity
           .discardBytes(system)
           .completionStage()
-          .<byte[]>thenApplyAsync(
-              done -> {
+          .<byte[]>handleAsync(
+              // Dropping it fails too past the server's own limit; 413 all the same.
+              (done, error) -> {
                 throw Problems.tooLarge(maxBytes);
               },
               ec);

@@ -4,6 +4,7 @@ import io.zyven.app.metrics.Metrics;
 import io.zyven.app.endpoint.TargetGuard;
 import io.zyven.app.ingest.IngestRateLimiter;
 import io.zyven.app.ingest.IngestService;
+import io.zyven.app.readmodel.EventOwners;
 import io.zyven.app.readmodel.ReadModelQueries;
 import io.zyven.app.readmodel.StatsQueries;
 import io.zyven.app.store.AdminKey;
@@ -99,6 +100,7 @@ public final class HttpApi extends AllDirectives {
                 new IngestService.Settings(
                     settings.askTimeout(), settings.askTimeoutWhileUnreachable(), settings.resendAfter())),
             queries,
+            new EventOwners(db, system),
             settings.maxIngestBody(),
             settings.askTimeout());
     this.cluster = new ClusterRoutes(system, settings.askTimeout());
@@ -385,8 +387,7 @@ public final class HttpApi extends AllDirectives {
   }
 
   private CompletionStage<byte[]> jsonBody(HttpRequest request, long maxBytes) {
-    String media = request.entity().getContentType().mediaType().toString();
-    if (!media.equals("application/json")) {
+    if (!Bodies.isJson(request.entity().getContentType())) {
       request.entity().discardBytes(system);
       throw Problems.unsupportedMediaType();
     }

@@ -16,6 +16,7 @@ import java.util.stream.Collectors;
 record ListRequest(EventPage.Filter filter, int limit, Cursor cursor) {
   static final int DEFAULT_LIMIT = 20;
   static final int MAX_LIMIT = 100;
+  static final int MAX_CURSOR = 200;
   private static final List<String> PARAMS = List.of("status", "type", "endpoint_id", "since", "until", "limit", "cursor");
 
   static ListRequest parse(Map<String, String> query) {
@@ -46,8 +47,15 @@ record ListRequest(EventPage.Filter filter, int limit, Cursor cursor) {
     Cursor cursor = null;
     if (query.containsKey("cursor")) {
       try {
-        cursor = Cursor.decode(query.get("cursor"));
+        // A cursor this API gives out is about 90 characters; a longer one was not. Nor
+        // was one that does not encode back to itself (a forged variant of a real one).
+        String text = query.get("cursor");
+        cursor = text.length() > MAX_CURSOR ? null : Cursor.decode(text);
+        if (cursor != null && !cursor.encode().equals(text)) cursor = null;
       } catch (RuntimeException e) {
+        cursor = null;
+      }
+      if (cursor == null || !RequestBodies.inRange(cursor.createdAt())) {
         throw Problems.badRequest("cursor is not one this API gave out");
       }
     }

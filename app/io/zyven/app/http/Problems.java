@@ -2,10 +2,13 @@ package io.zyven.app.http;
 
 import io.zyven.app.json.Json;
 import io.zyven.app.store.Database.DatabaseUnavailable;
+import io.zyven.app.store.Database.StatementFailed;
 import io.zyven.protocol.Problem;
 import java.time.Duration;
 import java.util.List;
+import java.util.LinkedHashMap;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.RejectedExecutionException;
@@ -123,7 +126,30 @@ public final class Problems {
   public static ApiException unsupportedMediaType() {
     return new ApiException(
         response(415, "unsupported-media-type", "Unsupported media type",
-            "the body must be JSON (Content-Type: application/json)"));
+            "the body must be JSON (Content-Type: application/json or application/*+json)"));
+  }
+
+  /** 400: a query parameter given more than once; which one counts would be a guess. */
+  public static ApiException duplicateParameter(String name) {
+    return new ApiException(
+        response(400, "duplicate-parameter", "Duplicate parameter",
+            "query parameter " + quote(name) + " is given more than once"));
+  }
+
+  /**
+   * 500 for a failure that is ours: logged with a fresh error id, which the body carries
+   * too, so that an operator can find the log line a client quotes.
+   */
+  static HttpResponse internal(String what, Throwable cause) {
+    String errorId = java.util.UUID.randomUUID().toString();
+    log.error("{} (error_id {})", what, errorId, cause);
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put("type", TYPE_PREFIX + "internal");
+    body.put("title", "Internal error");
+    body.put("status", 500);
+    body.put("detail", "an unexpected error occurred; quote error_id " + errorId + " when reporting it");
+    body.put("error_id", errorId);
+    return HttpResponse.create().withStatus(500).withEntity(PROBLEM_JSON, Json.bytes(body));
   }
 
   /** 422: ingest's endpoint_id is unknown, disabled or another tenant's. */
@@ -183,8 +209,14 @@ public final class Problems {
       log.warn("No answer in time: {}", cause.toString());
       return unavailable(retryAfter, "not answered in time (storage or cluster busy); retry with the same Idempotency-Key");
     }
-    log.error("Unexpected failure while handling a request", cause);
-    return response(500, "internal", "Internal error", "an unexpected error occurred");
+    if (cause instanceof StatementFailed refused && refused.dataException()) {
+      // Every value is checked before it reaches a statement; one that still gets here is
+      // the caller's value all the same, and retrying it will not help.
+      // Its message may quote the value, so only the SQLState is logged.
+      log.warn("A statement was refused for its data (SQLState {})", refused.sqlState());
+      return badRequest("a value in the request is outside what can be stored or searched for").response;
+    }
+    return internal("Unexpected failure while handling a request", cause);
   }
 
   private static Throwable unwrap(Throwable t) {
@@ -207,10 +239,15 @@ public final class Problems {
     // Pekko answers 404 only when no route took the path: a route answers a missing thing
     // itself ("no event …"). Say which 404 this is, for clients and for OpenApiTest.
     if (status == 404) detail = NO_SUCH_PATH;
-    Kind kind = rejectionKind(status, plain.status().reason());
     List<HttpHeader> headers = new java.util.ArrayList<>();
     plain.getHeaders().forEach(headers::add);
-    return response(status, kind.slug(), kind.title(), detail).addHeaders(headers);
+    return forStatus(status, plain.status().reason(), detail).addHeaders(headers);
+  }
+
+  /** A problem for a bare status and its reason phrase (a rejection, a request that did not parse). */
+  static HttpResponse forStatus(int status, String reason, String detail) {
+    Kind kind = rejectionKind(status, reason);
+    return response(status, kind.slug(), kind.title(), detail);
   }
 
   private record Kind(String slug, String title) {}

@@ -60,12 +60,28 @@ final class RequestBodies {
     return "unknown field " + Problems.quote(name) + "; the fields are " + String.join(", ", new TreeSet<>(fields));
   }
 
-  /** An RFC 3339 timestamp; 400 naming {@code field} otherwise. */
+  /** The earliest and latest instants any timestamp of the API may be (RFC 3339 years 0001 to 9999). */
+  static final Instant MIN_TIME = Instant.parse("0001-01-01T00:00:00Z");
+  static final Instant MAX_TIME = Instant.parse("9999-12-31T23:59:59.999999999Z");
+
+  /**
+   * An RFC 3339 timestamp; 400 naming {@code field} otherwise. Java also reads years such as
+   * {@code +999999999}, which RFC 3339 has not and PostgreSQL cannot store or compare.
+   */
   static Instant timestamp(String text, String field) {
+    Instant t;
     try {
-      return OffsetDateTime.parse(text).toInstant();
+      t = OffsetDateTime.parse(text).toInstant();
     } catch (DateTimeParseException | NullPointerException e) {
-      throw Problems.badRequest(field + " must be an RFC 3339 timestamp, e.g. 2026-01-31T12:00:00Z");
+      t = null;
     }
+    if (t == null || !inRange(t)) {
+      throw Problems.badRequest(field + " must be an RFC 3339 timestamp from year 0001 to 9999, e.g. 2026-01-31T12:00:00Z");
+    }
+    return t;
+  }
+
+  static boolean inRange(Instant t) {
+    return !t.isBefore(MIN_TIME) && !t.isAfter(MAX_TIME);
   }
 }

@@ -19,7 +19,7 @@ final class StatsRoutes {
   }
 
   CompletionStage<HttpResponse> stats(Tenant tenant, HttpRequest request) {
-    StatsRequest query = StatsRequest.parse(request.getUri().query().toMap());
+    StatsRequest query = StatsRequest.parse(QueryParameters.single(request));
     StatsQueries.Window window = StatsQueries.Window.of(query.window(), Instant.now());
     return queries.stats(tenant.id(), window).thenApplyAsync(stats -> Responses.json(200, stats), ec);
   }

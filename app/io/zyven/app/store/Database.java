@@ -100,7 +100,7 @@ public final class Database implements AutoCloseable {
             try (Connection c = dataSource.getConnection()) {
               return sql.run(c);
             } catch (SQLException e) {
-              throw new CompletionException(new DatabaseUnavailable(e));
+              throw new CompletionException(failure(e));
             }
           },
           executor);
@@ -125,7 +125,44 @@ public final class Database implements AutoCloseable {
     dataSource.close();
   }
 
-  /** A query failed because of the database, not because of the request: answer 503. */
+  /**
+   * What a failed query means: the database is away or busy (no connection, shutting down,
+   * out of resources, the pool or a statement timed out) and the caller may retry; or the statement itself was
+   * refused (a data error, a broken constraint, a bug), which retrying will not change.
+   */
+  static RuntimeException failure(SQLException e) {
+    String state = e.getSQLState() == null ? "" : e.getSQLState();
+    boolean outage =
+        e instanceof java.sql.SQLTransientConnectionException // the pool's connection timeout
+            || e instanceof java.sql.SQLNonTransientConnectionException
+            || state.startsWith("08") // connection exception
+            || state.startsWith("53") // insufficient resources
+            || state.equals("57P01") || state.equals("57P02") || state.equals("57P03") // shutting down, cannot connect now
+            || state.equals("57014") // cancelled, as by a statement timeout: the database is slow, not the request wrong
+            || state.equals("40001") || state.equals("40P01") // serialization failure, deadlock: a retry may pass
+            || state.isEmpty() && e.getCause() instanceof java.io.IOException;
+    return outage ? new DatabaseUnavailable(e) : new StatementFailed(e);
+  }
+
+  /**
+   * The database refused a statement (its SQLState says why): not an outage, so not a 503.
+   * Class 22 (data exception) is a value the database cannot take, e.g. a time out of its range.
+   */
+  public static final class StatementFailed extends RuntimeException {
+    public StatementFailed(SQLException cause) {
+      super(cause.getMessage(), cause);
+    }
+
+    public String sqlState() {
+      return ((SQLException) getCause()).getSQLState();
+    }
+
+    public boolean dataException() {
+      return sqlState() != null && sqlState().startsWith("22");
+    }
+  }
+
+  /** A query failed because the database is unavailable, not because of the request: answer 503. */
   public static final class DatabaseUnavailable extends RuntimeException {
     public DatabaseUnavailable(SQLException cause) {
       super(cause.getMessage(), cause);
