@@ -121,7 +121,7 @@ public final class EndpointRoutes {
             },
             ec)
         .thenComposeAsync(
-            ok -> change(id, replyTo -> new EndpointEntity.Create(config, replyTo), false, 201, true), ec);
+            ok -> change(null, id, replyTo -> new EndpointEntity.Create(config, replyTo), false, 201, true), ec);
   }
 
   // Developers meet the guard first with a receiver on their own machine: name the switch.
@@ -170,7 +170,7 @@ public final class EndpointRoutes {
   CompletionStage<HttpResponse> get(Principal principal, String pathId) {
     String id = Ids.canonical(pathId, "endpoint");
     principal.requireEndpoint(id);
-    return ask(id, replyTo -> new EndpointEntity.Get(principal.tenantId(), replyTo))
+    return ask(principal.tenantId(), id, replyTo -> new EndpointEntity.Get(principal.tenantId(), replyTo))
         .thenApplyAsync(config -> Responses.json(200, EndpointView.of(config)), ec);
   }
 
@@ -182,9 +182,12 @@ public final class EndpointRoutes {
     String id = Ids.canonical(pathId, "endpoint");
     principal.requireEndpoint(id);
     Instant hourAgo = Instant.now().minus(Duration.ofHours(1));
-    return sharding
-        .entityRefFor(EndpointEntity.TYPE_KEY, id)
-        .<EndpointEntity.Reply>ask(replyTo -> new EndpointEntity.GetHealth(principal.tenantId(), replyTo), askTimeout)
+    return owned(principal.tenantId(), id)
+        .thenComposeAsync(
+            owned -> sharding
+                .entityRefFor(EndpointEntity.TYPE_KEY, id)
+                .<EndpointEntity.Reply>ask(replyTo -> new EndpointEntity.GetHealth(principal.tenantId(), replyTo), askTimeout),
+            ec)
         .thenComposeAsync(
             reply -> {
               if (!(reply instanceof EndpointEntity.Health live)) throw Problems.notFound("no endpoint " + id);
@@ -209,19 +212,19 @@ public final class EndpointRoutes {
     EndpointEntity.Patch patch = EndpointRequest.parse(body, false).patch();
     return checkTarget(patch.url())
         .thenComposeAsync(
-            ok -> change(id, replyTo -> new EndpointEntity.Update(principal.tenantId(), patch, replyTo), false, 200, false), ec);
+            ok -> change(principal.tenantId(), id, replyTo -> new EndpointEntity.Update(principal.tenantId(), patch, replyTo), false, 200, false), ec);
   }
 
   CompletionStage<HttpResponse> delete(Principal principal, String pathId) {
     String id = Ids.canonical(pathId, "endpoint");
     principal.requireEndpoint(id);
-    return change(id, replyTo -> new EndpointEntity.Delete(principal.tenantId(), replyTo), true, 204, false);
+    return change(principal.tenantId(), id, replyTo -> new EndpointEntity.Delete(principal.tenantId(), replyTo), true, 204, false);
   }
 
   CompletionStage<HttpResponse> enable(Principal principal, String pathId) {
     String id = Ids.canonical(pathId, "endpoint");
     principal.requireEndpoint(id);
-    return change(id, replyTo -> new EndpointEntity.Enable(principal.tenantId(), replyTo), false, 200, false);
+    return change(principal.tenantId(), id, replyTo -> new EndpointEntity.Enable(principal.tenantId(), replyTo), false, 200, false);
   }
 
   /** A new secret; the previous one keeps signing beside it for 24 hours. */
@@ -231,7 +234,7 @@ public final class EndpointRoutes {
     String secret = EndpointRequest.newSecret();
     String sealed = secrets.seal(id, secret);
     return change(
-        id, replyTo -> new EndpointEntity.RotateSecret(principal.tenantId(), sealed, replyTo), false, 200, true);
+        principal.tenantId(), id, replyTo -> new EndpointEntity.RotateSecret(principal.tenantId(), sealed, replyTo), false, 200, true);
   }
 
   /**
@@ -242,7 +245,7 @@ public final class EndpointRoutes {
     String id = Ids.canonical(pathId, "endpoint");
     principal.requireEndpoint(id);
     principal.requireManage("read an endpoint's secret");
-    return ask(id, replyTo -> new EndpointEntity.Get(principal.tenantId(), replyTo))
+    return ask(principal.tenantId(), id, replyTo -> new EndpointEntity.Get(principal.tenantId(), replyTo))
         .thenApplyAsync(
             config -> {
               boolean previous = config.previousSecretSigns(Instant.now());
@@ -267,7 +270,7 @@ public final class EndpointRoutes {
     principal.requireEndpoint(id);
     RecoverRequest window = RecoverRequest.parse(body, Instant.now());
     String by = principal.by() + " (recover)";
-    return ask(id, replyTo -> new EndpointEntity.Get(principal.tenantId(), replyTo))
+    return ask(principal.tenantId(), id, replyTo -> new EndpointEntity.Get(principal.tenantId(), replyTo))
         .thenComposeAsync(config -> recovery.count(principal.tenantId(), id, window.since(), window.until()), ec)
         .thenApplyAsync(
             count -> {
@@ -284,12 +287,13 @@ public final class EndpointRoutes {
    * {@code withSecret} (create, rotate) the answer carries the secret in clear.
    */
   private CompletionStage<HttpResponse> change(
+      String tenantId,
       String id,
       Function<ActorRef<EndpointEntity.Reply>, EndpointEntity.Command> command,
       boolean deleted,
       int status,
       boolean withSecret) {
-    return ask(id, command)
+    return ask(tenantId, id, command)
         .thenComposeAsync(
             config ->
                 index
@@ -311,15 +315,33 @@ public final class EndpointRoutes {
     return withSecret ? view.withSecret(secrets.open(config.id(), config.secret())) : view;
   }
 
+  /**
+   * Asks the endpoint's entity, once the index says the endpoint is the tenant's
+   * ({@code tenantId} null: a create, of an id no one has yet). Another tenant's endpoint is
+   * not even started: its recovery would touch the index and its dispatcher.
+   */
   private CompletionStage<EndpointConfig> ask(
-      String id, Function<ActorRef<EndpointEntity.Reply>, EndpointEntity.Command> command) {
-    return sharding
-        .entityRefFor(EndpointEntity.TYPE_KEY, id)
-        .ask(command::apply, askTimeout)
+      String tenantId, String id, Function<ActorRef<EndpointEntity.Reply>, EndpointEntity.Command> command) {
+    CompletionStage<Boolean> owned = tenantId == null ? CompletableFuture.completedFuture(true) : owned(tenantId, id);
+    return owned
+        .thenComposeAsync(
+            ok -> sharding.entityRefFor(EndpointEntity.TYPE_KEY, id).ask(command::apply, askTimeout), ec)
         .thenApplyAsync(
             reply -> {
               if (reply instanceof EndpointEntity.Current current) return current.config();
               throw Problems.notFound("no endpoint " + id);
+            },
+            ec);
+  }
+
+  /** Completes if the index has the endpoint as the tenant's; 404 otherwise, whoever's it is. */
+  private CompletionStage<Boolean> owned(String tenantId, String id) {
+    return index
+        .tenantOf(id)
+        .thenApplyAsync(
+            owner -> {
+              if (!owner.map(tenantId::equals).orElse(false)) throw Problems.notFound("no endpoint " + id);
+              return true;
             },
             ec);
   }

@@ -12,6 +12,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletionStage;
@@ -153,6 +154,19 @@ public final class EndpointIndex {
             try (ResultSet rs = st.executeQuery()) {
               rs.next();
               return rs.getLong(1);
+            }
+          }
+        });
+  }
+
+  /** Whose endpoint this is (deleted ones included); empty if the index has no such endpoint. */
+  public CompletionStage<Optional<String>> tenantOf(String id) {
+    return db.query(
+        c -> {
+          try (PreparedStatement st = c.prepareStatement("SELECT tenant_id FROM endpoints WHERE id = ?")) {
+            st.setObject(1, UUID.fromString(id));
+            try (ResultSet rs = st.executeQuery()) {
+              return rs.next() ? Optional.of(rs.getString(1)) : Optional.<String>empty();
             }
           }
         });

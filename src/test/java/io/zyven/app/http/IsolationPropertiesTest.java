@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.zyven.app.endpoint.EndpointEntity;
 import io.zyven.app.event.EventEntity;
 import io.zyven.app.testing.ApiClient;
 import io.zyven.app.testing.ApiClient.Response;
@@ -33,6 +34,7 @@ import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.cluster.sharding.ShardRegion.CurrentShardRegionState;
 import org.apache.pekko.cluster.sharding.typed.GetShardRegionState;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 
 /**
@@ -59,7 +61,9 @@ class IsolationPropertiesTest {
    * A tenant, its endpoint, events it reads itself, and sentinel events that only the
    * other tenant ever asks for (so that their entities stay stopped unless a crossing starts them).
    */
-  record Side(Tenant tenant, String endpointId, List<String> ownEvents, List<String> sentinels, String sentinelPath) {}
+  record Side(
+      Tenant tenant, String endpointId, List<String> ownEvents, List<String> sentinels, String sentinelPath,
+      String sentinelEndpoint) {}
 
   @BeforeContainer
   static void start() throws Exception {
@@ -77,6 +81,7 @@ class IsolationPropertiesTest {
       for (String sentinel : s.sentinels()) {
         Await.until("sentinel " + sentinel + " stopped", PATIENCE, () -> !live(sentinel));
       }
+      Await.until("sentinel endpoint stopped", PATIENCE, () -> !live(EndpointEntity.TYPE_KEY, s.sentinelEndpoint()));
     }
     // The observation works: a read of a waiting event by its owner starts its entity.
     api.get("/v1/events/" + a.ownEvents().get(0), a.tenant().apiKey());
@@ -98,12 +103,14 @@ class IsolationPropertiesTest {
         "{\"url\":\"" + receiver.url(path) + "\",\"event_types\":[\"wait.*\"]}");
     String deadPath = path + "-dead";
     receiver.on(deadPath, n -> Answer.status(400));
-    api.createEndpoint(tenant.apiKey(), "{\"url\":\"" + receiver.url(deadPath) + "\",\"event_types\":[\"dead.*\"]}");
+    // Only the other tenant ever names this one: its entity stays stopped unless a crossing starts it.
+    String deadEndpoint =
+        api.createEndpoint(tenant.apiKey(), "{\"url\":\"" + receiver.url(deadPath) + "\",\"event_types\":[\"dead.*\"]}");
     List<String> own = List.of(ingest(tenant, "wait.own"), ingest(tenant, "dead.own"));
     List<String> sentinels = List.of(ingest(tenant, "wait.sentinel"), ingest(tenant, "dead.sentinel"));
     for (String id : own) awaitSettled(tenant, id);
     for (String id : sentinels) awaitSettled(tenant, id);
-    return new Side(tenant, endpointId, own, sentinels, path);
+    return new Side(tenant, endpointId, own, sentinels, path, deadEndpoint);
   }
 
   private static String ingest(Tenant tenant, String type) {
@@ -144,7 +151,7 @@ class IsolationPropertiesTest {
     if (whose == Whose.OWN && !route.readOnly()) route = route.event() ? Route.AUDIT : Route.GET_ENDPOINT;
     String id = switch (whose) {
       case OWN -> route.event() ? caller.ownEvents().get(index) : caller.endpointId();
-      case OTHERS -> route.event() ? other.sentinels().get(index) : other.endpointId();
+      case OTHERS -> route.event() ? other.sentinels().get(index) : other.sentinelEndpoint();
       case RANDOM -> UUID.randomUUID().toString();
     };
 
@@ -163,6 +170,8 @@ class IsolationPropertiesTest {
       for (String sentinel : other.sentinels()) {
         assertFalse(live(sentinel), route + " started the other tenant's event " + sentinel);
       }
+      assertFalse(live(EndpointEntity.TYPE_KEY, other.sentinelEndpoint()),
+          route + " started the other tenant's endpoint " + other.sentinelEndpoint());
     }
   }
 
@@ -193,11 +202,16 @@ class IsolationPropertiesTest {
 
   /** Whether the event's entity is running now, as the shard region reports it. */
   private static boolean live(String eventId) {
+    return live(EventEntity.TYPE_KEY, eventId);
+  }
+
+  /** Whether the entity is running now, as its shard region reports it. */
+  private static boolean live(EntityTypeKey<?> type, String entityId) {
     ActorSystem<Void> system = node.zyven().system();
     try {
       CurrentShardRegionState state = AskPattern.<org.apache.pekko.cluster.sharding.typed.ClusterShardingQuery, CurrentShardRegionState>ask(
               ClusterSharding.get(system).shardState(),
-              (ActorRef<CurrentShardRegionState> replyTo) -> new GetShardRegionState(EventEntity.TYPE_KEY, replyTo),
+              (ActorRef<CurrentShardRegionState> replyTo) -> new GetShardRegionState(type, replyTo),
               Duration.ofSeconds(5),
               system.scheduler())
           .toCompletableFuture()
@@ -205,7 +219,7 @@ class IsolationPropertiesTest {
       Set<String> ids = state.getShards().stream()
           .flatMap(s -> s.getEntityIds().stream())
           .collect(Collectors.toSet());
-      return ids.contains(eventId);
+      return ids.contains(entityId);
     } catch (Exception e) {
       throw new IllegalStateException(e);
     }
