@@ -88,7 +88,9 @@ public final class Zyven implements AutoCloseable {
     String timedUrl = Database.withStatementTimeout(url, zyven.getDuration("db.statement-timeout"));
 
     Database db =
-        new Database(timedUrl, url, user, password, zyven.getInt("db.pool-size"), zyven.getInt("db.queue-limit"));
+        new Database(
+            timedUrl, url, user, password, zyven.getInt("db.pool-size"), zyven.getInt("db.queue-limit"),
+            zyven.getDuration("db.connection-timeout"));
     db.migrate();
     SecretBox secrets;
     try {

@@ -4,6 +4,7 @@ import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
@@ -41,10 +42,13 @@ public final class Database implements AutoCloseable {
    */
   /** Without a statement timeout, and with a queue of 1000: for tools and tests. */
   public Database(String url, String user, String password, int poolSize) {
-    this(url, url, user, password, poolSize, 1000);
+    this(url, url, user, password, poolSize, 1000, Duration.ofSeconds(5));
   }
 
-  public Database(String url, String migrationUrl, String user, String password, int poolSize, int queueLimit) {
+  /** {@code connectionTimeout}: the longest a query waits for a connection (then 503). */
+  public Database(
+      String url, String migrationUrl, String user, String password, int poolSize, int queueLimit,
+      Duration connectionTimeout) {
     this.migrationUrl = migrationUrl;
     this.user = user;
     this.password = password;
@@ -54,7 +58,7 @@ public final class Database implements AutoCloseable {
     config.setPassword(password);
     config.setMaximumPoolSize(poolSize);
     config.setMinimumIdle(1);
-    config.setConnectionTimeout(5_000);
+    config.setConnectionTimeout(connectionTimeout.toMillis());
     config.setPoolName("zyven-readmodel");
     this.dataSource = new HikariDataSource(config);
     this.executor =

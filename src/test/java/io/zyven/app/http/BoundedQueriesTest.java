@@ -63,7 +63,8 @@ class BoundedQueriesTest {
   void aQueryRunningPastTheStatementTimeoutIsCancelled() {
     try (Database db =
         new Database(
-            Database.withStatementTimeout(pg.jdbcUrl(), Duration.ofMillis(200)), pg.jdbcUrl(), "postgres", "", 1, 1)) {
+            Database.withStatementTimeout(pg.jdbcUrl(), Duration.ofMillis(200)), pg.jdbcUrl(), "postgres", "", 1, 1,
+            Duration.ofSeconds(5))) {
       long t0 = System.nanoTime();
       CompletionException e =
           org.junit.jupiter.api.Assertions.assertThrows(
