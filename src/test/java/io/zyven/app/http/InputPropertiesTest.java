@@ -72,18 +72,23 @@ class InputPropertiesTest {
     HttpRequest.Builder b = api.request("/v1/events", tenant.apiKey());
     if (contentType != null) b.header("Content-Type", contentType);
     if (key != null) b.header("Idempotency-Key", key);
+    // Keys are mostly fresh, but jqwik may use one again (an edge case, a shrink): a refusal
+    // must not accept anything under the key. (Its earlier event's deliveries may still be
+    // journaling meanwhile, so the count is of acceptances, which only ingest writes.)
+    boolean named = key != null && !key.isEmpty() && key.length() <= 255;
+    long rowsBefore = named ? pg.acceptances(IngestService.eventId(tenant.id(), key)) : 0;
     Response r = api.send(b.POST(HttpRequest.BodyPublishers.ofString(body)));
     Statistics.collect(r.status());
 
     assertTrue(r.status() < 500, r.toString());
     if (r.status() >= 400) {
       assertProblem(r, r.status());
-      // Keys are fresh for every try: a refused one names an event that must not exist.
-      if (key != null && !key.isEmpty() && key.length() <= 255) {
-        assertEquals(0, pg.journalRows(IngestService.eventId(tenant.id(), key)), "nothing journaled: " + r);
+      if (named) {
+        assertEquals(rowsBefore, pg.acceptances(IngestService.eventId(tenant.id(), key)), "nothing accepted: " + r);
       }
     } else {
-      assertEquals(202, r.status(), r.toString());
+      // 200: the same request again (a key used before with this very body).
+      assertTrue(r.status() == 202 || r.status() == 200 && rowsBefore > 0, r.toString());
       assertEquals(IngestService.eventId(tenant.id(), key), r.json().get("event_id").asText());
     }
   }
