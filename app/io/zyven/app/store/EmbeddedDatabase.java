@@ -2,11 +2,14 @@ package io.zyven.app.store;
 
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -47,7 +50,7 @@ public final class EmbeddedDatabase implements AutoCloseable {
             .setServerConfig("fsync", "on")
             .setServerConfig("synchronous_commit", "on")
             .setServerConfig("full_page_writes", "on");
-    if (port > 0) builder.setPort(port);
+    builder.setPort(port > 0 ? port : freePort());
     EmbeddedPostgres pg = builder.start();
     log.info("Embedded PostgreSQL on port {} with data in {}", pg.getPort(), pgData);
     return new EmbeddedDatabase(pg, pgData);
@@ -80,6 +83,26 @@ public final class EmbeddedDatabase implements AutoCloseable {
   /** Where PostgreSQL keeps its files. */
   public Path dataDirectory() {
     return dataDirectory;
+  }
+
+  /**
+   * A port that is free now, for a server started a moment later. Picked below Linux's
+   * ephemeral range (32768 and up): there, the outgoing connections of this or another
+   * process (a webhook sender makes many) could take it between the check and the bind.
+   */
+  public static int freePort() throws IOException {
+    ThreadLocalRandom random = ThreadLocalRandom.current();
+    for (int tries = 0; tries < 100; tries++) {
+      int port = random.nextInt(20_000, 32_000);
+      try (ServerSocket s = new ServerSocket()) {
+        s.setReuseAddress(false);
+        s.bind(new InetSocketAddress("0.0.0.0", port));
+        return port;
+      } catch (IOException taken) {
+        // another one
+      }
+    }
+    throw new IOException("no free port between 20000 and 32000");
   }
 
   /**

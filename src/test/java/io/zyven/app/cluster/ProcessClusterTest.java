@@ -12,7 +12,6 @@ import io.zyven.app.testing.Await;
 import io.zyven.app.testing.NodeProcess;
 import io.zyven.app.testing.Receiver;
 import io.zyven.app.testing.TestPostgres;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -137,9 +136,7 @@ class ProcessClusterTest {
   }
 
   private static int freePort() throws Exception {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
+    return NodeProcess.freePort();
   }
 
   /**

@@ -1,8 +1,8 @@
 package io.zyven.app.testing;
 
+import io.zyven.app.store.EmbeddedDatabase;
 import java.io.File;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -192,10 +192,9 @@ public final class NodeProcess implements AutoCloseable {
     }
   }
 
+  /** A port free now, for a process that binds it a moment later: see {@link EmbeddedDatabase#freePort}. */
   public static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
+    return EmbeddedDatabase.freePort();
   }
 
   @Override

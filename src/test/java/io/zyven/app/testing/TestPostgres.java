@@ -1,6 +1,7 @@
 package io.zyven.app.testing;
 
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import io.zyven.app.store.EmbeddedDatabase;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -53,7 +54,7 @@ public final class TestPostgres implements AutoCloseable {
             .setDataDirectory(dataDir)
             .setCleanDataDirectory(false)
             .setServerConfig("max_connections", "300");
-    if (postgres != null) builder.setPort(postgres.getPort());
+    builder.setPort(postgres != null ? postgres.getPort() : EmbeddedDatabase.freePort());
     postgres = builder.start();
   }
 
