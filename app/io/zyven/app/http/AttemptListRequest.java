@@ -13,24 +13,9 @@ record AttemptListRequest(String endpointId, int limit, AttemptCursor cursor) {
   private static final List<String> PARAMS = List.of("endpoint_id", "limit", "cursor");
 
   static AttemptListRequest parse(Map<String, String> query) {
-    for (String name : query.keySet()) {
-      if (!PARAMS.contains(name)) {
-        throw Problems.badRequest(
-            "unknown query parameter " + Problems.quote(name) + "; the parameters are " + String.join(", ", PARAMS));
-      }
-    }
+    QueryParameters.requireKnown(query, PARAMS);
     String endpointId = query.containsKey("endpoint_id") ? Ids.field(query.get("endpoint_id"), "endpoint_id") : null;
-    int limit = ListRequest.DEFAULT_LIMIT;
-    if (query.containsKey("limit")) {
-      try {
-        limit = Integer.parseInt(query.get("limit"));
-      } catch (NumberFormatException e) {
-        limit = -1;
-      }
-      if (limit < 1 || limit > ListRequest.MAX_LIMIT) {
-        throw Problems.badRequest("limit must be from 1 to " + ListRequest.MAX_LIMIT);
-      }
-    }
+    int limit = QueryParameters.limit(query);
     AttemptCursor cursor = null;
     if (query.containsKey("cursor")) {
       try {

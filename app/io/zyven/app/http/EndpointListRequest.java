@@ -15,23 +15,8 @@ record EndpointListRequest(int limit, Cursor cursor) {
   private static final Instant NEWEST = Instant.parse("9999-12-31T23:59:59Z");
 
   static EndpointListRequest parse(Map<String, String> query) {
-    for (String name : query.keySet()) {
-      if (!PARAMS.contains(name)) {
-        throw Problems.badRequest(
-            "unknown query parameter " + Problems.quote(name) + "; the parameters are " + String.join(", ", PARAMS));
-      }
-    }
-    int limit = ListRequest.DEFAULT_LIMIT;
-    if (query.containsKey("limit")) {
-      try {
-        limit = Integer.parseInt(query.get("limit"));
-      } catch (NumberFormatException e) {
-        limit = -1;
-      }
-      if (limit < 1 || limit > ListRequest.MAX_LIMIT) {
-        throw Problems.badRequest("limit must be from 1 to " + ListRequest.MAX_LIMIT);
-      }
-    }
+    QueryParameters.requireKnown(query, PARAMS);
+    int limit = QueryParameters.limit(query);
     Cursor cursor = null;
     if (query.containsKey("cursor")) {
       try {

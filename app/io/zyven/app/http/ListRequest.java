@@ -20,12 +20,7 @@ record ListRequest(EventPage.Filter filter, int limit, Cursor cursor) {
   private static final List<String> PARAMS = List.of("status", "type", "endpoint_id", "since", "until", "limit", "cursor");
 
   static ListRequest parse(Map<String, String> query) {
-    for (String name : query.keySet()) {
-      if (!PARAMS.contains(name)) {
-        throw Problems.badRequest(
-            "unknown query parameter " + Problems.quote(name) + "; the parameters are " + String.join(", ", PARAMS));
-      }
-    }
+    QueryParameters.requireKnown(query, PARAMS);
     DeliveryStatus status = query.containsKey("status") ? status(query.get("status")) : null;
     String type = query.get("type");
     if (type != null && !IngestBody.TYPE.matcher(type).matches()) {
@@ -35,15 +30,7 @@ record ListRequest(EventPage.Filter filter, int limit, Cursor cursor) {
     Instant since = time(query, "since");
     Instant until = time(query, "until");
     if (since != null && until != null && !since.isBefore(until)) throw Problems.badRequest("since must be before until");
-    int limit = DEFAULT_LIMIT;
-    if (query.containsKey("limit")) {
-      try {
-        limit = Integer.parseInt(query.get("limit"));
-      } catch (NumberFormatException e) {
-        limit = -1;
-      }
-      if (limit < 1 || limit > MAX_LIMIT) throw Problems.badRequest("limit must be from 1 to " + MAX_LIMIT);
-    }
+    int limit = QueryParameters.limit(query);
     Cursor cursor = null;
     if (query.containsKey("cursor")) {
       try {

@@ -22,4 +22,29 @@ final class QueryParameters {
     }
     return single;
   }
+
+  /** 400 for a parameter the route does not know, naming the ones it does. */
+  static void requireKnown(Map<String, String> query, List<String> known) {
+    for (String name : query.keySet()) {
+      if (!known.contains(name)) {
+        throw Problems.badRequest(
+            "unknown query parameter " + Problems.quote(name) + "; the parameters are " + String.join(", ", known));
+      }
+    }
+  }
+
+  /** A page's {@code limit}: 1 to {@link ListRequest#MAX_LIMIT}, {@link ListRequest#DEFAULT_LIMIT} when absent. */
+  static int limit(Map<String, String> query) {
+    if (!query.containsKey("limit")) return ListRequest.DEFAULT_LIMIT;
+    int limit;
+    try {
+      limit = Integer.parseInt(query.get("limit"));
+    } catch (NumberFormatException e) {
+      limit = -1;
+    }
+    if (limit < 1 || limit > ListRequest.MAX_LIMIT) {
+      throw Problems.badRequest("limit must be from 1 to " + ListRequest.MAX_LIMIT);
+    }
+    return limit;
+  }
 }

@@ -18,12 +18,7 @@ record StatsRequest(Duration window) {
   private static final Pattern WINDOW = Pattern.compile("([0-9]{1,6})([smh])");
 
   static StatsRequest parse(Map<String, String> query) {
-    for (String name : query.keySet()) {
-      if (!PARAMS.contains(name)) {
-        throw Problems.badRequest(
-            "unknown query parameter " + Problems.quote(name) + "; the parameters are " + String.join(", ", PARAMS));
-      }
-    }
+    QueryParameters.requireKnown(query, PARAMS);
     String text = query.get("window");
     if (text == null) return new StatsRequest(DEFAULT_WINDOW);
     Matcher m = WINDOW.matcher(text);
