@@ -450,6 +450,11 @@ public final class EventEntity
     records.add(new EventJournal.PayloadExpunged(cmd.by(), clock.instant()));
     List<DeliveryTransition> deadLettered = steps(state.deliveries().values(), new DeliveryMachine.PayloadExpunged(cmd.by()));
     records.addAll(deadLettered);
+    List<String> dispatching =
+        state.deliveries().values().stream()
+            .filter(d -> d.status() == DeliveryStatus.DISPATCHING)
+            .map(Delivery::endpointId)
+            .toList();
     return Effect()
         .persist(records)
         .thenRun(
@@ -459,6 +464,8 @@ public final class EventEntity
                 timers.cancel(retryTimer(t.endpointId()));
                 timers.cancel(replyTimer(t.endpointId()));
                 sent.remove(t.endpointId());
+                // An attempt handed to the endpoint but still in its queue is not sent.
+                if (dispatching.contains(t.endpointId())) endpoints.withdraw(t.endpointId(), eventId);
               }
               if (stopping && sent.isEmpty()) ctx.getSelf().tell(Stop.INSTANCE);
               else if (s.isFinished()) passivate();

@@ -134,6 +134,32 @@ class ExpungeApiTest {
   }
 
   @Test
+  void anAttemptWaitingInTheEndpointsQueueIsNotSentAfterTheExpunge() {
+    // One request at a time: the first event holds the endpoint, the second waits in its queue.
+    receiver.on("/one-at-a-time", n -> n == 1 ? Answer.status(200).after(5000) : Answer.status(200));
+    String endpoint = api.createEndpoint(tenant.apiKey(),
+        "{\"url\":\"" + receiver.url("/one-at-a-time") + "\",\"max_in_flight\":1}");
+    String holding = ingest("holding");
+    Await.until("the first event on the wire", PATIENCE, () -> receiver.arrivals("/one-at-a-time").size() == 1);
+    String queued = ingest("queued");
+    Await.until("the second event waiting in the endpoint's queue", PATIENCE,
+        () -> api.get("/v1/endpoints/" + endpoint + "/health", tenant.apiKey()).json().path("queued").asInt() == 1);
+
+    assertEquals(204, api.delete("/v1/events/" + queued + "/payload", tenant.apiKey()).status());
+    assertEquals(1, receiver.arrivals("/one-at-a-time").size(), "the premise: the first is still on the wire");
+    String after = ingest("after");
+
+    // The queue is first in, first out: once the third event is in, the second would have been.
+    Await.until("the third event delivered", PATIENCE, () -> receiver.requests("/one-at-a-time").stream()
+        .anyMatch(r -> after.equals(r.header("webhook-id"))));
+    List<String> heard = receiver.requests("/one-at-a-time").stream().map(r -> r.header("webhook-id")).toList();
+    assertEquals(List.of(holding, after), heard, "the expunged event was never sent");
+    JsonNode delivery = api.get("/v1/events/" + queued, tenant.apiKey()).json().get("deliveries").get(0);
+    assertEquals("DEAD_LETTERED", delivery.get("status").asText());
+    assertEquals("payload expunged", delivery.get("last_error").asText());
+  }
+
+  @Test
   void aSecondExpungeIsAcceptedAndJournalsNothing() {
     api.createEndpoint(tenant.apiKey(), "{\"url\":\"" + receiver.url("/ok") + "\"}");
     String id = ingest("twice");
