@@ -316,7 +316,7 @@ async function eventView(id) {
     el('h1', {}, 'Event ', el('span', { class: 'mono', text: e.id })),
     el('p', {}, 'Type ', el('code', { text: e.type }), ' · ', statusBadge(e.status), ' · accepted ', e.created_at),
     message,
-    el('h2', { text: 'Payload' }), el('pre', { id: 'payload', text: pretty(e.payload) }),
+    el('h2', { text: 'Payload' }), el('pre', { id: 'payload', text: e.payload_expunged_at ? 'Expunged at ' + e.payload_expunged_at : pretty(e.payload) }),
     el('h2', { text: 'Deliveries' }), deliveries,
     el('h2', { text: 'Audit trail' }), audit.ok ? trail : el('p', { class: 'error', text: problemText(audit) })));
   // A delivery still on its way: look again shortly.

@@ -167,8 +167,17 @@ public final class Zyven implements AutoCloseable {
     EndpointEntity.init(system, index, secrets, client, endpointSettings(zyven));
     ClusterSharding sharding = ClusterSharding.get(system);
     Dispatch.Endpoints endpoints =
-        (endpointId, dispatch) ->
+        new Dispatch.Endpoints() {
+          @Override
+          public void dispatch(String endpointId, Dispatch dispatch) {
             sharding.entityRefFor(EndpointEntity.TYPE_KEY, endpointId).tell(new EndpointEntity.Deliver(dispatch));
+          }
+
+          @Override
+          public void withdraw(String endpointId, String eventId) {
+            sharding.entityRefFor(EndpointEntity.TYPE_KEY, endpointId).tell(new EndpointEntity.Withdraw(eventId));
+          }
+        };
     EventEntity.init(
         system,
         endpoints,

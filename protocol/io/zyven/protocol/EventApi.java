@@ -16,12 +16,15 @@ public final class EventApi {
     }
   }
 
+  /** {@code payload} is null, and {@code payload_expunged_at} set, once the payload is expunged. */
+  @JsonInclude(JsonInclude.Include.ALWAYS)
   public record EventView(
       String id,
       String type,
       DeliveryStatus status,
       @JsonRawValue String payload,
       Instant createdAt,
+      Instant payloadExpungedAt,
       List<DeliveryView> deliveries) {}
 
   @JsonInclude(JsonInclude.Include.ALWAYS)

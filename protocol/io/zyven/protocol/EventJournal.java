@@ -39,6 +39,12 @@ public sealed interface EventJournal extends CborSerializable {
         String bodyHash, String requestId, List<String> endpointIds, Instant at) {
       this(eventId, tenantId, type, payload, idempotencyKey, bodyHash, requestId, endpointIds, at, false);
     }
+
+    /** The same record with its payload expunged (null). */
+    public Received withoutPayload() {
+      return new Received(
+          eventId, tenantId, type, null, idempotencyKey, bodyHash, requestId, endpointIds, at, firstAttemptStarted);
+    }
   }
 
   /** Per-delivery transitions. */
@@ -99,7 +105,19 @@ public sealed interface EventJournal extends CborSerializable {
     }
   }
 
-  /** DISPATCHING → DEAD_LETTERED. The payload and every attempt are kept. */
+  /**
+   * The event's payload was expunged by {@code by} (personal data that must go now). The
+   * event's {@link Received} is rewritten in the journal without its payload, and this
+   * record says who did it and when. Not a delivery transition: the deliveries still open
+   * are dead-lettered by {@link DeadLettered} records that follow it.
+   */
+  record PayloadExpunged(String by, Instant at) implements EventJournal {}
+
+  /**
+   * DISPATCHING (or RETRY_SCHEDULED, or RECEIVED, when the payload is expunged) →
+   * DEAD_LETTERED. The payload and every attempt are kept. {@code attempt} is null when no
+   * attempt belongs to the decision (the payload was expunged).
+   */
   record DeadLettered(String endpointId, Attempt attempt, String reason, Instant at)
       implements DeliveryTransition {
     public DeliveryStatus to() {

@@ -25,6 +25,9 @@ import java.util.random.RandomGenerator;
  *                          └─▶ DEAD_LETTERED ──(replay)──┴─▶ DISPATCHING
  * </pre>
  *
+ * and an expunged payload takes any delivery not yet finished to DEAD_LETTERED (there is
+ * nothing left to send).
+ *
  * {@link #step} is pure: given a delivery, an input, the time, the endpoint's budget and a
  * source of randomness, it returns the transition to journal, or why there is none. What a
  * result means and when to retry is the {@link DeliveryPolicy}'s. {@link #apply} is the
@@ -90,6 +93,13 @@ public final class DeliveryMachine {
   /** An operator sends a terminal delivery again (recover: dead letters only). */
   public record Replay(String by, boolean deadLettersOnly) implements Input {}
 
+  /**
+   * The event's payload was expunged: there is nothing left to send, so a delivery not yet
+   * finished is dead-lettered. An attempt out now is not waited for: its outcome, if it
+   * comes, is stale.
+   */
+  public record PayloadExpunged(String by) implements Input {}
+
   /** The endpoint made the attempt, and this is what came back. */
   public record Outcome(Attempt attempt, Duration retryAfter) implements Input {}
 
@@ -122,8 +132,13 @@ public final class DeliveryMachine {
     /** Retry now, but no retry is scheduled. */
     NOT_WAITING,
     /** Replay, but the delivery is not finished (or, for recover, not dead-lettered). */
-    NOT_REPLAYABLE
+    NOT_REPLAYABLE,
+    /** Payload expunged, but the delivery is finished already: it stays as it is. */
+    FINISHED
   }
+
+  /** The reason a delivery is dead-lettered when its event's payload is expunged. */
+  public static final String PAYLOAD_EXPUNGED = "payload expunged";
 
   private final DeliveryPolicy policy;
 
@@ -157,6 +172,12 @@ public final class DeliveryMachine {
       return replayable
           ? persist(new EventJournal.Replayed(id, next, replay.by(), "operator replay", now))
           : refused(Why.NOT_REPLAYABLE);
+    }
+    if (input instanceof PayloadExpunged) {
+      // No attempt belongs to this decision: none is made, and one out now is not judged.
+      return d.isTerminal()
+          ? refused(Why.FINISHED)
+          : persist(new EventJournal.DeadLettered(id, null, PAYLOAD_EXPUNGED, now));
     }
     if (input instanceof Outcome outcome) {
       Attempt a = outcome.attempt();
@@ -263,6 +284,10 @@ public final class DeliveryMachine {
     }
     if (t instanceof EventJournal.RetryScheduled e) {
       return withAttempt(d, DeliveryStatus.RETRY_SCHEDULED, e.attempt(), e.nextAttemptAt(), attemptsKept);
+    }
+    if (t instanceof EventJournal.DeadLettered e && e.attempt() == null) {
+      return new Delivery(
+          d.endpointId(), DeliveryStatus.DEAD_LETTERED, d.attemptCount(), d.budgetBase(), null, e.reason(), d.attempts());
     }
     if (t instanceof EventJournal.DeadLettered e) {
       return withAttempt(d, DeliveryStatus.DEAD_LETTERED, e.attempt(), null, attemptsKept);

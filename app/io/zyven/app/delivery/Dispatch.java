@@ -14,5 +14,11 @@ public record Dispatch(DeliveryRequest request, ActorRef<DispatchReply> replyTo)
   @FunctionalInterface
   public interface Endpoints {
     void dispatch(String endpointId, Dispatch dispatch);
+
+    /**
+     * Drop the event's attempts still waiting at the endpoint, not yet sent. Sent after the
+     * dispatch it withdraws, from the same event, so it arrives after it.
+     */
+    default void withdraw(String endpointId, String eventId) {}
   }
 }

@@ -63,6 +63,13 @@ final class DeliveryGate<T> {
     return all;
   }
 
+  /** Takes out the waiting items {@code which} selects; they will not be released. */
+  int remove(java.util.function.Predicate<T> which) {
+    int before = queue.size();
+    queue.removeIf(w -> which.test(w.item()));
+    return before - queue.size();
+  }
+
   /** A request sent past the gate anyway (a circuit probe) still counts as in flight. */
   void forceStart() {
     inFlight++;

@@ -52,6 +52,13 @@ public final class EndpointDispatcher {
   /** Send one attempt of an event, and answer how it went. */
   record Deliver(Dispatch dispatch) implements Message {}
 
+  /**
+   * The event's payload was expunged: its attempts still waiting in the queue are dropped,
+   * unsent and unanswered (the event has dead-lettered them already). One already sent
+   * cannot be called back.
+   */
+  record Withdraw(String eventId) implements Message {}
+
   /** A request came back ({@code probe}: it was the half-open circuit's one probe). */
   record RequestDone(Dispatch dispatch, WebhookClient.Result result, boolean probe) implements Message {}
 
@@ -152,6 +159,8 @@ public final class EndpointDispatcher {
       epoch++;
     } else if (message instanceof Deliver d) {
       deliver(d.dispatch(), now, actions);
+    } else if (message instanceof Withdraw w) {
+      gate.remove(d -> d.request().eventId().equals(w.eventId()));
     } else if (message instanceof RequestDone done) {
       requestDone(done, now, actions);
     } else if (message instanceof Drain) {

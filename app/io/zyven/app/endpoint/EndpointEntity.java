@@ -84,6 +84,9 @@ public final class EndpointEntity
   /** Send one attempt of an event to this endpoint, and answer how it went. */
   public record Deliver(Dispatch dispatch) implements Command {}
 
+  /** Drop the event's attempts still waiting to be sent (its payload was expunged). */
+  public record Withdraw(String eventId) implements Command {}
+
   /**
    * From the dispatcher: a change of the endpoint's health, to journal. {@code epoch}
    * counts the tenant's enables as the dispatcher had seen them: a change decided before
@@ -285,6 +288,7 @@ public final class EndpointEntity
     builder
         .forAnyState()
         .onCommand(Deliver.class, (state, cmd) -> tellDispatcher(new EndpointDispatcher.Deliver(cmd.dispatch())))
+        .onCommand(Withdraw.class, (state, cmd) -> tellDispatcher(new EndpointDispatcher.Withdraw(cmd.eventId())))
         // A deleted endpoint signs nothing any more: its last secrets stay as they are.
         .onCommand(Reseal.class, (state, cmd) -> Effect().reply(cmd.replyTo(), new Resealed(true)))
         .onCommand(ResealAfterRecovery.class, (state, cmd) -> Effect().noReply())

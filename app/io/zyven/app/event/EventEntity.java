@@ -109,6 +109,12 @@ public final class EventEntity
   public record RetryNow(String tenantId, String endpointId, String by, ActorRef<StartReply> replyTo)
       implements Command {}
 
+  /**
+   * Expunge the payload: journal who did it, dead-letter what is not finished, and answer
+   * with the {@code Received} as it must now stand in the journal (without its payload).
+   */
+  public record ExpungePayload(String tenantId, String by, ActorRef<ExpungeReply> replyTo) implements Command {}
+
   /** An endpoint's answer to a dispatch, through this entity's message adapter. */
   record DispatchReplied(DispatchReply reply) implements Command {}
 
@@ -174,13 +180,32 @@ public final class EventEntity
   /** The event exists, but no delivery of it could start: nothing to replay or retry. */
   public record NothingToStart() implements StartReply {}
 
+  /** The event's payload was expunged: there is nothing to send again. */
+  public record PayloadGone() implements StartReply {}
+
+  /** The answer to an expunge. */
+  public sealed interface ExpungeReply extends CborSerializable {}
+
+  /**
+   * The payload is expunged ({@code already}: by an earlier request, and nothing was
+   * journaled now). {@code received} is the event's first journal record as it must be
+   * stored from now on.
+   */
+  public record Expunged(EventJournal.Received received, boolean already) implements ExpungeReply {}
+
+  /** No such event for this tenant. */
+  public record NoEventToExpunge() implements ExpungeReply {}
+
   // ---- state ----
 
-  /** {@code received} is null until the event is accepted. */
-  public record State(EventJournal.Received received, Map<String, Delivery> deliveries)
+  /**
+   * {@code received} is null until the event is accepted; {@code payloadExpungedAt} is set
+   * once its payload is expunged (and {@code received} has none from then on).
+   */
+  public record State(EventJournal.Received received, Map<String, Delivery> deliveries, Instant payloadExpungedAt)
       implements CborSerializable {
 
-    static final State EMPTY = new State(null, Map.of());
+    static final State EMPTY = new State(null, Map.of(), null);
 
     boolean isEmpty() {
       return received == null;
@@ -200,11 +225,14 @@ public final class EventEntity
     }
 
     State apply(EventJournal event, int attemptsKept) {
-      if (event instanceof EventJournal.Received r) return new State(r, DeliveryMachine.accepted(r));
+      if (event instanceof EventJournal.Received r) return new State(r, DeliveryMachine.accepted(r), null);
+      // The journal's Received may still hold the payload (its rewrite had not happened
+      // when a node died): the state drops it all the same.
+      if (event instanceof EventJournal.PayloadExpunged e) return new State(received.withoutPayload(), deliveries, e.at());
       DeliveryTransition t = (DeliveryTransition) event;
       Map<String, Delivery> ds = new LinkedHashMap<>(deliveries);
       ds.put(t.endpointId(), DeliveryMachine.apply(ds.get(t.endpointId()), t, attemptsKept));
-      return new State(received, ds);
+      return new State(received, ds, payloadExpungedAt);
     }
   }
 
@@ -334,6 +362,7 @@ public final class EventEntity
         .onCommand(Get.class, (state, cmd) -> passivateAnd(Effect().reply(cmd.replyTo(), new NotFound())))
         .onCommand(Replay.class, (state, cmd) -> Effect().reply(cmd.replyTo(), new NoSuchEvent()))
         .onCommand(RetryNow.class, (state, cmd) -> Effect().reply(cmd.replyTo(), new NoSuchEvent()))
+        .onCommand(ExpungePayload.class, (state, cmd) -> passivateAnd(Effect().reply(cmd.replyTo(), new NoEventToExpunge())))
         .onCommand(Wake.class, (state, cmd) -> passivateAnd(Effect().noReply()));
     builder
         .forState(State::isFinished)
@@ -341,6 +370,7 @@ public final class EventEntity
         .onCommand(Get.class, (state, cmd) -> passivateAnd(Effect().reply(cmd.replyTo(), found(state, cmd))))
         .onCommand(Replay.class, this::replay)
         .onCommand(RetryNow.class, (state, cmd) -> Effect().reply(cmd.replyTo(), startRefused(state, cmd.tenantId())))
+        .onCommand(ExpungePayload.class, this::expunge)
         .onCommand(Wake.class, (state, cmd) -> passivateAnd(Effect().noReply()));
     builder
         .forState(state -> !state.isEmpty() && !state.isFinished())
@@ -348,6 +378,7 @@ public final class EventEntity
         .onCommand(Get.class, (state, cmd) -> Effect().reply(cmd.replyTo(), found(state, cmd)))
         .onCommand(Replay.class, this::replay)
         .onCommand(RetryNow.class, this::retryNow)
+        .onCommand(ExpungePayload.class, this::expunge)
         .onCommand(DispatchReplied.class, this::onReply)
         .onCommand(ReplyOverdue.class, this::onReplyOverdue)
         .onCommand(RetryDue.class, (state, due) -> start(state, List.of(due.endpointId()), new DeliveryMachine.RetryDue()))
@@ -402,9 +433,52 @@ public final class EventEntity
     return state.visibleTo(tenantId) ? new NothingToStart() : new NoSuchEvent();
   }
 
+  // ---- expunge ----
+
+  /**
+   * Journals who expunged the payload, and the machine's answer for each delivery (the
+   * unfinished ones are dead-lettered: nothing is left to send). A second expunge
+   * journals nothing. Timers and attempts out are forgotten: no attempt starts after this
+   * is journaled, and the outcome of one already out is stale when it comes.
+   */
+  private ReplyEffect<EventJournal, State> expunge(State state, ExpungePayload cmd) {
+    if (!state.visibleTo(cmd.tenantId())) return Effect().reply(cmd.replyTo(), new NoEventToExpunge());
+    if (state.payloadExpungedAt() != null) {
+      return passivateAnd(Effect().reply(cmd.replyTo(), new Expunged(state.received(), true)));
+    }
+    List<EventJournal> records = new ArrayList<>();
+    records.add(new EventJournal.PayloadExpunged(cmd.by(), clock.instant()));
+    List<DeliveryTransition> deadLettered = steps(state.deliveries().values(), new DeliveryMachine.PayloadExpunged(cmd.by()));
+    records.addAll(deadLettered);
+    List<String> dispatching =
+        state.deliveries().values().stream()
+            .filter(d -> d.status() == DeliveryStatus.DISPATCHING)
+            .map(Delivery::endpointId)
+            .toList();
+    return Effect()
+        .persist(records)
+        .thenRun(
+            (State s) -> {
+              for (DeliveryTransition t : deadLettered) {
+                logOutcome(t);
+                timers.cancel(retryTimer(t.endpointId()));
+                timers.cancel(replyTimer(t.endpointId()));
+                sent.remove(t.endpointId());
+                // An attempt handed to the endpoint but still in its queue is not sent.
+                if (dispatching.contains(t.endpointId())) endpoints.withdraw(t.endpointId(), eventId);
+              }
+              if (stopping && sent.isEmpty()) ctx.getSelf().tell(Stop.INSTANCE);
+              else if (s.isFinished()) passivate();
+            })
+        .thenReply(cmd.replyTo(), s -> new Expunged(s.received(), false));
+  }
+
   // ---- replay and retry now ----
 
   private ReplyEffect<EventJournal, State> replay(State state, Replay cmd) {
+    if (state.visibleTo(cmd.tenantId()) && state.payloadExpungedAt() != null) {
+      return Effect().reply(cmd.replyTo(), new PayloadGone());
+    }
     Collection<Delivery> candidates =
         cmd.endpointId() != null
             ? state.deliveries().containsKey(cmd.endpointId()) ? List.of(state.deliveries().get(cmd.endpointId())) : List.of()
@@ -477,6 +551,11 @@ public final class EventEntity
   private void dispatch(State state, String endpointId) {
     Delivery d = state.deliveries().get(endpointId);
     EventJournal.Received r = state.received();
+    if (r.payload() == null) {
+      // Never reached: the machine dead-letters every open delivery when the payload goes.
+      log.warn("Not sending event {} to endpoint {}: its payload was expunged", eventId, endpointId);
+      return;
+    }
     endpoints.dispatch(endpointId, new Dispatch(new DeliveryRequest(eventId, r.type(), r.payload(), d.attemptCount()), replies));
     sent.put(endpointId, d.attemptCount());
     expectReplyWithin(endpointId, d.attemptCount(), settings.queueTimeout().plus(settings.replyMargin()));
@@ -542,6 +621,8 @@ public final class EventEntity
       log.info(
           "Delivery failed: event {} endpoint {} attempt {}: {}; next attempt at {} ({})",
           eventId, r.endpointId(), r.attempt().number(), r.attempt().error(), r.nextAttemptAt(), r.reason());
+    } else if (t instanceof EventJournal.DeadLettered d && d.attempt() == null) {
+      log.warn("Delivery dead-lettered: event {} endpoint {}: {}", eventId, d.endpointId(), d.reason());
     } else if (t instanceof EventJournal.DeadLettered d) {
       log.warn(
           "Delivery dead-lettered: event {} endpoint {} attempt {}: {}; {}",

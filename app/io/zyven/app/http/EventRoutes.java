@@ -9,6 +9,7 @@ import io.zyven.app.ingest.IngestResult;
 import io.zyven.app.ingest.IngestService;
 import io.zyven.app.ingest.NewEvent;
 import io.zyven.app.readmodel.EventOwners;
+import io.zyven.app.readmodel.ExpungedPayloads;
 import io.zyven.app.readmodel.ReadModelQueries;
 import io.zyven.protocol.EventApi.AttemptView;
 import io.zyven.protocol.EventApi.AuditView;
@@ -58,6 +59,7 @@ final class EventRoutes {
   private final IngestService ingest;
   private final ReadModelQueries queries;
   private final EventOwners owners;
+  private final ExpungedPayloads expunged;
   private final JdbcReadJournal journal;
   private final Executor ec;
   private final long maxBody;
@@ -68,6 +70,7 @@ final class EventRoutes {
       IngestService ingest,
       ReadModelQueries queries,
       EventOwners owners,
+      ExpungedPayloads expunged,
       long maxBody,
       Duration askTimeout) {
     this.system = system;
@@ -75,6 +78,7 @@ final class EventRoutes {
     this.ingest = ingest;
     this.queries = queries;
     this.owners = owners;
+    this.expunged = expunged;
     this.journal =
         PersistenceQuery.get(system).getReadJournalFor(JdbcReadJournal.class, JdbcReadJournal.Identifier());
     this.ec = system.executionContext();
@@ -208,7 +212,7 @@ final class EventRoutes {
                         d.attempts().stream().map(AttemptView::of).toList()))
             .toList();
     EventJournal.Received r = s.received();
-    return new EventView(r.eventId(), r.type(), s.status(), r.payload(), r.at(), deliveries);
+    return new EventView(r.eventId(), r.type(), s.status(), r.payload(), r.at(), s.payloadExpungedAt(), deliveries);
   }
 
   /**
@@ -259,12 +263,38 @@ final class EventRoutes {
                 return Responses.json(202, new DeliveriesAccepted(id, started.endpointIds()));
               }
               if (reply instanceof EventEntity.NoSuchEvent) throw notFound(id);
+              if (reply instanceof EventEntity.PayloadGone) {
+                throw Problems.payloadExpunged("the payload of event " + id + " was expunged: there is nothing to send");
+              }
               throw nothingToDo.get();
             },
             ec);
   }
 
   record DeliveriesAccepted(String eventId, List<String> endpointIds) {}
+
+  /**
+   * {@code DELETE /v1/events/{id}/payload}: the entity journals who expunged the payload
+   * (and dead-letters what is not finished), then the event's {@code Received} journal row
+   * is rewritten without it. 204, also when it was expunged before (nothing is journaled
+   * again, but the row is rewritten again: that heals a rewrite lost to a crash).
+   */
+  CompletionStage<HttpResponse> expunge(Principal principal, String pathId) {
+    String id = Ids.canonical(pathId, "event");
+    principal.requireAllEndpoints("expunge a payload");
+    return owned(principal, id)
+        .thenComposeAsync(owned -> sharding
+            .entityRefFor(EventEntity.TYPE_KEY, id)
+            .<EventEntity.ExpungeReply>ask(
+                replyTo -> new EventEntity.ExpungePayload(principal.tenantId(), principal.by(), replyTo), askTimeout), ec)
+        .thenComposeAsync(
+            reply -> {
+              if (!(reply instanceof EventEntity.Expunged done)) throw notFound(id);
+              return expunged.rewrite(done.received());
+            },
+            ec)
+        .thenApplyAsync(rows -> HttpResponse.create().withStatus(204), ec);
+  }
 
   /**
    * Every journaled transition of the event, in order, read from the journal itself. A
@@ -316,7 +346,7 @@ final class EventRoutes {
       // Written as the bytes accepted (they were JSON then), like GET /v1/events/{id} does:
       // a tree would be nested deeper than the writer allows for a payload as deep as
       // ingest takes, nested inside this answer.
-      fields.put("payload", new RawValue(r.payload()));
+      fields.put("payload", r.payload() == null ? null : new RawValue(r.payload()));
     }
     if (envelope.event() instanceof EventJournal.DeliveryTransition t) {
       fields.put("status", t.to());

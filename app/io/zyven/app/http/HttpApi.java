@@ -5,6 +5,7 @@ import io.zyven.app.endpoint.TargetGuard;
 import io.zyven.app.ingest.IngestRateLimiter;
 import io.zyven.app.ingest.IngestService;
 import io.zyven.app.readmodel.EventOwners;
+import io.zyven.app.readmodel.ExpungedPayloads;
 import io.zyven.app.readmodel.ReadModelQueries;
 import io.zyven.app.readmodel.StatsQueries;
 import io.zyven.app.store.AdminKey;
@@ -101,6 +102,7 @@ public final class HttpApi extends AllDirectives {
                     settings.askTimeout(), settings.askTimeoutWhileUnreachable(), settings.resendAfter())),
             queries,
             new EventOwners(db, system),
+            new ExpungedPayloads(db, system),
             settings.maxIngestBody(),
             settings.askTimeout());
     this.cluster = new ClusterRoutes(system, settings.askTimeout());
@@ -270,6 +272,9 @@ public final class HttpApi extends AllDirectives {
                 path(
                     PathMatchers.segment().slash("attempts"),
                     id -> get(() -> asTenant((principal, r) -> events.attempts(principal, id, r)))),
+                path(
+                    PathMatchers.segment().slash("payload"),
+                    id -> delete(() -> asTenant((principal, r) -> events.expunge(principal, id)))),
                 path(
                     PathMatchers.segment().slash("replay"),
                     id -> post(() -> asTenant((principal, request) ->

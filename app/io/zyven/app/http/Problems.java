@@ -113,6 +113,10 @@ public final class Problems {
   }
 
   /** Retry now, with no delivery waiting for a retry. */
+  public static ApiException payloadExpunged(String detail) {
+    return conflict("payload-expunged", "Payload expunged", detail);
+  }
+
   public static ApiException nothingToRetry(String detail) {
     return conflict("nothing-to-retry", "Nothing to retry", detail);
   }

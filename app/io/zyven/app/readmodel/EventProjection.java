@@ -106,11 +106,16 @@ public final class EventProjection extends JdbcHandler<List<EventEnvelope<EventJ
     loadDeliveries(c, events);
     List<EventJournal.Received> received = new ArrayList<>();
     List<AttemptRow> attempts = new ArrayList<>();
+    List<Journaled> expunged = new ArrayList<>();
     for (Journaled j : group) {
       EventRow row = events.get(j.eventId());
       if (j.event() instanceof EventJournal.Received r) {
         received.add(r);
         row.received(r);
+        continue;
+      }
+      if (j.event() instanceof EventJournal.PayloadExpunged) {
+        expunged.add(j);
         continue;
       }
       EventJournal.DeliveryTransition t = (EventJournal.DeliveryTransition) j.event();
@@ -127,6 +132,20 @@ public final class EventProjection extends JdbcHandler<List<EventEnvelope<EventJ
     writeDeliveries(c, events.values());
     insertAttempts(c, attempts);
     updateEventStatuses(c, events.values());
+    markExpunged(c, expunged);
+  }
+
+  /** The read model keeps no payload; it records when the event's payload was expunged. */
+  private static void markExpunged(Connection c, List<Journaled> expunged) throws SQLException {
+    if (expunged.isEmpty()) return;
+    try (PreparedStatement st = c.prepareStatement("UPDATE events SET payload_expunged_at = ? WHERE event_id = ?")) {
+      for (Journaled j : expunged) {
+        st.setTimestamp(1, Timestamp.from(j.event().at()));
+        st.setObject(2, j.eventId());
+        st.addBatch();
+      }
+      st.executeBatch();
+    }
   }
 
   /** An event's rows as the group leaves them. */

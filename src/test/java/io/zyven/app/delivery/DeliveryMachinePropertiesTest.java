@@ -38,13 +38,16 @@ class DeliveryMachinePropertiesTest {
       new DeliveryMachine(
           new DeliveryPolicy(List.of(Duration.ofSeconds(5), Duration.ofSeconds(30)), 0.2, Duration.ofMinutes(10)));
 
-  /** The graph: every status a delivery may move to from each status. */
+  /**
+   * The graph: every status a delivery may move to from each status. An expunged payload
+   * dead-letters a delivery from any unfinished status.
+   */
   private static final Map<DeliveryStatus, Set<DeliveryStatus>> LEGAL =
       Map.of(
-          DeliveryStatus.RECEIVED, Set.of(DeliveryStatus.DISPATCHING),
+          DeliveryStatus.RECEIVED, Set.of(DeliveryStatus.DISPATCHING, DeliveryStatus.DEAD_LETTERED),
           DeliveryStatus.DISPATCHING,
               Set.of(DeliveryStatus.DELIVERED, DeliveryStatus.RETRY_SCHEDULED, DeliveryStatus.DEAD_LETTERED),
-          DeliveryStatus.RETRY_SCHEDULED, Set.of(DeliveryStatus.DISPATCHING),
+          DeliveryStatus.RETRY_SCHEDULED, Set.of(DeliveryStatus.DISPATCHING, DeliveryStatus.DEAD_LETTERED),
           DeliveryStatus.DELIVERED, Set.of(DeliveryStatus.DISPATCHING),
           DeliveryStatus.DEAD_LETTERED, Set.of(DeliveryStatus.DISPATCHING));
 
@@ -112,6 +115,7 @@ class DeliveryMachinePropertiesTest {
       case "deferral" -> new DeliveryMachine.Deferral(attempt, now.plusSeconds(1), "queue full");
       case "refusal" -> new DeliveryMachine.Refusal(attempt, "endpoint disabled");
       case "lost" -> new DeliveryMachine.LostReply(attempt);
+      case "expunge" -> new DeliveryMachine.PayloadExpunged("ops");
       default -> new DeliveryMachine.HandOff(attempt);
     };
   }
@@ -120,7 +124,7 @@ class DeliveryMachinePropertiesTest {
   Arbitrary<List<Move>> moves() {
     Arbitrary<String> kind =
         Arbitraries.of("due", "timer", "now", "replay", "recover", "outcome", "outcome", "outcome",
-            "deferral", "refusal", "lost", "handoff");
+            "deferral", "refusal", "lost", "handoff", "expunge");
     // Mostly about the current attempt; sometimes a late or a wrong one.
     Arbitrary<Integer> offset = Arbitraries.frequencyOf(
         Tuple.of(8, Arbitraries.just(0)), Tuple.of(2, Arbitraries.integers().between(-3, 3)));

@@ -69,6 +69,7 @@ class DeliveryMachineTest {
       case "Refusal" -> new DeliveryMachine.Refusal(1, "endpoint disabled");
       case "LostReply" -> new DeliveryMachine.LostReply(1);
       case "HandOff" -> new DeliveryMachine.HandOff(1);
+      case "PayloadExpunged" -> new DeliveryMachine.PayloadExpunged("ops");
       default -> throw new IllegalArgumentException(name);
     };
   }
@@ -96,6 +97,7 @@ class DeliveryMachineTest {
           RECEIVED              | Refusal           | STALE
           RECEIVED              | LostReply         | STALE
           RECEIVED              | HandOff           | STALE
+          RECEIVED              | PayloadExpunged   | DeadLettered
           DISPATCHING           | AttemptDue        | NOT_DUE
           DISPATCHING           | RetryDue          | NOT_DUE
           DISPATCHING           | RetryNow          | NOT_WAITING
@@ -110,6 +112,7 @@ class DeliveryMachineTest {
           DISPATCHING           | Refusal           | DeadLettered
           DISPATCHING           | LostReply         | RetryScheduled
           DISPATCHING           | HandOff           | AttemptDeferred
+          DISPATCHING           | PayloadExpunged   | DeadLettered
           RETRY_SCHEDULED_DUE   | AttemptDue        | DispatchStarted
           RETRY_SCHEDULED_DUE   | RetryDue          | DispatchStarted
           RETRY_SCHEDULED_DUE   | RetryNow          | RetryRequested
@@ -124,6 +127,7 @@ class DeliveryMachineTest {
           RETRY_SCHEDULED_DUE   | Refusal           | STALE
           RETRY_SCHEDULED_DUE   | LostReply         | STALE
           RETRY_SCHEDULED_DUE   | HandOff           | STALE
+          RETRY_SCHEDULED_DUE   | PayloadExpunged   | DeadLettered
           RETRY_SCHEDULED_LATER | AttemptDue        | NOT_DUE
           RETRY_SCHEDULED_LATER | RetryDue          | DispatchStarted
           RETRY_SCHEDULED_LATER | RetryNow          | RetryRequested
@@ -132,6 +136,7 @@ class DeliveryMachineTest {
           RETRY_SCHEDULED_LATER | Outcome2xx        | STALE
           RETRY_SCHEDULED_LATER | LostReply         | STALE
           RETRY_SCHEDULED_LATER | HandOff           | STALE
+          RETRY_SCHEDULED_LATER | PayloadExpunged   | DeadLettered
           DELIVERED             | AttemptDue        | NOT_DUE
           DELIVERED             | RetryDue          | NOT_DUE
           DELIVERED             | RetryNow          | NOT_WAITING
@@ -146,6 +151,7 @@ class DeliveryMachineTest {
           DELIVERED             | Refusal           | STALE
           DELIVERED             | LostReply         | STALE
           DELIVERED             | HandOff           | STALE
+          DELIVERED             | PayloadExpunged   | FINISHED
           DEAD_LETTERED         | AttemptDue        | NOT_DUE
           DEAD_LETTERED         | RetryDue          | NOT_DUE
           DEAD_LETTERED         | RetryNow          | NOT_WAITING
@@ -160,6 +166,7 @@ class DeliveryMachineTest {
           DEAD_LETTERED         | Refusal           | STALE
           DEAD_LETTERED         | LostReply         | STALE
           DEAD_LETTERED         | HandOff           | STALE
+          DEAD_LETTERED         | PayloadExpunged   | FINISHED
           """)
   void everyStateAgainstEveryInput(String state, String input, String expected) {
     Step step = MACHINE.step(in(state), input(input), NOW, BUDGET, new SplittableRandom(1));
@@ -217,6 +224,21 @@ class DeliveryMachineTest {
     assertEquals("endpoint disabled", dead.reason());
     assertEquals(null, dead.attempt().statusCode());
     assertEquals("endpoint disabled; not sent", dead.attempt().error());
+  }
+
+  @Test
+  void anExpungedPayloadDeadLettersWithoutAnAttemptAndKeepsTheCount() {
+    Delivery waiting = new Delivery(EP, DeliveryStatus.RETRY_SCHEDULED, 2, 0, NOW.plusSeconds(60), "HTTP 503", List.of(attempt(503)));
+    EventJournal.DeadLettered dead = (EventJournal.DeadLettered) persisted(waiting, input("PayloadExpunged"));
+    assertEquals(DeliveryMachine.PAYLOAD_EXPUNGED, dead.reason());
+    assertEquals(null, dead.attempt());
+
+    Delivery after = DeliveryMachine.apply(waiting, dead);
+    assertEquals(DeliveryStatus.DEAD_LETTERED, after.status());
+    assertEquals(2, after.attemptCount());
+    assertEquals(null, after.nextAttemptAt());
+    assertEquals(DeliveryMachine.PAYLOAD_EXPUNGED, after.lastError());
+    assertEquals(waiting.attempts(), after.attempts());
   }
 
   @Test

@@ -76,6 +76,20 @@ class EndpointDispatcherTest {
   }
 
   @Test
+  void aWithdrawnAttemptLeavesTheQueueUnsentAndTheNextOneGoesInItsPlace() {
+    EndpointConfig config = configure(config(1, null, true));
+    deliver(T0, a);
+    deliver(T0, b);
+    deliver(T0, c);
+
+    assertEquals(List.of(), step(T0, new EndpointDispatcher.Withdraw(b.request().eventId())), "nothing sent, nothing answered");
+    assertEquals(
+        List.of(outcome(a, T0.plusSeconds(1), 200), started(c), new Send(c, config, false), new CancelDrain()),
+        done(T0.plusSeconds(1), a, 200, false),
+        "b was never sent nor answered: its event has dead-lettered it already");
+  }
+
+  @Test
   void theRateLimitHoldsRequestsUntilATokenComes() {
     EndpointConfig config = configure(config(10, 1, true));
 

@@ -178,6 +178,14 @@ class OpenApiResponsesTest {
       conforms("GET /v1/events/{id}/audit", api.get("/v1/events/" + id + "/audit", key));
     }
 
+    // Expunged: the event without its payload, its audit with PayloadExpunged and the
+    // delivery dead-lettered for it; a replay refused; an unknown event.
+    conforms("DELETE /v1/events/{id}/payload", api.delete("/v1/events/" + waiting + "/payload", key));
+    conforms("GET /v1/events/{id}", api.get("/v1/events/" + waiting, key));
+    conforms("GET /v1/events/{id}/audit", api.get("/v1/events/" + waiting + "/audit", key));
+    conforms("POST /v1/events/{id}/replay", api.postJson("/v1/events/" + waiting + "/replay", key, ""), 409);
+    conforms("DELETE /v1/events/{id}/payload", api.delete("/v1/events/" + UUID.randomUUID() + "/payload", key), 404);
+
     // The list, once the read model has all three; its pages; its filters.
     Await.until("the read model lists the three events", PATIENCE,
         () -> api.get("/v1/events", key).json().get("data").size() == 3);

@@ -68,6 +68,7 @@ class OpenApiTest {
           "GET /v1/events/{id}/attempts",
           "POST /v1/events/{id}/replay",
           "POST /v1/events/{id}/retry",
+          "DELETE /v1/events/{id}/payload",
           "GET /v1/stats",
           "POST /v1/portal-sessions",
           "GET /v1/api-keys",
