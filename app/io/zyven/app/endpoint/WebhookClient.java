@@ -58,13 +58,11 @@ public final class WebhookClient {
    */
   public static final class Pool {
     private final ClientTransport transport;
-    // The settings for the endpoint's config as last seen: built once per config change,
-    // not per request (the pool is looked up by them, so they are hashed on every send).
-    private EndpointConfig settingsFor;
-    private ConnectionPoolSettings settings;
-    // The same for its secrets, opened once per config rather than decrypted per request.
-    private EndpointConfig secretsFor;
-    private Secrets secrets;
+    // What the endpoint's config as last seen needs, made once per config change, not per
+    // request: its pool settings (the pool is looked up by them, so they are hashed on
+    // every send) and its secrets (opened rather than decrypted per request).
+    private EndpointConfig preparedFor;
+    private Prepared prepared;
 
     private Pool(ClientTransport transport) {
       this.transport = transport;
@@ -105,7 +103,8 @@ public final class WebhookClient {
     Instant startedAt = Instant.now();
     long t0 = System.nanoTime();
     byte[] body = request.payload().getBytes(StandardCharsets.UTF_8);
-    Secrets secrets = secrets(pool, endpoint);
+    Prepared prepared = prepared(pool, endpoint);
+    Secrets secrets = prepared.secrets();
     if (secrets.error() != null) {
       // Nothing is sent unsigned: the attempt fails (and is retried) until the node has the key.
       return CompletableFuture.completedFuture(
@@ -118,7 +117,7 @@ public final class WebhookClient {
     Duration timeout = Duration.ofMillis(endpoint.timeoutMs());
 
     CompletableFuture<HttpResponse> response =
-        http.singleRequest(httpRequest, http.defaultClientHttpsContext(), poolSettings(pool, endpoint), log)
+        http.singleRequest(httpRequest, http.defaultClientHttpsContext(), prepared.settings(), log)
             .toCompletableFuture();
     return response
         .thenComposeAsync(r -> keepBody(r).thenApplyAsync(kept -> new Received(r, kept), ec), ec)
@@ -173,14 +172,16 @@ public final class WebhookClient {
     return new UUID(msb, lsb);
   }
 
-  /** The endpoint's secrets opened, once per config (a config is replaced, never changed). */
-  private Secrets secrets(Pool pool, EndpointConfig endpoint) {
+  private record Prepared(ConnectionPoolSettings settings, Secrets secrets) {}
+
+  /** The endpoint's pool settings and opened secrets, once per config (a config is replaced, never changed). */
+  private Prepared prepared(Pool pool, EndpointConfig endpoint) {
     synchronized (pool) {
-      if (pool.secretsFor != endpoint) {
-        pool.secrets = open(endpoint);
-        pool.secretsFor = endpoint;
+      if (pool.preparedFor != endpoint) {
+        pool.prepared = new Prepared(newPoolSettings(pool, endpoint), open(endpoint));
+        pool.preparedFor = endpoint;
       }
-      return pool.secrets;
+      return pool.prepared;
     }
   }
 
@@ -196,16 +197,6 @@ public final class WebhookClient {
 
   // As many connections as the endpoint may have requests in flight; a connection silent
   // for the attempt timeout is closed, freeing its slot.
-  private ConnectionPoolSettings poolSettings(Pool pool, EndpointConfig endpoint) {
-    synchronized (pool) {
-      if (pool.settingsFor != endpoint) {
-        pool.settings = newPoolSettings(pool, endpoint);
-        pool.settingsFor = endpoint;
-      }
-      return pool.settings;
-    }
-  }
-
   private ConnectionPoolSettings newPoolSettings(Pool pool, EndpointConfig endpoint) {
     Duration timeout = Duration.ofMillis(endpoint.timeoutMs());
     ClientConnectionSettings connection =

@@ -19,6 +19,16 @@ final class Bodies {
     return media.equals("application/json") || (media.startsWith("application/") && media.endsWith("+json"));
   }
 
+  /** The body of a route that takes JSON: 415 for any other content type, else {@link #read}. */
+  static CompletionStage<byte[]> json(
+      HttpEntity entity, long maxBytes, Duration timeout, ClassicActorSystemProvider system, Executor ec) {
+    if (!isJson(entity.getContentType())) {
+      entity.discardBytes(system);
+      throw Problems.unsupportedMediaType();
+    }
+    return read(entity, maxBytes, timeout, system, ec);
+  }
+
   static CompletionStage<byte[]> read(
       HttpEntity entity, long maxBytes, Duration timeout, ClassicActorSystemProvider system, Executor ec) {
     // A declared oversize is refused, but only once it has been read and dropped (up to the

@@ -184,7 +184,7 @@ public final class EndpointRoutes {
     Instant hourAgo = Instant.now().minus(Duration.ofHours(1));
     return owned(principal.tenantId(), id)
         .thenComposeAsync(
-            owned -> sharding
+            ok -> sharding
                 .entityRefFor(EndpointEntity.TYPE_KEY, id)
                 .<EndpointEntity.Reply>ask(replyTo -> new EndpointEntity.GetHealth(principal.tenantId(), replyTo), askTimeout),
             ec)
@@ -322,7 +322,7 @@ public final class EndpointRoutes {
    */
   private CompletionStage<EndpointConfig> ask(
       String tenantId, String id, Function<ActorRef<EndpointEntity.Reply>, EndpointEntity.Command> command) {
-    CompletionStage<Boolean> owned = tenantId == null ? CompletableFuture.completedFuture(true) : owned(tenantId, id);
+    CompletionStage<Void> owned = tenantId == null ? CompletableFuture.completedFuture(null) : owned(tenantId, id);
     return owned
         .thenComposeAsync(
             ok -> sharding.entityRefFor(EndpointEntity.TYPE_KEY, id).ask(command::apply, askTimeout), ec)
@@ -335,13 +335,12 @@ public final class EndpointRoutes {
   }
 
   /** Completes if the index has the endpoint as the tenant's; 404 otherwise, whoever's it is. */
-  private CompletionStage<Boolean> owned(String tenantId, String id) {
+  private CompletionStage<Void> owned(String tenantId, String id) {
     return index
         .tenantOf(id)
-        .thenApplyAsync(
+        .thenAcceptAsync(
             owner -> {
               if (!owner.map(tenantId::equals).orElse(false)) throw Problems.notFound("no endpoint " + id);
-              return true;
             },
             ec);
   }

@@ -31,7 +31,6 @@ import java.util.function.Supplier;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
-import org.apache.pekko.http.javadsl.model.HttpEntity;
 import org.apache.pekko.http.javadsl.model.HttpHeader;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
@@ -90,12 +89,7 @@ final class EventRoutes {
 
   CompletionStage<HttpResponse> ingest(Principal principal, HttpRequest request) {
     principal.requireAllEndpoints("send events");
-    HttpEntity entity = request.entity();
-    if (!Bodies.isJson(entity.getContentType())) {
-      entity.discardBytes(system);
-      throw Problems.unsupportedMediaType();
-    }
-    return Bodies.read(entity, maxBody, askTimeout, system, ec)
+    return Bodies.json(request.entity(), maxBody, askTimeout, system, ec)
         .thenComposeAsync(
             body -> {
               // The documented order: a bad key is reported before a bad body.

@@ -178,7 +178,7 @@ public final class Problems {
 
   /** 429: the API key sent events faster than its rate limit; Retry-After in whole seconds, rounded up. */
   static ApiException rateLimited(Duration retryAfter) {
-    long seconds = Math.max(1, (retryAfter.toMillis() + 999) / 1000);
+    long seconds = retryAfterSeconds(retryAfter);
     return new ApiException(
         response(429, "rate-limited", "Too many requests",
             "this API key is over its ingest rate limit; retry after " + seconds + " s")
@@ -186,9 +186,13 @@ public final class Problems {
   }
 
   static HttpResponse unavailable(Duration retryAfter, String detail) {
-    long seconds = Math.max(1, (retryAfter.toMillis() + 999) / 1000);
     return response(503, "unavailable", "Service unavailable", detail)
-        .addHeader(RawHeader.create("Retry-After", Long.toString(seconds)));
+        .addHeader(RawHeader.create("Retry-After", Long.toString(retryAfterSeconds(retryAfter))));
+  }
+
+  /** Retry-After is whole seconds: rounded up, at least 1. */
+  private static long retryAfterSeconds(Duration retryAfter) {
+    return Math.max(1, (retryAfter.toMillis() + 999) / 1000);
   }
 
   /**

@@ -1,11 +1,6 @@
 package io.zyven.app.store;
 
 import java.security.SecureRandom;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
-import java.sql.Timestamp;
-import java.time.Instant;
-import java.util.Base64;
 
 /**
  * The HMAC key that signs portal tokens. Every node of a cluster must use the same one, and
@@ -31,34 +26,13 @@ public final class PortalKeys {
     if (!configured.isBlank()) return decode(configured.trim());
     byte[] fresh = new byte[MIN_BYTES];
     RANDOM.nextBytes(fresh);
-    return db.query(
-            c -> {
-              // Nodes starting together all try to insert; one wins and all read its key.
-              try (PreparedStatement st =
-                  c.prepareStatement(
-                      "INSERT INTO portal_signing_key (id, key, created_at) VALUES (1, ?, ?)"
-                          + " ON CONFLICT (id) DO NOTHING")) {
-                st.setBytes(1, fresh);
-                st.setTimestamp(2, Timestamp.from(Instant.now()));
-                st.executeUpdate();
-              }
-              try (PreparedStatement st = c.prepareStatement("SELECT key FROM portal_signing_key WHERE id = 1");
-                  ResultSet rs = st.executeQuery()) {
-                rs.next();
-                return rs.getBytes(1);
-              }
-            })
-        .toCompletableFuture()
-        .get();
+    return Keys.stored(db, "portal_signing_key", fresh);
   }
 
   static byte[] decode(String base64) {
     byte[] key;
     try {
-      // Either alphabet: operators paste what `openssl rand -base64 32` printed, or a URL-safe one.
-      key = base64.contains("-") || base64.contains("_")
-          ? Base64.getUrlDecoder().decode(base64)
-          : Base64.getDecoder().decode(base64);
+      key = Keys.decodeBase64(base64);
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException("zyven.portal.signing-key (ZYVEN_PORTAL_SIGNING_KEY) is not base64");
     }

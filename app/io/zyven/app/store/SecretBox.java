@@ -5,10 +5,6 @@ import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
-import java.sql.Timestamp;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HexFormat;
@@ -102,34 +98,13 @@ public final class SecretBox {
 
   /** The stored development key; when {@code fresh} is given and none is stored, stores that first. */
   private static byte[] storedDevelopmentKey(Database db, byte[] fresh) throws Exception {
-    return db.query(
-            c -> {
-              if (fresh != null) {
-                // Nodes starting together all try to insert; one wins and all read its key.
-                try (PreparedStatement st =
-                    c.prepareStatement(
-                        "INSERT INTO secret_dev_key (id, key, created_at) VALUES (1, ?, ?) ON CONFLICT (id) DO NOTHING")) {
-                  st.setBytes(1, fresh);
-                  st.setTimestamp(2, Timestamp.from(Instant.now()));
-                  st.executeUpdate();
-                }
-              }
-              try (PreparedStatement st = c.prepareStatement("SELECT key FROM secret_dev_key WHERE id = 1");
-                  ResultSet rs = st.executeQuery()) {
-                return rs.next() ? rs.getBytes(1) : null;
-              }
-            })
-        .toCompletableFuture()
-        .get();
+    return Keys.stored(db, "secret_dev_key", fresh);
   }
 
   static byte[] decode(String base64, String name) {
     byte[] key;
     try {
-      // Either alphabet: what `openssl rand -base64 32` prints, or a URL-safe one.
-      key = base64.contains("-") || base64.contains("_")
-          ? Base64.getUrlDecoder().decode(base64)
-          : Base64.getDecoder().decode(base64);
+      key = Keys.decodeBase64(base64);
     } catch (IllegalArgumentException e) {
       throw new BadKey(name + " is not base64 (generate one with: openssl rand -base64 32)");
     }

@@ -248,26 +248,23 @@ public final class TenantStore {
     boolean mine = last == null ? lastUsedWritten.putIfAbsent(key.id(), now) == null : lastUsedWritten.replace(key.id(), last, now);
     if (!mine) return; // another request of this key is writing it
     Timestamp at = Timestamp.from(Instant.now());
-    try {
-      db.query(
-              c -> {
-                try (PreparedStatement st =
-                    c.prepareStatement(
-                        "UPDATE api_keys SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)")) {
-                  st.setTimestamp(1, at);
-                  st.setObject(2, UUID.fromString(key.id()));
-                  st.setTimestamp(3, at);
-                  return st.executeUpdate();
-                }
-              })
-          .exceptionally(
-              e -> {
-                log.debug("could not record the last use of API key {}: {}", key.id(), e.toString());
-                return 0;
-              });
-    } catch (RuntimeException e) { // the database's queue is full: skip this update
-      log.debug("could not record the last use of API key {}: {}", key.id(), e.toString());
-    }
+    // A full queue fails the future too (Database.query): the update is skipped then.
+    db.query(
+            c -> {
+              try (PreparedStatement st =
+                  c.prepareStatement(
+                      "UPDATE api_keys SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)")) {
+                st.setTimestamp(1, at);
+                st.setObject(2, UUID.fromString(key.id()));
+                st.setTimestamp(3, at);
+                return st.executeUpdate();
+              }
+            })
+        .exceptionally(
+            e -> {
+              log.debug("could not record the last use of API key {}: {}", key.id(), e.toString());
+              return 0;
+            });
   }
 
   /** A new key for a tenant, with these scopes (wire names); empty when it already holds {@link #MAX_KEYS_PER_TENANT}. */
