@@ -65,6 +65,11 @@ public final class DeliveryMachine {
           || (status == DeliveryStatus.RETRY_SCHEDULED && (nextAttemptAt == null || !nextAttemptAt.isAfter(now)));
     }
 
+    /** Nothing to do before {@code t}: finished, or waiting for a retry after it. */
+    public boolean idleUntilAfter(Instant t) {
+      return isTerminal() || (status == DeliveryStatus.RETRY_SCHEDULED && nextAttemptAt.isAfter(t));
+    }
+
     /** Attempt {@code number} is the one out now. */
     public boolean dispatching(int number) {
       return status == DeliveryStatus.DISPATCHING && attemptCount == number;

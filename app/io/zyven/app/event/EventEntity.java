@@ -638,8 +638,7 @@ public final class EventEntity
   private boolean onlyDistantRetries(State s) {
     Instant soon = clock.instant().plus(settings.passivateBeforeRetry());
     return s.deliveries().values().stream()
-        .allMatch(d -> d.isTerminal()
-            || (d.status() == DeliveryStatus.RETRY_SCHEDULED && d.nextAttemptAt().isAfter(soon)));
+        .allMatch(d -> d.idleUntilAfter(soon));
   }
 
   private void scheduleRetry(Delivery d) {
