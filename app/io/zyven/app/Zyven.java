@@ -15,7 +15,10 @@ import io.zyven.app.http.EndpointRoutes;
 import io.zyven.app.http.HttpApi;
 import io.zyven.app.http.PortalRoutes;
 import io.zyven.app.readmodel.EventProjection;
+import io.zyven.app.readmodel.EventRemoval;
 import io.zyven.app.readmodel.ReadModelQueries;
+import io.zyven.app.readmodel.RetentionArchive;
+import io.zyven.app.readmodel.RetentionSweep;
 import io.zyven.app.readmodel.Waker;
 import io.zyven.app.store.AdminKey;
 import io.zyven.app.store.Database;
@@ -27,6 +30,7 @@ import io.zyven.app.store.TenantStore;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -178,9 +182,15 @@ public final class Zyven implements AutoCloseable {
             sharding.entityRefFor(EndpointEntity.TYPE_KEY, endpointId).tell(new EndpointEntity.Withdraw(eventId));
           }
         };
+    Config retention = zyven.getConfig("retention");
+    String archiveDir = retention.getString("archive-dir");
+    EventRemoval removal =
+        new EventRemoval(
+            db, archiveDir.isEmpty() ? Optional.empty() : Optional.of(new RetentionArchive(Path.of(archiveDir))));
     EventEntity.init(
         system,
         endpoints,
+        removal,
         new EventEntity.Settings(
             policy,
             delivery.getDuration("queue-timeout"),
@@ -202,6 +212,16 @@ public final class Zyven implements AutoCloseable {
             delivery.getDuration("timeout"),
             waker.getDuration("rewake-after"),
             waker.getInt("batch")));
+
+    RetentionSweep.init(
+        system,
+        db,
+        new RetentionSweep.Settings(
+            retention.getDuration("period"),
+            retention.getDuration("interval"),
+            retention.getInt("batch"),
+            retention.getInt("max-in-flight"),
+            zyven.getDuration("ingest.ask-timeout")));
 
     String configuredKey = zyven.getString("admin-key");
     AdminKey adminKey =

@@ -12,9 +12,11 @@ public final class TenantApi {
 
   /**
    * A tenant as the admin sees it: never its keys, only how many it has; its endpoints; its
-   * dead-lettered events (counted up to 10 000).
+   * dead-lettered events (counted up to 10 000); its own retention period in days (null:
+   * the node's {@code zyven.retention.period}).
    */
-  public record TenantView(String id, String name, Instant createdAt, int apiKeys, int endpoints, int deadLetters) {}
+  public record TenantView(
+      String id, String name, Instant createdAt, int apiKeys, int endpoints, int deadLetters, Integer retentionPeriodDays) {}
 
   public record TenantList(List<TenantView> data) {}
 

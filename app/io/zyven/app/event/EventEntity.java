@@ -20,6 +20,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ThreadLocalRandom;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -115,6 +117,15 @@ public final class EventEntity
    */
   public record ExpungePayload(String tenantId, String by, ActorRef<ExpungeReply> replyTo) implements Command {}
 
+  /**
+   * From the retention sweep: remove this event (journal, tags, read model) if it is
+   * finished and its last change is before {@code cutoff}, the tenant's retention horizon.
+   */
+  public record Retire(String tenantId, Instant cutoff, ActorRef<RetireReply> replyTo) implements Command {}
+
+  /** The remover's answer ({@code error} when storage failed). */
+  record RemovalDone(Boolean removed, Throwable error, ActorRef<RetireReply> replyTo) implements Command {}
+
   /** An endpoint's answer to a dispatch, through this entity's message adapter. */
   record DispatchReplied(DispatchReply reply) implements Command {}
 
@@ -196,16 +207,50 @@ public final class EventEntity
   /** No such event for this tenant. */
   public record NoEventToExpunge() implements ExpungeReply {}
 
+  /** The answer to a retire. */
+  public sealed interface RetireReply extends CborSerializable {}
+
+  /** The event and everything about it are gone. */
+  public record Retired() implements RetireReply {}
+
+  /** The event stays, for now or for good. */
+  public record Kept(KeptBecause because) implements RetireReply {}
+
+  public enum KeptBecause {
+    /** A delivery is still under way (or a replay has just restarted one). */
+    OPEN,
+    /** Its last change is within the retention period. */
+    RECENT,
+    /** The read model has not projected all of its journal yet: a later sweep removes it. */
+    NOT_PROJECTED,
+    /** No such event (removed already, or never accepted). */
+    GONE,
+    /** Storage failed; a later sweep tries again. */
+    FAILED
+  }
+
+  /**
+   * Removes a finished event's rows from every table in one transaction: all or nothing,
+   * whatever happens to the node. It answers false, and removes nothing, while the read
+   * model has not projected every journal row of the event.
+   */
+  public interface Remover {
+    CompletionStage<Boolean> remove(String eventId, String tag, State state);
+  }
+
   // ---- state ----
 
   /**
    * {@code received} is null until the event is accepted; {@code payloadExpungedAt} is set
-   * once its payload is expunged (and {@code received} has none from then on).
+   * once its payload is expunged (and {@code received} has none from then on);
+   * {@code lastChangeAt} is the time of the latest journal record, from which retention
+   * counts.
    */
-  public record State(EventJournal.Received received, Map<String, Delivery> deliveries, Instant payloadExpungedAt)
+  public record State(
+      EventJournal.Received received, Map<String, Delivery> deliveries, Instant payloadExpungedAt, Instant lastChangeAt)
       implements CborSerializable {
 
-    static final State EMPTY = new State(null, Map.of(), null);
+    static final State EMPTY = new State(null, Map.of(), null, null);
 
     boolean isEmpty() {
       return received == null;
@@ -225,14 +270,18 @@ public final class EventEntity
     }
 
     State apply(EventJournal event, int attemptsKept) {
-      if (event instanceof EventJournal.Received r) return new State(r, DeliveryMachine.accepted(r), null);
+      // A Received starts afresh, even over an event retention removed from under a live
+      // incarnation: the key's next event.
+      if (event instanceof EventJournal.Received r) return new State(r, DeliveryMachine.accepted(r), null, r.at());
       // The journal's Received may still hold the payload (its rewrite had not happened
       // when a node died): the state drops it all the same.
-      if (event instanceof EventJournal.PayloadExpunged e) return new State(received.withoutPayload(), deliveries, e.at());
+      if (event instanceof EventJournal.PayloadExpunged e) {
+        return new State(received.withoutPayload(), deliveries, e.at(), e.at());
+      }
       DeliveryTransition t = (DeliveryTransition) event;
       Map<String, Delivery> ds = new LinkedHashMap<>(deliveries);
       ds.put(t.endpointId(), DeliveryMachine.apply(ds.get(t.endpointId()), t, attemptsKept));
-      return new State(received, ds, payloadExpungedAt);
+      return new State(received, ds, payloadExpungedAt, t.at());
     }
   }
 
@@ -266,26 +315,38 @@ public final class EventEntity
     }
   }
 
-  public static void init(ActorSystem<?> system, Dispatch.Endpoints endpoints, Settings settings) {
+  public static void init(ActorSystem<?> system, Dispatch.Endpoints endpoints, Remover remover, Settings settings) {
     // Idle events passivate (cluster.conf); the waker brings back those whose retry comes due.
     ClusterSharding.get(system)
         .init(
             Entity.of(
                     TYPE_KEY,
-                    ctx -> create(ctx.getEntityId(), ctx.getShard(), endpoints, settings, Clock.systemUTC()))
+                    ctx -> create(ctx.getEntityId(), ctx.getShard(), endpoints, remover, settings, Clock.systemUTC()))
                 .withStopMessage(Stop.INSTANCE));
   }
 
+  /** An entity whose retirement always finds the read model behind: it is never removed. */
   public static Behavior<Command> create(
       String eventId,
       ActorRef<ClusterSharding.ShardCommand> shard,
       Dispatch.Endpoints endpoints,
       Settings settings,
       Clock clock) {
+    Remover never = (id, tag, state) -> CompletableFuture.completedStage(false);
+    return create(eventId, shard, endpoints, never, settings, clock);
+  }
+
+  public static Behavior<Command> create(
+      String eventId,
+      ActorRef<ClusterSharding.ShardCommand> shard,
+      Dispatch.Endpoints endpoints,
+      Remover remover,
+      Settings settings,
+      Clock clock) {
     return Behaviors.setup(
         ctx ->
             Behaviors.withTimers(
-                timers -> new EventEntity(eventId, ctx, timers, shard, endpoints, settings, clock)));
+                timers -> new EventEntity(eventId, ctx, timers, shard, endpoints, remover, settings, clock)));
   }
 
   private final String eventId;
@@ -294,6 +355,7 @@ public final class EventEntity
   private final TimerScheduler<Command> timers;
   private final ActorRef<ClusterSharding.ShardCommand> shard;
   private final Dispatch.Endpoints endpoints;
+  private final Remover remover;
   private final Settings settings;
   private final DeliveryMachine machine;
   private final Clock clock;
@@ -314,6 +376,18 @@ public final class EventEntity
   private final Map<String, Integer> budgets = new HashMap<>();
   /** Stopping for a hand-off: lost with the incarnation, whose stop it is. */
   private boolean stopping;
+  /**
+   * The remover is at work on this event's rows: every command waits (stashed) for its
+   * answer, so nothing is journaled meanwhile. Recovery cannot see it, and need not: the
+   * removal is one transaction, and a new incarnation finds either all the rows or none.
+   */
+  private boolean removing;
+  /**
+   * The event's rows are gone, but this incarnation still holds its state: until it has
+   * passivated it answers as an empty entity, and an accept starts the key's next event.
+   * A new incarnation recovers to empty, the same.
+   */
+  private boolean removed;
 
   private EventEntity(
       String eventId,
@@ -321,6 +395,7 @@ public final class EventEntity
       TimerScheduler<Command> timers,
       ActorRef<ClusterSharding.ShardCommand> shard,
       Dispatch.Endpoints endpoints,
+      Remover remover,
       Settings settings,
       Clock clock) {
     super(PersistenceId.of(TYPE_KEY.name(), eventId));
@@ -330,6 +405,7 @@ public final class EventEntity
     this.timers = timers;
     this.shard = shard;
     this.endpoints = endpoints;
+    this.remover = remover;
     this.settings = settings;
     this.machine = new DeliveryMachine(settings.policy());
     this.clock = clock;
@@ -356,9 +432,15 @@ public final class EventEntity
   @Override
   public CommandHandlerWithReply<Command, EventJournal, State> commandHandler() {
     CommandHandlerWithReplyBuilder<Command, EventJournal, State> builder = newCommandHandlerWithReplyBuilder();
+    // Handlers are tried in this order: while the remover works, everything waits.
     builder
-        .forState(State::isEmpty)
+        .forState(state -> removing)
+        .onCommand(RemovalDone.class, this::onRemovalDone)
+        .onAnyCommand(cmd -> Effect().stash());
+    builder
+        .forState(state -> removed || state.isEmpty())
         .onCommand(Accept.class, this::accept)
+        .onCommand(Retire.class, (state, cmd) -> passivateAnd(Effect().reply(cmd.replyTo(), new Kept(KeptBecause.GONE))))
         .onCommand(Get.class, (state, cmd) -> passivateAnd(Effect().reply(cmd.replyTo(), new NotFound())))
         .onCommand(Replay.class, (state, cmd) -> Effect().reply(cmd.replyTo(), new NoSuchEvent()))
         .onCommand(RetryNow.class, (state, cmd) -> Effect().reply(cmd.replyTo(), new NoSuchEvent()))
@@ -371,6 +453,7 @@ public final class EventEntity
         .onCommand(Replay.class, this::replay)
         .onCommand(RetryNow.class, (state, cmd) -> Effect().reply(cmd.replyTo(), startRefused(state, cmd.tenantId())))
         .onCommand(ExpungePayload.class, this::expunge)
+        .onCommand(Retire.class, this::retire)
         .onCommand(Wake.class, (state, cmd) -> passivateAnd(Effect().noReply()));
     builder
         .forState(state -> !state.isEmpty() && !state.isFinished())
@@ -385,7 +468,8 @@ public final class EventEntity
         .onCommand(Wake.class, (state, wake) -> startDue(state, "retry due (woken)"))
         .onCommand(Resume.class, (state, resume) -> resume(state))
         .onCommand(Stop.class, (state, stop) -> stopWhenOutcomesAreIn(state))
-        .onCommand(StopOverdue.class, (state, overdue) -> handOff(state));
+        .onCommand(StopOverdue.class, (state, overdue) -> handOff(state))
+        .onCommand(Retire.class, (state, cmd) -> Effect().reply(cmd.replyTo(), new Kept(KeptBecause.OPEN)));
     // Whatever state: a late reply or timer changes nothing, and a stop stops.
     builder
         .forAnyState()
@@ -393,6 +477,7 @@ public final class EventEntity
         .onCommand(ReplyOverdue.class, (state, cmd) -> Effect().noReply())
         .onCommand(RetryDue.class, (state, cmd) -> Effect().noReply())
         .onCommand(Resume.class, (state, cmd) -> Effect().noReply())
+        .onCommand(RemovalDone.class, (state, cmd) -> Effect().noReply())
         .onCommand(Stop.class, (state, cmd) -> Effect().stop().thenNoReply())
         .onCommand(StopOverdue.class, (state, cmd) -> Effect().stop().thenNoReply());
     return builder.build();
@@ -412,7 +497,10 @@ public final class EventEntity
             cmd.requestId(), targets, clock.instant(), true);
     return Effect()
         .persist(received)
-        .thenRun((State s) -> targets.forEach(id -> dispatch(s, id)))
+        .thenRun((State s) -> {
+          removed = false;
+          targets.forEach(id -> dispatch(s, id));
+        })
         .thenReply(cmd.replyTo(), s -> new Accepted(eventId, false));
   }
 
@@ -471,6 +559,39 @@ public final class EventEntity
               else if (s.isFinished()) passivate();
             })
         .thenReply(cmd.replyTo(), s -> new Expunged(s.received(), false));
+  }
+
+  // ---- retention ----
+
+  /**
+   * A finished event whose last change is before the tenant's cutoff is removed by the
+   * remover, while every other command waits. The entity does it, not the sweep: it is the
+   * event's single writer, so nothing can be journaled for the event while its rows go.
+   */
+  private ReplyEffect<EventJournal, State> retire(State state, Retire cmd) {
+    if (!state.visibleTo(cmd.tenantId())) return passivateAnd(Effect().reply(cmd.replyTo(), new Kept(KeptBecause.GONE)));
+    if (!state.lastChangeAt().isBefore(cmd.cutoff())) {
+      return passivateAnd(Effect().reply(cmd.replyTo(), new Kept(KeptBecause.RECENT)));
+    }
+    removing = true;
+    ctx.pipeToSelf(remover.remove(eventId, tag, state), (removed, error) -> new RemovalDone(removed, error, cmd.replyTo()));
+    return Effect().noReply();
+  }
+
+  private ReplyEffect<EventJournal, State> onRemovalDone(State state, RemovalDone done) {
+    removing = false;
+    RetireReply reply;
+    if (done.error() != null) {
+      log.warn("Retention could not remove event {}: {}", eventId, done.error().toString());
+      reply = new Kept(KeptBecause.FAILED);
+    } else if (!done.removed()) {
+      reply = new Kept(KeptBecause.NOT_PROJECTED);
+    } else {
+      removed = true;
+      reply = new Retired();
+    }
+    passivate();
+    return Effect().reply(done.replyTo(), reply).thenUnstashAll();
   }
 
   // ---- replay and retry now ----

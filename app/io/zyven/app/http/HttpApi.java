@@ -16,6 +16,7 @@ import io.zyven.app.store.TenantStore;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
@@ -169,6 +170,13 @@ public final class HttpApi extends AllDirectives {
                                 jsonBody(request, MAX_CONFIG_BODY).thenComposeAsync(tenantRoutes::create, ec))),
                             get(() -> asAdmin(request -> tenantRoutes.list())))),
                 path(
+                    PathMatchers.segment(),
+                    id ->
+                        concat(
+                            get(() -> asAdmin(request -> tenantRoutes.get(id))),
+                            patch(() -> asAdmin(request ->
+                                jsonBody(request, MAX_CONFIG_BODY).thenComposeAsync(body -> tenantRoutes.update(id, body), ec))))),
+                path(
                     PathMatchers.segment().slash("keys"),
                     id -> post(() -> asAdmin(request -> tenantRoutes.issueKey(id))))));
   }
@@ -296,24 +304,43 @@ public final class HttpApi extends AllDirectives {
                 path("ready", () -> get(() -> respond(request -> ready())))));
   }
 
-  /** This node's counters and the read model's lag, Prometheus text format. */
+  /**
+   * This node's counters, the read model's lag and the last retention sweep, Prometheus
+   * text format. A figure PostgreSQL cannot give now is left out rather than made up.
+   */
   private CompletionStage<HttpResponse> metrics() {
+    CompletionStage<Optional<ReadModelQueries.RetentionStatus>> retention =
+        queries.retentionStatus().exceptionally(error -> null);
     return queries
         .lag()
-        .handleAsync(
-            (lag, error) -> {
-              String text = Metrics.scrape();
+        .exceptionally(error -> null)
+        .thenCombineAsync(
+            retention,
+            (lag, sweep) -> {
+              StringBuilder text = new StringBuilder(Metrics.scrape());
               if (lag != null) {
-                text += "# HELP zyven_readmodel_lag_events Journaled events the read model has not projected yet.\n"
-                    + "# TYPE zyven_readmodel_lag_events gauge\n"
-                    + "zyven_readmodel_lag_events " + lag.events() + "\n"
-                    + "# HELP zyven_readmodel_lag_seconds Age of the oldest event the read model has not projected yet.\n"
-                    + "# TYPE zyven_readmodel_lag_seconds gauge\n"
-                    + "zyven_readmodel_lag_seconds " + lag.seconds() + "\n";
+                gauge(text, "zyven_readmodel_lag_events", "Journaled events the read model has not projected yet.", lag.events());
+                gauge(text, "zyven_readmodel_lag_seconds", "Age of the oldest event the read model has not projected yet.", lag.seconds());
               }
-              return HttpResponse.create().withEntity(PROMETHEUS_TEXT, text);
+              if (sweep != null && sweep.isPresent()) {
+                ReadModelQueries.RetentionStatus s = sweep.get();
+                gauge(text, "zyven_retention_last_run_timestamp_seconds", "When the last retention sweep ended (Unix time).",
+                    s.lastRunAt().toEpochMilli() / 1000.0);
+                gauge(text, "zyven_retention_last_run_events_removed", "Events the last retention sweep removed.", s.lastRunRemoved());
+                double age = s.oldestEventAt() == null ? 0 : Math.max(0, (System.currentTimeMillis() - s.oldestEventAt().toEpochMilli()) / 1000.0);
+                gauge(text, "zyven_retention_oldest_event_age_seconds",
+                    "Age of the oldest event kept, as of the last retention sweep (0 when none is).", age);
+              }
+              return HttpResponse.create().withEntity(PROMETHEUS_TEXT, text.toString());
             },
             ec);
+  }
+
+  private static void gauge(StringBuilder text, String name, String help, double value) {
+    text.append("# HELP ").append(name).append(' ').append(help).append('\n')
+        .append("# TYPE ").append(name).append(" gauge\n")
+        .append(name).append(' ').append(value == Math.rint(value) ? Long.toString((long) value) : Double.toString(value))
+        .append('\n');
   }
 
   /** Ready = an Up member of the cluster, and PostgreSQL answers. */

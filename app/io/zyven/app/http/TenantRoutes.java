@@ -10,7 +10,7 @@ import java.util.Set;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 
-/** {@code /v1/tenants} (admin only): create, list, and a new key for a tenant. */
+/** {@code /v1/tenants} (admin only): create, list, show, set retention, and a new key for a tenant. */
 final class TenantRoutes {
   private final TenantStore tenants;
 
@@ -31,14 +31,31 @@ final class TenantRoutes {
   CompletionStage<HttpResponse> list() {
     return tenants
         .list()
-        .thenApply(
-            all ->
-                Responses.json(
-                    200,
-                    new TenantList(
-                        all.stream()
-                            .map(t -> new TenantView(t.id(), t.name(), t.createdAt(), t.apiKeys(), t.endpoints(), t.deadLetters()))
-                            .toList())));
+        .thenApply(all -> Responses.json(200, new TenantList(all.stream().map(TenantRoutes::view).toList())));
+  }
+
+  CompletionStage<HttpResponse> get(String pathId) {
+    String id = Ids.canonical(pathId, "tenant");
+    return tenants.get(id).thenApply(t -> Responses.json(200, view(t.orElseThrow(() -> Problems.notFound("no tenant " + id)))));
+  }
+
+  /** {@code {"retention_period_days": n}} (1-36500 days), or null to follow the node's default. */
+  CompletionStage<HttpResponse> update(String pathId, byte[] body) {
+    String id = Ids.canonical(pathId, "tenant");
+    JsonNode days = RequestBodies.object(body, Set.of("retention_period_days")).get("retention_period_days");
+    if (days == null) throw Problems.badRequest("retention_period_days is required (null for the default)");
+    if (!days.isNull() && !(days.isIntegralNumber() && days.canConvertToInt() && days.asInt() >= 1 && days.asInt() <= 36500)) {
+      throw Problems.badRequest("retention_period_days must be a whole number of days from 1 to 36500, or null");
+    }
+    Integer value = days.isNull() ? null : days.asInt();
+    return tenants
+        .setRetention(id, value)
+        .thenApply(t -> Responses.json(200, view(t.orElseThrow(() -> Problems.notFound("no tenant " + id)))));
+  }
+
+  private static TenantView view(TenantStore.TenantSummary t) {
+    return new TenantView(
+        t.id(), t.name(), t.createdAt(), t.apiKeys(), t.endpoints(), t.deadLetters(), t.retentionPeriodDays());
   }
 
   /** A new key for a tenant that lost its own; its other keys keep working. */

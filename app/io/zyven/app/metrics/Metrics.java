@@ -18,7 +18,10 @@ public final class Metrics {
       "zyven_deliveries_deferred_total", "Attempts deferred without being spent (circuit open, queue full).",
       "zyven_endpoints_disabled_total", "Endpoints disabled by Zyven (410 Gone, or failing too long).",
       "zyven_circuits_opened_total", "Endpoint circuit breakers opened.",
-      "zyven_ingest_rate_limited_total", "Ingest requests refused with 429 by an API key's rate limit on this node.");
+      "zyven_ingest_rate_limited_total", "Ingest requests refused with 429 by an API key's rate limit on this node.",
+      "zyven_retention_events_removed_total", "Finished events removed by retention on this node.",
+      "zyven_retention_rows_removed_total",
+          "Rows removed by retention on this node (journal, tags, snapshots, read model, attempts).");
 
   private static final Map<String, LongAdder> COUNTERS = new ConcurrentHashMap<>();
 
@@ -29,6 +32,11 @@ public final class Metrics {
 
   public static void increment(String name) {
     increment(name, "");
+  }
+
+  /** Adds {@code n} to an unlabelled counter. */
+  public static void add(String name, long n) {
+    COUNTERS.computeIfAbsent(name, k -> new LongAdder()).add(n);
   }
 
   /** Every counter, with HELP and TYPE lines, in the text exposition format. */

@@ -45,6 +45,9 @@ import org.apache.pekko.projection.jdbc.javadsl.JdbcProjection;
  */
 public final class EventProjection extends JdbcHandler<List<EventEnvelope<EventJournal>>, ReadModelSession> {
 
+  /** The projection's name in the offset store. */
+  static final String NAME = "read-model";
+
   private static final int GROUP_SIZE = 200;
   private static final Duration GROUP_WITHIN = Duration.ofMillis(100);
 
@@ -65,7 +68,7 @@ public final class EventProjection extends JdbcHandler<List<EventEnvelope<EventJ
     SourceProvider<Offset, EventEnvelope<EventJournal>> source =
         EventSourcedProvider.eventsByTag(system, JdbcReadJournal.Identifier(), tag);
     return JdbcProjection.groupedWithin(
-            ProjectionId.of("read-model", tag), source, () -> new ReadModelSession(db), EventProjection::new, system)
+            ProjectionId.of(NAME, tag), source, () -> new ReadModelSession(db), EventProjection::new, system)
         .withGroup(GROUP_SIZE, GROUP_WITHIN);
   }
 

@@ -18,6 +18,7 @@ import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletionStage;
@@ -205,7 +206,7 @@ public final class ReadModelQueries {
               "SELECT count(*), COALESCE(min(j.write_timestamp), 0) FROM event_tag t"
                   + " JOIN event_journal j ON j.ordering = t.event_id"
                   + " LEFT JOIN pekko_projection_offset_store o"
-                  + "   ON o.projection_name = 'read-model' AND o.projection_key = t.tag"
+                  + "   ON o.projection_name = '" + EventProjection.NAME + "' AND o.projection_key = t.tag"
                   + " WHERE t.tag LIKE 'event-%' AND t.event_id > COALESCE(CAST(o.current_offset AS BIGINT), 0)")) {
             try (ResultSet rs = st.executeQuery()) {
               rs.next();
@@ -219,6 +220,27 @@ public final class ReadModelQueries {
   }
 
   public record Lag(long events, double seconds) {}
+
+  /**
+   * The last retention sweep, whichever node ran it: when, what it removed, and the
+   * creation time of the oldest event then kept (null when none was). Empty before the
+   * first run.
+   */
+  public CompletionStage<Optional<RetentionStatus>> retentionStatus() {
+    return db.query(
+        c -> {
+          try (PreparedStatement st = c.prepareStatement(
+                  "SELECT last_run_at, last_run_removed, oldest_event_at FROM retention_sweep WHERE id = 1");
+              ResultSet rs = st.executeQuery()) {
+            if (!rs.next()) return Optional.empty();
+            Timestamp oldest = rs.getTimestamp(3);
+            return Optional.of(
+                new RetentionStatus(rs.getTimestamp(1).toInstant(), rs.getInt(2), oldest == null ? null : oldest.toInstant()));
+          }
+        });
+  }
+
+  public record RetentionStatus(Instant lastRunAt, int lastRunRemoved, Instant oldestEventAt) {}
 
   /** Where a page of attempts ends: the last one's endpoint and number, opaque to clients. */
   public record AttemptCursor(UUID endpointId, int number) {

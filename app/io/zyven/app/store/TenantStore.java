@@ -9,6 +9,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Timestamp;
+import java.sql.Types;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -42,7 +43,8 @@ public final class TenantStore {
    * A tenant as the admin lists it. {@code deadLetters} counts dead-lettered events up to
    * {@link #COUNT_CAP}, so that a list of tenants never walks millions of rows.
    */
-  public record TenantSummary(String id, String name, Instant createdAt, int apiKeys, int endpoints, int deadLetters) {}
+  public record TenantSummary(
+      String id, String name, Instant createdAt, int apiKeys, int endpoints, int deadLetters, Integer retentionPeriodDays) {}
 
   public static final int COUNT_CAP = 10_000;
 
@@ -119,28 +121,56 @@ public final class TenantStore {
 
   /** Every tenant, oldest first. */
   public CompletionStage<List<TenantSummary>> list() {
+    return db.query(c -> summaries(c, null));
+  }
+
+  /** One tenant; empty when there is none. */
+  public CompletionStage<Optional<TenantSummary>> get(String tenantId) {
+    return db.query(c -> summaries(c, UUID.fromString(tenantId)).stream().findFirst());
+  }
+
+  /**
+   * Sets a tenant's own retention period in days, or clears it (null: the configured
+   * default applies). Empty when there is no such tenant.
+   */
+  public CompletionStage<Optional<TenantSummary>> setRetention(String tenantId, Integer retentionPeriodDays) {
     return db.query(
         c -> {
-          try (PreparedStatement st =
-                  c.prepareStatement(
-                      "SELECT t.id, t.name, t.created_at,"
-                          + " (SELECT count(*) FROM api_keys k WHERE k.tenant_id = t.id AND k.revoked_at IS NULL),"
-                          + " (SELECT count(*) FROM endpoints e WHERE e.tenant_id = t.id AND NOT e.deleted),"
-                          // events_tenant_status_idx: a bounded index range per tenant
-                          + " (SELECT count(*) FROM (SELECT 1 FROM events v WHERE v.tenant_id = t.id"
-                          + "   AND v.status = 'DEAD_LETTERED' LIMIT " + COUNT_CAP + ") d)"
-                          + " FROM tenants t ORDER BY t.created_at, t.id");
-              ResultSet rs = st.executeQuery()) {
-            List<TenantSummary> tenants = new ArrayList<>();
-            while (rs.next()) {
-              tenants.add(
-                  new TenantSummary(
-                      rs.getString(1), rs.getString(2), rs.getTimestamp(3).toInstant(), rs.getInt(4),
-                      rs.getInt(5), rs.getInt(6)));
-            }
-            return tenants;
+          try (PreparedStatement st = c.prepareStatement("UPDATE tenants SET retention_period_days = ? WHERE id = ?")) {
+            if (retentionPeriodDays == null) st.setNull(1, Types.INTEGER);
+            else st.setInt(1, retentionPeriodDays);
+            st.setObject(2, UUID.fromString(tenantId));
+            if (st.executeUpdate() == 0) return Optional.empty();
           }
+          return summaries(c, UUID.fromString(tenantId)).stream().findFirst();
         });
+  }
+
+  /** Every tenant's summary, or only {@code only}'s. */
+  private static List<TenantSummary> summaries(Connection c, UUID only) throws SQLException {
+    try (PreparedStatement st =
+        c.prepareStatement(
+            "SELECT t.id, t.name, t.created_at,"
+                + " (SELECT count(*) FROM api_keys k WHERE k.tenant_id = t.id AND k.revoked_at IS NULL),"
+                + " (SELECT count(*) FROM endpoints e WHERE e.tenant_id = t.id AND NOT e.deleted),"
+                // events_tenant_status_idx: a bounded index range per tenant
+                + " (SELECT count(*) FROM (SELECT 1 FROM events v WHERE v.tenant_id = t.id"
+                + "   AND v.status = 'DEAD_LETTERED' LIMIT " + COUNT_CAP + ") d),"
+                + " t.retention_period_days"
+                + " FROM tenants t WHERE ?::uuid IS NULL OR t.id = ? ORDER BY t.created_at, t.id")) {
+      st.setObject(1, only);
+      st.setObject(2, only);
+      try (ResultSet rs = st.executeQuery()) {
+        List<TenantSummary> tenants = new ArrayList<>();
+        while (rs.next()) {
+          tenants.add(
+              new TenantSummary(
+                  rs.getString(1), rs.getString(2), rs.getTimestamp(3).toInstant(), rs.getInt(4),
+                  rs.getInt(5), rs.getInt(6), rs.getObject(7, Integer.class)));
+        }
+        return tenants;
+      }
+    }
   }
 
   /**

@@ -1,0 +1,208 @@
+package io.zyven.app.readmodel;
+
+import io.zyven.app.event.EventEntity;
+import io.zyven.app.store.Database;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.SupervisorStrategy;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.typed.ClusterSingleton;
+import org.apache.pekko.cluster.typed.SingletonActor;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Retention: a cluster singleton that, every {@code interval}, finds finished events whose
+ * last change is older than their tenant's retention period (in the read model, oldest
+ * first, at most {@code batch} per run) and asks each one's entity to retire. The entity
+ * checks for itself and has its rows removed ({@link EventRemoval}); an event with a
+ * delivery under way stays, however old. Each run is logged with its counts and leaves its
+ * figures in {@code retention_sweep}, which {@code /metrics} shows on every node.
+ */
+public final class RetentionSweep {
+  private static final Logger log = LoggerFactory.getLogger(RetentionSweep.class);
+
+  /**
+   * {@code period}: how long a finished event is kept after its last change, unless its
+   * tenant has its own {@code retention_period_days}; {@code batch}: events looked at per
+   * run, at most; {@code maxInFlight}: entities asked at once; {@code askTimeout}: how long
+   * one may take to answer.
+   */
+  public record Settings(Duration period, Duration interval, int batch, int maxInFlight, Duration askTimeout) {}
+
+  /** A finished event old enough to go, and its tenant's cutoff. */
+  record Candidate(String eventId, String tenantId, Instant cutoff) {}
+
+  /** What one run did. */
+  record Run(Instant at, int candidates, int removed, Map<EventEntity.KeptBecause, Integer> kept, int unanswered,
+      Instant oldestEventAt, long millis) {}
+
+  private interface Message {}
+
+  private enum Tick implements Message {
+    INSTANCE
+  }
+
+  private record Done(Run run, Throwable error) implements Message {}
+
+  public static void init(ActorSystem<?> system, Database db, Settings settings) {
+    ClusterSingleton.get(system)
+        .init(
+            SingletonActor.of(
+                Behaviors.supervise(create(db, settings)).onFailure(SupervisorStrategy.restart()),
+                "retention-sweep"));
+  }
+
+  static Behavior<Message> create(Database db, Settings settings) {
+    return Behaviors.setup(
+        ctx ->
+            Behaviors.withTimers(
+                timers -> {
+                  ClusterSharding sharding = ClusterSharding.get(ctx.getSystem());
+                  timers.startSingleTimer(Tick.INSTANCE, settings.interval());
+                  return Behaviors.receive(Message.class)
+                      .onMessageEquals(
+                          Tick.INSTANCE,
+                          () -> {
+                            ctx.pipeToSelf(run(db, sharding, settings, Instant.now()), Done::new);
+                            return Behaviors.same();
+                          })
+                      .onMessage(
+                          Done.class,
+                          done -> {
+                            if (done.error() != null) {
+                              log.warn("Retention sweep failed, tries again in {}: {}", settings.interval(), done.error().toString());
+                            } else {
+                              logRun(done.run());
+                            }
+                            // The next run starts an interval after this one ended: runs never overlap.
+                            timers.startSingleTimer(Tick.INSTANCE, settings.interval());
+                            return Behaviors.same();
+                          })
+                      .build();
+                }));
+  }
+
+  /** One run: find, ask each entity, then record what happened. */
+  static CompletionStage<Run> run(Database db, ClusterSharding sharding, Settings settings, Instant now) {
+    long start = System.nanoTime();
+    Map<EventEntity.KeptBecause, Integer> kept = new EnumMap<>(EventEntity.KeptBecause.class);
+    AtomicInteger removed = new AtomicInteger();
+    AtomicInteger unanswered = new AtomicInteger();
+    return candidates(db, settings, now)
+        .thenCompose(
+            candidates ->
+                Paced.forEach(
+                        candidates,
+                        settings.maxInFlight(),
+                        c ->
+                            sharding.entityRefFor(EventEntity.TYPE_KEY, c.eventId())
+                                .<EventEntity.RetireReply>ask(
+                                    replyTo -> new EventEntity.Retire(c.tenantId(), c.cutoff(), replyTo),
+                                    settings.askTimeout())
+                                .whenComplete(
+                                    (reply, error) -> {
+                                      if (reply instanceof EventEntity.Retired) removed.incrementAndGet();
+                                      else if (reply instanceof EventEntity.Kept k) {
+                                        synchronized (kept) {
+                                          kept.merge(k.because(), 1, Integer::sum);
+                                        }
+                                      } else unanswered.incrementAndGet();
+                                    }))
+                    .thenApply(v -> candidates.size()))
+        .thenCompose(
+            count ->
+                db.query(
+                    c -> {
+                      Instant oldest = oldestEventAt(c);
+                      Run run;
+                      synchronized (kept) {
+                        run = new Run(now, count, removed.get(), Map.copyOf(kept), unanswered.get(), oldest,
+                            (System.nanoTime() - start) / 1_000_000);
+                      }
+                      record(c, run);
+                      return run;
+                    }));
+  }
+
+  /**
+   * Per tenant, its oldest finished events whose last change is before its cutoff (an
+   * index range scan each: {@code events_retention_idx}); {@code batch} in all.
+   */
+  static CompletionStage<List<Candidate>> candidates(Database db, Settings settings, Instant now) {
+    return db.query(
+        c -> {
+          try (PreparedStatement st = c.prepareStatement(
+              "SELECT e.event_id, t.id, t.cutoff FROM"
+                  + " (SELECT id, ?::timestamptz - make_interval(secs => COALESCE(retention_period_days * 86400.0, ?))"
+                  + "    AS cutoff FROM tenants) t"
+                  + " CROSS JOIN LATERAL (SELECT event_id FROM events"
+                  + "   WHERE tenant_id = t.id AND status IN ('DELIVERED', 'DEAD_LETTERED') AND updated_at < t.cutoff"
+                  + "   ORDER BY updated_at LIMIT ?) e"
+                  + " LIMIT ?")) {
+            st.setTimestamp(1, Timestamp.from(now));
+            st.setDouble(2, settings.period().toMillis() / 1000.0);
+            st.setInt(3, settings.batch());
+            st.setInt(4, settings.batch());
+            List<Candidate> found = new ArrayList<>();
+            try (ResultSet rs = st.executeQuery()) {
+              while (rs.next()) {
+                found.add(new Candidate(rs.getString(1), rs.getString(2), rs.getTimestamp(3).toInstant()));
+              }
+            }
+            return found;
+          }
+        });
+  }
+
+  /** The creation time of the oldest event still kept, through each tenant's newest-first index. */
+  private static Instant oldestEventAt(Connection c) throws SQLException {
+    try (PreparedStatement st = c.prepareStatement(
+            "SELECT min(o.created_at) FROM tenants t CROSS JOIN LATERAL"
+                + " (SELECT created_at FROM events WHERE tenant_id = t.id ORDER BY created_at LIMIT 1) o");
+        ResultSet rs = st.executeQuery()) {
+      rs.next();
+      Timestamp oldest = rs.getTimestamp(1);
+      return oldest == null ? null : oldest.toInstant();
+    }
+  }
+
+  private static void record(Connection c, Run run) throws SQLException {
+    try (PreparedStatement st = c.prepareStatement(
+        "INSERT INTO retention_sweep (id, last_run_at, last_run_removed, last_run_kept, oldest_event_at)"
+            + " VALUES (1, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET last_run_at = EXCLUDED.last_run_at,"
+            + " last_run_removed = EXCLUDED.last_run_removed, last_run_kept = EXCLUDED.last_run_kept,"
+            + " oldest_event_at = EXCLUDED.oldest_event_at")) {
+      st.setTimestamp(1, Timestamp.from(run.at()));
+      st.setInt(2, run.removed());
+      st.setInt(3, run.candidates() - run.removed());
+      st.setTimestamp(4, run.oldestEventAt() == null ? null : Timestamp.from(run.oldestEventAt()));
+      st.executeUpdate();
+    }
+  }
+
+  private static void logRun(Run run) {
+    if (run.candidates() == 0) {
+      log.debug("Retention sweep: nothing to remove; oldest event kept from {}", run.oldestEventAt());
+      return;
+    }
+    log.info(
+        "Retention sweep: {} events past their retention period, {} removed, kept {}, {} unanswered, in {} ms;"
+            + " oldest event kept from {}",
+        run.candidates(), run.removed(), run.kept(), run.unanswered(), run.millis(), run.oldestEventAt());
+  }
+}
