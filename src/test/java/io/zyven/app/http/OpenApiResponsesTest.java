@@ -72,6 +72,11 @@ class OpenApiResponsesTest {
     String id = created.json().get("id").asText();
     conforms("GET /v1/tenants", api.get("/v1/tenants", TestNode.ADMIN_KEY));
     conforms("POST /v1/tenants/{id}/keys", api.postJson("/v1/tenants/" + id + "/keys", TestNode.ADMIN_KEY, ""));
+    conforms("GET /v1/tenants/{id}", api.get("/v1/tenants/" + id, TestNode.ADMIN_KEY));
+    conforms("PATCH /v1/tenants/{id}", api.patchJson("/v1/tenants/" + id, TestNode.ADMIN_KEY, "{\"retention_period_days\":90}"));
+    conforms("PATCH /v1/tenants/{id}", api.patchJson("/v1/tenants/" + id, TestNode.ADMIN_KEY, "{\"retention_period_days\":null}"));
+    conforms("PATCH /v1/tenants/{id}", api.patchJson("/v1/tenants/" + id, TestNode.ADMIN_KEY, "{\"retention_period_days\":0}"), 400);
+    conforms("GET /v1/tenants/{id}", api.get("/v1/tenants/" + UUID.randomUUID(), TestNode.ADMIN_KEY), 404);
 
     conforms("GET /v1/tenants", api.get("/v1/tenants", created.json().get("api_key").asText()), 401);
     conforms("POST /v1/tenants", api.postJson("/v1/tenants", TestNode.ADMIN_KEY, "{\"name\":\"\"}"), 400);

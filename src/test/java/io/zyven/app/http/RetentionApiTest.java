@@ -178,7 +178,7 @@ class RetentionApiTest {
     }
     assertProblem(api.patchJson("/v1/tenants/" + UUID.randomUUID(), TestNode.ADMIN_KEY, "{\"retention_period_days\":5}"), 404);
     assertProblem(api.patchJson("/v1/tenants/not-an-id", TestNode.ADMIN_KEY, "{\"retention_period_days\":5}"), 400);
-    assertProblem(api.patchJson("/v1/tenants/" + tenant.id(), tenant.apiKey(), "{\"retention_period_days\":5}"), 403);
+    assertProblem(api.patchJson("/v1/tenants/" + tenant.id(), tenant.apiKey(), "{\"retention_period_days\":5}"), 401);
     assertEquals(5, api.get("/v1/tenants/" + tenant.id(), TestNode.ADMIN_KEY).json().get("retention_period_days").asInt());
   }
 
