@@ -1236,6 +1236,181 @@ class EventEntityTest {
     return new EventJournal.Received(id, TENANT, TYPE, PAYLOAD, KEY, BODY_HASH, "request-0", endpointIds, NOW);
   }
 
+  // ---- retention ----
+
+  /** Every call of a test remover: the event, its tag, and the state it was given. */
+  private record RemoveCall(String eventId, String tag, State state) {}
+
+  /** A remover that records its calls and answers each with the next of {@code answers}. */
+  private static EventEntity.Remover recording(List<RemoveCall> calls, java.util.function.Supplier<java.util.concurrent.CompletionStage<Boolean>> answers) {
+    return (id, tag, state) -> {
+      calls.add(new RemoveCall(id, tag, state));
+      return answers.get();
+    };
+  }
+
+  /** A live entity with this remover whose one delivery (to {@code EP_1}) was delivered at NOW. */
+  private ActorRef<Command> spawnFinished(String id, EventEntity.Remover remover) {
+    ActorRef<Command> ref =
+        testKit.spawn(
+            EventEntity.create(id, shardProbe.ref(), (ep, d) -> endpointProbes.get(ep).ref().tell(d), remover, SETTINGS, clock));
+    TestProbe<AcceptReply> accepted = testKit.createTestProbe();
+    ref.tell(new Accept(TENANT, TYPE, PAYLOAD, KEY, BODY_HASH, "request-1", List.of(EP_1), accepted.ref()));
+    accepted.expectMessage(new EventEntity.Accepted(id, false));
+    expectDispatch(EP_1).replyTo().tell(outcome(EP_1, ok(1), null, 3));
+    TestProbe<GetReply> got = testKit.createTestProbe();
+    got.awaitAssert(
+        () -> {
+          ref.tell(new Get(TENANT, got.ref()));
+          GetReply reply = got.expectMessageClass(EventEntity.Found.class);
+          assertEquals(DeliveryStatus.DELIVERED, ((EventEntity.Found) reply).state().status());
+          return null;
+        });
+    return ref;
+  }
+
+  private static String tagOf(String id) {
+    return EventEntity.TAGS.get(Math.floorMod(id.hashCode(), EventEntity.TAGS.size()));
+  }
+
+  @Test
+  void aFinishedEventRetiredWithACutoffAfterItsLastChangeIsRemovedAndRetired() {
+    String id = "evt-" + UUID.randomUUID();
+    List<RemoveCall> calls = new CopyOnWriteArrayList<>();
+    ActorRef<Command> ref = spawnFinished(id, recording(calls, () -> java.util.concurrent.CompletableFuture.completedStage(true)));
+    TestProbe<EventEntity.RetireReply> retire = testKit.createTestProbe();
+
+    ref.tell(new EventEntity.Retire(TENANT, NOW.plusSeconds(1), retire.ref()));
+
+    retire.expectMessage(Duration.ofSeconds(3), new EventEntity.Retired());
+    assertEquals(1, calls.size());
+    RemoveCall call = calls.get(0);
+    assertEquals(id, call.eventId());
+    assertEquals(tagOf(id), call.tag());
+    assertEquals(DeliveryStatus.DELIVERED, call.state().status());
+    assertEquals(NOW, call.state().lastChangeAt());
+  }
+
+  @Test
+  void aCutoffNotAfterTheLastChangeKeepsTheEventAsRecentWithoutAskingTheRemover() {
+    String id = "evt-" + UUID.randomUUID();
+    List<RemoveCall> calls = new CopyOnWriteArrayList<>();
+    ActorRef<Command> ref = spawnFinished(id, recording(calls, () -> java.util.concurrent.CompletableFuture.completedStage(true)));
+    TestProbe<EventEntity.RetireReply> retire = testKit.createTestProbe();
+
+    ref.tell(new EventEntity.Retire(TENANT, NOW.minusSeconds(1), retire.ref()));
+    retire.expectMessage(Duration.ofSeconds(3), new EventEntity.Kept(EventEntity.KeptBecause.RECENT));
+    // The last change exactly at the cutoff is not before it: kept too.
+    ref.tell(new EventEntity.Retire(TENANT, NOW, retire.ref()));
+    retire.expectMessage(Duration.ofSeconds(3), new EventEntity.Kept(EventEntity.KeptBecause.RECENT));
+
+    assertTrue(calls.isEmpty(), "the remover was not asked: " + calls);
+    TestProbe<GetReply> got = testKit.createTestProbe();
+    ref.tell(new Get(TENANT, got.ref()));
+    got.expectMessageClass(EventEntity.Found.class);
+  }
+
+  @Test
+  void anEventWithARetryScheduledIsKeptAsOpen() {
+    String id = "evt-" + UUID.randomUUID();
+    List<RemoveCall> calls = new CopyOnWriteArrayList<>();
+    // A distant retry, so that no attempt starts while the test looks.
+    EventEntity.Settings distant =
+        new EventEntity.Settings(
+            new DeliveryPolicy(List.of(Duration.ofHours(1)), 0.0, Duration.ofHours(2)),
+            Duration.ofSeconds(10), Duration.ofSeconds(5), 3, Duration.ofMinutes(1), HANDOFF_WAIT);
+    ActorRef<Command> ref =
+        testKit.spawn(
+            EventEntity.create(
+                id, shardProbe.ref(), (ep, d) -> endpointProbes.get(ep).ref().tell(d),
+                recording(calls, () -> java.util.concurrent.CompletableFuture.completedStage(true)), distant, clock));
+    TestProbe<AcceptReply> accepted = testKit.createTestProbe();
+    ref.tell(new Accept(TENANT, TYPE, PAYLOAD, KEY, BODY_HASH, "request-1", List.of(EP_1), accepted.ref()));
+    accepted.expectMessage(new EventEntity.Accepted(id, false));
+    expectDispatch(EP_1).replyTo().tell(outcome(EP_1, http(1, 503), null, 3));
+    TestProbe<GetReply> got = testKit.createTestProbe();
+    got.awaitAssert(
+        () -> {
+          ref.tell(new Get(TENANT, got.ref()));
+          State s = ((EventEntity.Found) got.expectMessageClass(EventEntity.Found.class)).state();
+          assertEquals(DeliveryStatus.RETRY_SCHEDULED, s.deliveries().get(EP_1).status());
+          return null;
+        });
+    TestProbe<EventEntity.RetireReply> retire = testKit.createTestProbe();
+
+    ref.tell(new EventEntity.Retire(TENANT, NOW.plus(Duration.ofDays(365)), retire.ref()));
+
+    retire.expectMessage(Duration.ofSeconds(3), new EventEntity.Kept(EventEntity.KeptBecause.OPEN));
+    assertTrue(calls.isEmpty(), "the remover was not asked: " + calls);
+  }
+
+  @Test
+  void whileTheRemoverWorksAGetWaitsAndAfterTheRemovalItIsNotFound() {
+    String id = "evt-" + UUID.randomUUID();
+    List<RemoveCall> calls = new CopyOnWriteArrayList<>();
+    java.util.concurrent.CompletableFuture<Boolean> removal = new java.util.concurrent.CompletableFuture<>();
+    ActorRef<Command> ref = spawnFinished(id, recording(calls, () -> removal));
+    TestProbe<EventEntity.RetireReply> retire = testKit.createTestProbe();
+    TestProbe<GetReply> got = testKit.createTestProbe();
+
+    ref.tell(new EventEntity.Retire(TENANT, NOW.plusSeconds(1), retire.ref()));
+    retire.awaitAssert(() -> {
+      assertEquals(1, calls.size());
+      return null;
+    });
+    ref.tell(new Get(TENANT, got.ref()));
+
+    got.expectNoMessage(Duration.ofMillis(300));
+    retire.expectNoMessage(Duration.ofMillis(10));
+    removal.complete(true);
+    retire.expectMessage(Duration.ofSeconds(3), new EventEntity.Retired());
+    got.expectMessage(Duration.ofSeconds(3), new EventEntity.NotFound());
+  }
+
+  @Test
+  void afterARemovalTheSameKeyWithAnotherBodyStartsANewEvent() {
+    String id = "evt-" + UUID.randomUUID();
+    List<RemoveCall> calls = new CopyOnWriteArrayList<>();
+    ActorRef<Command> ref = spawnFinished(id, recording(calls, () -> java.util.concurrent.CompletableFuture.completedStage(true)));
+    TestProbe<EventEntity.RetireReply> retire = testKit.createTestProbe();
+    ref.tell(new EventEntity.Retire(TENANT, NOW.plusSeconds(1), retire.ref()));
+    retire.expectMessage(Duration.ofSeconds(3), new EventEntity.Retired());
+    TestProbe<AcceptReply> accepted = testKit.createTestProbe();
+
+    ref.tell(new Accept(TENANT, TYPE, "{\"order\":43}", KEY, "sha256:bbbb", "request-2", List.of(EP_1), accepted.ref()));
+
+    accepted.expectMessage(Duration.ofSeconds(3), new EventEntity.Accepted(id, false));
+    Dispatch d = expectDispatch(EP_1);
+    assertEquals(new DeliveryRequest(id, TYPE, "{\"order\":43}", 1), d.request());
+    TestProbe<GetReply> got = testKit.createTestProbe();
+    ref.tell(new Get(TENANT, got.ref()));
+    State s = ((EventEntity.Found) got.expectMessageClass(EventEntity.Found.class)).state();
+    assertEquals("sha256:bbbb", s.received().bodyHash());
+    assertEquals(DeliveryStatus.DISPATCHING, s.status());
+  }
+
+  @Test
+  void aRemoverThatFindsTheReadModelBehindKeepsTheEventAsNotProjected() {
+    String id = "evt-" + UUID.randomUUID();
+    List<RemoveCall> calls = new CopyOnWriteArrayList<>();
+    ActorRef<Command> ref = spawnFinished(id, recording(calls, () -> java.util.concurrent.CompletableFuture.completedStage(false)));
+    TestProbe<EventEntity.RetireReply> retire = testKit.createTestProbe();
+
+    ref.tell(new EventEntity.Retire(TENANT, NOW.plusSeconds(1), retire.ref()));
+
+    retire.expectMessage(Duration.ofSeconds(3), new EventEntity.Kept(EventEntity.KeptBecause.NOT_PROJECTED));
+    assertEquals(1, calls.size());
+    TestProbe<GetReply> got = testKit.createTestProbe();
+    ref.tell(new Get(TENANT, got.ref()));
+    State s = ((EventEntity.Found) got.expectMessageClass(EventEntity.Found.class)).state();
+    assertEquals(DeliveryStatus.DELIVERED, s.status());
+    assertEquals(PAYLOAD, s.received().payload());
+    // The same key and body is still this event, answered as a replay.
+    TestProbe<AcceptReply> accepted = testKit.createTestProbe();
+    ref.tell(new Accept(TENANT, TYPE, PAYLOAD, KEY, BODY_HASH, "request-3", List.of(EP_1), accepted.ref()));
+    accepted.expectMessage(new EventEntity.Accepted(id, true));
+  }
+
   // ---- messages between event and endpoint entities cross nodes ----
 
   @Test
