@@ -587,14 +587,29 @@ async function tenantsView() {
       'Tenant ', el('strong', { text: c.json.name }), ' created. Its API key, shown this once: ',
       el('span', { class: 'mono', id: 'new-tenant-key', text: c.json.api_key })));
   }
+  // A tenant's own retention period in days; empty is the node's default.
+  function retention(t) {
+    const days = el('input', { type: 'number', name: 'retention_period_days', min: 1, max: 36500, placeholder: 'default',
+      value: t.retention_period_days === null ? '' : String(t.retention_period_days) });
+    async function save(ev) {
+      ev.preventDefault();
+      const value = days.value.trim() === '' ? null : Number(days.value);
+      const u = await api('PATCH', '/v1/tenants/' + t.id, { retention_period_days: value });
+      message.replaceChildren(el('p', u.ok ? { text: 'Retention of ' + t.name + ': '
+        + (u.json.retention_period_days === null ? 'the default period' : u.json.retention_period_days + ' days') + '.' }
+        : { class: 'error', text: problemText(u) }));
+    }
+    return el('form', { class: 'inline retention', onsubmit: save }, days, el('button', { type: 'submit', class: 'secondary', text: 'Save' }));
+  }
   const rows = r.json.data.map(t => el('tr', { 'data-tenant-id': t.id },
     el('td', { text: t.name }), el('td', {}, el('span', { class: 'mono', text: t.id })), el('td', { text: t.created_at }),
     el('td', { text: t.api_keys }), el('td', { text: t.endpoints }),
     el('td', { text: t.dead_letters >= 10000 ? '10000+' : t.dead_letters }),
+    el('td', {}, retention(t)),
     el('td', {}, el('button', { type: 'button', class: 'secondary open-tenant', text: 'Open', onclick: () => openTenant(t.id) }))));
   show(el('div', {}, el('h1', { text: 'Tenants' }), message,
     el('form', { class: 'inline', onsubmit: create }, el('label', {}, 'New tenant', name), el('button', { type: 'submit', text: 'Create tenant' })),
-    el('table', { id: 'tenants' }, el('thead', {}, el('tr', {}, ['Name', 'Id', 'Created', 'Keys', 'Endpoints', 'Dead letters', ''].map(h => el('th', { text: h })))),
+    el('table', { id: 'tenants' }, el('thead', {}, el('tr', {}, ['Name', 'Id', 'Created', 'Keys', 'Endpoints', 'Dead letters', 'Retention (days)', ''].map(h => el('th', { text: h })))),
       el('tbody', {}, rows))));
 }
 

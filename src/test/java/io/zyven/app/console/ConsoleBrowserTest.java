@@ -306,6 +306,25 @@ class ConsoleBrowserTest {
     waitFor(By.id("tenants"));
   }
 
+  @Test
+  void theOperatorSetsATenantsRetentionPeriodAndClearsItAgain() {
+    signedIn(TestNode.ADMIN_KEY);
+    waitForText(By.id("who"), "operator");
+    String row = "tr[data-tenant-id='" + tenant.id() + "'] form.retention ";
+    WebElement days = waitFor(By.cssSelector(row + "input[name=retention_period_days]"));
+    assertEquals("", days.getAttribute("value"), "no period of its own yet");
+
+    days.sendKeys("45");
+    browser.findElement(By.cssSelector(row + "button[type=submit]")).click();
+    waitForText(By.cssSelector("#view [role=status]"), "45 days");
+    assertEquals(45, api.get("/v1/tenants/" + tenant.id(), TestNode.ADMIN_KEY).json().get("retention_period_days").asInt());
+
+    days.clear();
+    browser.findElement(By.cssSelector(row + "button[type=submit]")).click();
+    waitForText(By.cssSelector("#view [role=status]"), "the default period");
+    assertTrue(api.get("/v1/tenants/" + tenant.id(), TestNode.ADMIN_KEY).json().get("retention_period_days").isNull());
+  }
+
   private String sendFromThePage(String payload) {
     browser.get(base + "/#/send");
     WebElement text = waitFor(By.cssSelector("textarea[name=payload]"));
