@@ -221,6 +221,7 @@ public final class Zyven implements AutoCloseable {
             retention.getDuration("interval"),
             retention.getInt("batch"),
             retention.getInt("max-in-flight"),
+            retention.getInt("max-per-second"),
             zyven.getDuration("ingest.ask-timeout")));
 
     String configuredKey = zyven.getString("admin-key");

@@ -13,8 +13,9 @@ import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
@@ -22,6 +23,7 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.typed.ClusterSingleton;
 import org.apache.pekko.cluster.typed.SingletonActor;
+import org.apache.pekko.stream.javadsl.Source;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -39,10 +41,12 @@ public final class RetentionSweep {
   /**
    * {@code period}: how long a finished event is kept after its last change, unless its
    * tenant has its own {@code retention_period_days}; {@code batch}: events looked at per
-   * run, at most; {@code maxInFlight}: entities asked at once; {@code askTimeout}: how long
-   * one may take to answer.
+   * run, at most; {@code maxInFlight}: entities asked at once; {@code maxPerSecond}:
+   * entities asked per second (0: no limit); {@code askTimeout}: how long one may take to
+   * answer.
    */
-  public record Settings(Duration period, Duration interval, int batch, int maxInFlight, Duration askTimeout) {}
+  public record Settings(
+      Duration period, Duration interval, int batch, int maxInFlight, int maxPerSecond, Duration askTimeout) {}
 
   /** A finished event old enough to go, and its tenant's cutoff. */
   record Candidate(String eventId, String tenantId, Instant cutoff) {}
@@ -72,13 +76,12 @@ public final class RetentionSweep {
         ctx ->
             Behaviors.withTimers(
                 timers -> {
-                  ClusterSharding sharding = ClusterSharding.get(ctx.getSystem());
                   timers.startSingleTimer(Tick.INSTANCE, settings.interval());
                   return Behaviors.receive(Message.class)
                       .onMessageEquals(
                           Tick.INSTANCE,
                           () -> {
-                            ctx.pipeToSelf(run(db, sharding, settings, Instant.now()), Done::new);
+                            ctx.pipeToSelf(run(ctx.getSystem(), db, settings, Instant.now()), Done::new);
                             return Behaviors.same();
                           })
                       .onMessage(
@@ -97,46 +100,53 @@ public final class RetentionSweep {
                 }));
   }
 
-  /** One run: find, ask each entity, then record what happened. */
-  static CompletionStage<Run> run(Database db, ClusterSharding sharding, Settings settings, Instant now) {
+  /**
+   * One run: find, ask each entity (at most {@code maxInFlight} at once and
+   * {@code maxPerSecond} a second, so that removal leaves ingest its share of the
+   * machine), then record what happened.
+   */
+  static CompletionStage<Run> run(ActorSystem<?> system, Database db, Settings settings, Instant now) {
     long start = System.nanoTime();
-    Map<EventEntity.KeptBecause, Integer> kept = new EnumMap<>(EventEntity.KeptBecause.class);
-    AtomicInteger removed = new AtomicInteger();
-    AtomicInteger unanswered = new AtomicInteger();
+    ClusterSharding sharding = ClusterSharding.get(system);
     return candidates(db, settings, now)
         .thenCompose(
-            candidates ->
-                Paced.forEach(
-                        candidates,
-                        settings.maxInFlight(),
-                        c ->
-                            sharding.entityRefFor(EventEntity.TYPE_KEY, c.eventId())
-                                .<EventEntity.RetireReply>ask(
-                                    replyTo -> new EventEntity.Retire(c.tenantId(), c.cutoff(), replyTo),
-                                    settings.askTimeout())
-                                .whenComplete(
-                                    (reply, error) -> {
-                                      if (reply instanceof EventEntity.Retired) removed.incrementAndGet();
-                                      else if (reply instanceof EventEntity.Kept k) {
-                                        synchronized (kept) {
-                                          kept.merge(k.because(), 1, Integer::sum);
-                                        }
-                                      } else unanswered.incrementAndGet();
-                                    }))
-                    .thenApply(v -> candidates.size()))
+            candidates -> {
+              Source<Candidate, NotUsed> source = Source.from(candidates);
+              if (settings.maxPerSecond() > 0) source = source.throttle(settings.maxPerSecond(), Duration.ofSeconds(1));
+              return source
+                  .mapAsyncUnordered(
+                      settings.maxInFlight(),
+                      c -> sharding.entityRefFor(EventEntity.TYPE_KEY, c.eventId())
+                          .<EventEntity.RetireReply>ask(
+                              replyTo -> new EventEntity.Retire(c.tenantId(), c.cutoff(), replyTo), settings.askTimeout())
+                          .handle((reply, error) -> Optional.ofNullable(reply)))
+                  .runFold(new Tally(), Tally::add, system);
+            })
         .thenCompose(
-            count ->
+            tally ->
                 db.query(
                     c -> {
-                      Instant oldest = oldestEventAt(c);
-                      Run run;
-                      synchronized (kept) {
-                        run = new Run(now, count, removed.get(), Map.copyOf(kept), unanswered.get(), oldest,
-                            (System.nanoTime() - start) / 1_000_000);
-                      }
+                      Run run = new Run(now, tally.candidates, tally.removed, Map.copyOf(tally.kept), tally.unanswered,
+                          oldestEventAt(c), (System.nanoTime() - start) / 1_000_000);
                       record(c, run);
                       return run;
                     }));
+  }
+
+  /** The entities' answers, counted; an empty answer is an ask that timed out or failed. */
+  private static final class Tally {
+    int candidates;
+    int removed;
+    int unanswered;
+    final Map<EventEntity.KeptBecause, Integer> kept = new EnumMap<>(EventEntity.KeptBecause.class);
+
+    Tally add(Optional<EventEntity.RetireReply> reply) {
+      candidates++;
+      if (reply.isEmpty()) unanswered++;
+      else if (reply.get() instanceof EventEntity.Kept k) kept.merge(k.because(), 1, Integer::sum);
+      else removed++;
+      return this;
+    }
   }
 
   /**
