@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Zyven retention benchmark (issue 13): (1) the sweep removing a large backlog of finished
+# Zyven retention benchmark: (1) the sweep removing a large backlog of finished
 # events while ingest goes on at a fixed rate — its removal rate, the ingest latency beside
 # it, and whether the tables grew; (2) a soak at a fixed rate with a 1-minute retention
 # period — whether the database size stays flat. Results are appended to bench/RESULTS.md.
@@ -13,14 +13,15 @@ cd "$ROOT"
 # ---- knobs --------------------------------------------------------------------------
 PARTS=${BENCH_PARTS:-"sweep soak"}             # which parts to run: sweep, soak or both
 CONNS=${BENCH_CONNS:-32}                       # wrk connections (fill and fixed-rate load)
-SWEEP_FILL=${BENCH_SWEEP_FILL:-600000}         # events ingested before the sweep (issue 13 asks for 10 M)
-ISSUE_FILL=10000000                            # what issue 13 asks for
+SWEEP_FILL=${BENCH_SWEEP_FILL:-600000}         # events ingested before the sweep (the target scenario is 10 M)
+ISSUE_FILL=10000000                            # the target scenario's fill
 SWEEP_RATE=${BENCH_SWEEP_RATE:-850}            # fixed ingest rate (events/s) of the baseline and sweep windows
 SWEEP_WARMUP=${BENCH_SWEEP_WARMUP:-30}         # s at that rate on the restarted node before the baseline
 BASELINE_SECONDS=${BENCH_BASELINE_SECONDS:-60} # s of the baseline window (no sweep work)
 SWEEP_INTERVAL=${BENCH_SWEEP_INTERVAL:-1s}     # zyven.retention.interval of the sweep node
 SWEEP_BATCH=${BENCH_SWEEP_BATCH:-20000}        # zyven.retention.batch of the sweep node
 SWEEP_MAX_IN_FLIGHT=${BENCH_SWEEP_MAX_IN_FLIGHT:-32} # zyven.retention.max-in-flight
+SWEEP_MAX_PER_SECOND=${BENCH_SWEEP_MAX_PER_SECOND:-500} # zyven.retention.max-per-second (0: unpaced)
 SWEEP_TIMEOUT=${BENCH_SWEEP_TIMEOUT:-7200}     # give up on the sweep after this many s
 AUTOVAC_WAIT=${BENCH_AUTOVAC_WAIT:-60}         # s to wait, idle (autovacuum only), before the last size reading
 SOAK_MINUTES=${BENCH_SOAK_MINUTES:-15}
@@ -28,6 +29,7 @@ SOAK_RATE=${BENCH_SOAK_RATE:-500}              # events/s during the soak
 SOAK_PERIOD=${BENCH_SOAK_PERIOD:-60s}          # retention period of the soak node
 SOAK_INTERVAL=${BENCH_SOAK_INTERVAL:-5s}
 SOAK_BATCH=${BENCH_SOAK_BATCH:-20000}
+SOAK_MAX_PER_SECOND=${BENCH_SOAK_MAX_PER_SECOND:-0} # unpaced: the sweep must keep up with the whole load
 SOAK_SAMPLE=${BENCH_SOAK_SAMPLE:-30}           # s between samples
 SOAK_SETTLE=${BENCH_SOAK_SETTLE:-180}          # s after which the flatness criterion applies (first cycle over)
 FAST_IN_FLIGHT=${BENCH_FAST_IN_FLIGHT:-100}    # max_in_flight of the fast receiver's endpoints
@@ -290,8 +292,8 @@ if has_part sweep; then
   # tenant's 3650 days (the cutoff moves on while the sweep runs).
   PERIOD_S=$(($(date +%s) - T_MID)); [ "$PERIOD_S" -ge 1 ] || PERIOD_S=1
   start_node sweep "${PERIOD_S}s" -Dzyven.retention.interval="$SWEEP_INTERVAL" -Dzyven.retention.batch="$SWEEP_BATCH" \
-    -Dzyven.retention.max-in-flight="$SWEEP_MAX_IN_FLIGHT"
-  log "sweep node: period ${PERIOD_S}s, interval $SWEEP_INTERVAL, batch $SWEEP_BATCH, max-in-flight $SWEEP_MAX_IN_FLIGHT"
+    -Dzyven.retention.max-in-flight="$SWEEP_MAX_IN_FLIGHT" -Dzyven.retention.max-per-second="$SWEEP_MAX_PER_SECOND"
+  log "sweep node: period ${PERIOD_S}s, interval $SWEEP_INTERVAL, batch $SWEEP_BATCH, max-in-flight $SWEEP_MAX_IN_FLIGHT, max-per-second $SWEEP_MAX_PER_SECOND"
   sizes > "$WORK/sizes-restart.txt"
 
   log "baseline: ${SWEEP_WARMUP}s warm-up then ${BASELINE_SECONDS}s at $SWEEP_RATE events/s (sweep runs but finds nothing)"
@@ -366,7 +368,7 @@ if has_part sweep; then
   V_P99=$(verdict "$W_P99 <= 1.2 * $B_P99")
   V_GROW=$([ -z "$GREW" ] && echo "no growth beyond the new events" || echo "**grew:$GREW**")
   SCALE=$(calc '%.0f' "$ISSUE_FILL / $SWEEP_FILL")
-  HEAD_ROWS="$HEAD_ROWS| Sweep: removal of $REMOVED finished events ($N_OLD asked; fill scaled down ${SCALE}× from the issue's 10 M) | **$REMOVE_RATE events/s** ($ROWS rows, $(calc '%.1f' "$ROWS / ($REMOVED > 0 ? $REMOVED : 1)") per event); ${SWEEP_S}s in all, first removal ${FIRST_S}s after the go | | $([ "$SWEEP_DONE" = 1 ] && [ "$LEFT_OLD" = 0 ] && echo done || echo "**incomplete: $LEFT_OLD left**") |
+  HEAD_ROWS="$HEAD_ROWS| Sweep: removal of $REMOVED finished events ($N_OLD asked; fill scaled down ${SCALE}× from 10 M) | **$REMOVE_RATE events/s** ($ROWS rows, $(calc '%.1f' "$ROWS / ($REMOVED > 0 ? $REMOVED : 1)") per event); ${SWEEP_S}s in all, first removal ${FIRST_S}s after the go | | $([ "$SWEEP_DONE" = 1 ] && [ "$LEFT_OLD" = 0 ] && echo done || echo "**incomplete: $LEFT_OLD left**") |
 | Ingest at $SWEEP_RATE/s, baseline (${BASELINE_SECONDS}s, no sweep work) | p50 $B_P50 ms, **p99 $B_P99 ms**, p99.9 $B_P999 ms; accepted $B_RATE/s; non-2xx $B_NON2XX, socket errors $B_SOCK | | |
 | Ingest at $SWEEP_RATE/s during the sweep (${SWEEP_S}s) | p50 $W_P50 ms, **p99 $W_P99 ms**, p99.9 $W_P999 ms; accepted $W_RATE/s; non-2xx $W_NON2XX, socket errors $W_SOCK | p99 within 20 % of the baseline | ×$RATIO — $V_P99 |
 | Sizes: five tables / database, before → right after → ${AUTOVAC_WAIT}s later, idle (autovacuum only) | $(mib "$FT_B") → $(mib "$FT_A") → $(mib "$FT_L") MiB / $(mib "$DB_B") → $(mib "$DB_A") → $(mib "$DB_L") MiB; expected right after, from the $N_NEW events the load added (at $(calc '%.1f' "$BPE / 1024") KiB each, as before): $(mib "$FT_X") MiB | no growth from the sweep (≤ expectation + 5 %; none while idle) | $V_GROW |
@@ -376,9 +378,9 @@ if has_part sweep; then
   SECTION_SWEEP=$(
     echo "### Part 1: the sweep under load"
     echo
-    echo "**Scaled down**: $SWEEP_FILL events filled (BENCH_SWEEP_FILL), where issue 13 asks for $ISSUE_FILL — ${SCALE}× fewer; at the delivery rate of this run's fill the full fill alone would take about $(calc '%.0f' "$ISSUE_FILL / ($FILL1_DEL > 0 ? $FILL1_DEL : 1) / 60") minutes. The removal rate and the relative latency are the figures to compare; the sweep's duration scales with the fill."
+    echo "**Scaled down**: $SWEEP_FILL events filled (BENCH_SWEEP_FILL), where the target scenario has $ISSUE_FILL — ${SCALE}× fewer; at the delivery rate of this run's fill the full fill alone would take about $(calc '%.0f' "$ISSUE_FILL / ($FILL1_DEL > 0 ? $FILL1_DEL : 1) / 60") minutes. The removal rate and the relative latency are the figures to compare; the sweep's duration scales with the fill."
     echo
-    echo "How: one node fills two tenants, each with its own \`retention_period_days\` = 3650 (nothing eligible): OLD gets the first half ($N_OLD events, accepted at $FILL1_ACC/s, all delivered at $FILL1_DEL/s on average), then, once every one of them was DELIVERED in the read model (T_mid), KEEP gets the second half ($N_KEEP, $FILL2_ACC/s accepted, $FILL2_DEL/s delivered). The node is stopped (SIGTERM) and restarted on the same data with \`ZYVEN_RETENTION_PERIOD=${PERIOD_S}s\` (the time since T_mid at restart, rounded down: only OLD's events are older than now − period), \`-Dzyven.retention.interval=$SWEEP_INTERVAL -Dzyven.retention.batch=$SWEEP_BATCH -Dzyven.retention.max-in-flight=$SWEEP_MAX_IN_FLIGHT\`. On that JVM: ${SWEEP_WARMUP}s of warm-up and the ${BASELINE_SECONDS}s baseline, both at $SWEEP_RATE events/s into KEEP (the sweep runs every $SWEEP_INTERVAL but finds nothing: removed during the baseline $REMOVED_BEFORE); then OLD is set back to the node's period (\`PATCH /v1/tenants/{id}\` \`{\"retention_period_days\":null}\`) and the same fixed-rate load runs until \`zyven_retention_events_removed_total\` has grown by $N_OLD. KEEP keeps its 3650 days throughout, so the second half and the new events stay whatever the cutoff (it moves on while the sweep runs). Baseline and sweep windows are thus on the same JVM, after the same warm-up, one after the other. Fixed rate: wrk over $CONNS connections paced by \`bench/ingest.lua rate=\` (open-loop schedule, as run.sh's end-to-end runs); latency is wrk's, per request."
+    echo "How: one node fills two tenants, each with its own \`retention_period_days\` = 3650 (nothing eligible): OLD gets the first half ($N_OLD events, accepted at $FILL1_ACC/s, all delivered at $FILL1_DEL/s on average), then, once every one of them was DELIVERED in the read model (T_mid), KEEP gets the second half ($N_KEEP, $FILL2_ACC/s accepted, $FILL2_DEL/s delivered). The node is stopped (SIGTERM) and restarted on the same data with \`ZYVEN_RETENTION_PERIOD=${PERIOD_S}s\` (the time since T_mid at restart, rounded down: only OLD's events are older than now − period), \`-Dzyven.retention.interval=$SWEEP_INTERVAL -Dzyven.retention.batch=$SWEEP_BATCH -Dzyven.retention.max-in-flight=$SWEEP_MAX_IN_FLIGHT -Dzyven.retention.max-per-second=$SWEEP_MAX_PER_SECOND\`. On that JVM: ${SWEEP_WARMUP}s of warm-up and the ${BASELINE_SECONDS}s baseline, both at $SWEEP_RATE events/s into KEEP (the sweep runs every $SWEEP_INTERVAL but finds nothing: removed during the baseline $REMOVED_BEFORE); then OLD is set back to the node's period (\`PATCH /v1/tenants/{id}\` \`{\"retention_period_days\":null}\`) and the same fixed-rate load runs until \`zyven_retention_events_removed_total\` has grown by $N_OLD. KEEP keeps its 3650 days throughout, so the second half and the new events stay whatever the cutoff (it moves on while the sweep runs). Baseline and sweep windows are thus on the same JVM, after the same warm-up, one after the other. Fixed rate: wrk over $CONNS connections paced by \`bench/ingest.lua rate=\` (open-loop schedule, as run.sh's end-to-end runs); latency is wrk's, per request."
     echo
     echo "After the sweep: $LEFT_OLD of OLD's events left, KEEP holds $KEEP_COUNT events ($N_KEEP from the fill, $N_NEW accepted by the restarted node during warm-up, baseline and sweep); \`retention_sweep\`: $LAST_RUN. Then ${AUTOVAC_WAIT}s with no load; no VACUUM was run, only autovacuum ($DB_SETTINGS). Growth check: the sweep window's load adds rows, so \"right after\" is compared with \"before\" + $N_NEW × $(calc '%.1f' "$BPE / 1024") KiB (the five tables' bytes per event before) = $(mib "$FT_X") MiB; it was $(mib "$FT_A") MiB."
     echo
@@ -410,11 +412,12 @@ fi
 if has_part soak; then
   DATA=$WORK/data-soak
   recv_reset
-  start_node soak "$SOAK_PERIOD" -Dzyven.retention.interval="$SOAK_INTERVAL" -Dzyven.retention.batch="$SOAK_BATCH"
+  start_node soak "$SOAK_PERIOD" -Dzyven.retention.interval="$SOAK_INTERVAL" -Dzyven.retention.batch="$SOAK_BATCH" \
+    -Dzyven.retention.max-per-second="$SOAK_MAX_PER_SECOND"
   read -r SOAK_ID SOAK_KEY <<< "$(create_tenant bench-retention-soak)"
   [ -n "$SOAK_ID" ] && [ "$SOAK_ID" != null ] || die "could not create the soak tenant"
   create_endpoint "$SOAK_KEY" soak > /dev/null
-  log "soak: $SOAK_RATE events/s for $SOAK_MINUTES min, period $SOAK_PERIOD, interval $SOAK_INTERVAL, batch $SOAK_BATCH; a sample every ${SOAK_SAMPLE}s"
+  log "soak: $SOAK_RATE events/s for $SOAK_MINUTES min, period $SOAK_PERIOD, interval $SOAK_INTERVAL, batch $SOAK_BATCH, max-per-second $SOAK_MAX_PER_SECOND; a sample every ${SOAK_SAMPLE}s"
   SOAK_S=$((SOAK_MINUTES * 60))
   start_wrk soak "$SOAK_KEY" soak rate="$SOAK_RATE"
   K0=$(date +%s); cpu_snap "$WORK/cpu-soak-1"
