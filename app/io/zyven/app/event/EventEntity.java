@@ -72,6 +72,16 @@ public final class EventEntity
    */
   public static final List<String> TAGS = List.of("event-0", "event-1", "event-2", "event-3");
 
+  /** The journal's persistence id of an event. */
+  public static PersistenceId persistenceId(String eventId) {
+    return PersistenceId.of(TYPE_KEY.name(), eventId);
+  }
+
+  /** The tag of an event's journal rows: a hash of its id, fixed for the journal's life. */
+  public static String tagOf(String eventId) {
+    return TAGS.get(Math.floorMod(eventId.hashCode(), TAGS.size()));
+  }
+
   // ---- commands ----
 
   public sealed interface Command extends CborSerializable {}
@@ -398,9 +408,9 @@ public final class EventEntity
       Remover remover,
       Settings settings,
       Clock clock) {
-    super(PersistenceId.of(TYPE_KEY.name(), eventId));
+    super(persistenceId(eventId));
     this.eventId = eventId;
-    this.tag = TAGS.get(Math.floorMod(eventId.hashCode(), TAGS.size()));
+    this.tag = tagOf(eventId);
     this.ctx = ctx;
     this.timers = timers;
     this.shard = shard;

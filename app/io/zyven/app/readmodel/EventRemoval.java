@@ -35,7 +35,7 @@ import org.slf4j.LoggerFactory;
  * projection has passed every one of its journal rows (checked in the same transaction):
  * the projection never reads a removed row, nor writes one back.
  */
-public final class EventRemoval implements EventEntity.Remover, AutoCloseable {
+public final class EventRemoval implements EventEntity.Remover {
   private static final Logger log = LoggerFactory.getLogger(EventRemoval.class);
 
   /** Events removed in one transaction, at most. */
@@ -46,12 +46,12 @@ public final class EventRemoval implements EventEntity.Remover, AutoCloseable {
   private final Database db;
   private final Optional<RetentionArchive> archive;
   private final BlockingQueue<Request> queue = new ArrayBlockingQueue<>(10_000);
-  private final Thread worker;
 
   public EventRemoval(Database db, Optional<RetentionArchive> archive) {
     this.db = db;
     this.archive = archive;
-    this.worker = new Thread(this::work, "zyven-retention-removal");
+    // For the life of the process: a daemon, as the actor system's own threads are.
+    Thread worker = new Thread(this::work, "zyven-retention-removal");
     worker.setDaemon(true);
     worker.start();
   }
@@ -63,11 +63,6 @@ public final class EventRemoval implements EventEntity.Remover, AutoCloseable {
       done.completeExceptionally(new IllegalStateException("too many removals waiting"));
     }
     return done;
-  }
-
-  @Override
-  public void close() {
-    worker.interrupt();
   }
 
   private void work() {
@@ -156,7 +151,7 @@ public final class EventRemoval implements EventEntity.Remover, AutoCloseable {
     }
   }
 
-  static String persistenceId(String eventId) {
-    return EventEntity.TYPE_KEY.name() + "|" + eventId;
+  private static String persistenceId(String eventId) {
+    return EventEntity.persistenceId(eventId).id();
   }
 }

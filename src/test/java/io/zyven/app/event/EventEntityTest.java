@@ -33,6 +33,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -1269,15 +1270,11 @@ class EventEntityTest {
     return ref;
   }
 
-  private static String tagOf(String id) {
-    return EventEntity.TAGS.get(Math.floorMod(id.hashCode(), EventEntity.TAGS.size()));
-  }
-
   @Test
   void aFinishedEventRetiredWithACutoffAfterItsLastChangeIsRemovedAndRetired() {
     String id = "evt-" + UUID.randomUUID();
     List<RemoveCall> calls = new CopyOnWriteArrayList<>();
-    ActorRef<Command> ref = spawnFinished(id, recording(calls, () -> java.util.concurrent.CompletableFuture.completedStage(true)));
+    ActorRef<Command> ref = spawnFinished(id, recording(calls, () -> CompletableFuture.completedStage(true)));
     TestProbe<EventEntity.RetireReply> retire = testKit.createTestProbe();
 
     ref.tell(new EventEntity.Retire(TENANT, NOW.plusSeconds(1), retire.ref()));
@@ -1286,7 +1283,7 @@ class EventEntityTest {
     assertEquals(1, calls.size());
     RemoveCall call = calls.get(0);
     assertEquals(id, call.eventId());
-    assertEquals(tagOf(id), call.tag());
+    assertEquals(EventEntity.tagOf(id), call.tag());
     assertEquals(DeliveryStatus.DELIVERED, call.state().status());
     assertEquals(NOW, call.state().lastChangeAt());
   }
@@ -1295,7 +1292,7 @@ class EventEntityTest {
   void aCutoffNotAfterTheLastChangeKeepsTheEventAsRecentWithoutAskingTheRemover() {
     String id = "evt-" + UUID.randomUUID();
     List<RemoveCall> calls = new CopyOnWriteArrayList<>();
-    ActorRef<Command> ref = spawnFinished(id, recording(calls, () -> java.util.concurrent.CompletableFuture.completedStage(true)));
+    ActorRef<Command> ref = spawnFinished(id, recording(calls, () -> CompletableFuture.completedStage(true)));
     TestProbe<EventEntity.RetireReply> retire = testKit.createTestProbe();
 
     ref.tell(new EventEntity.Retire(TENANT, NOW.minusSeconds(1), retire.ref()));
@@ -1323,7 +1320,7 @@ class EventEntityTest {
         testKit.spawn(
             EventEntity.create(
                 id, shardProbe.ref(), (ep, d) -> endpointProbes.get(ep).ref().tell(d),
-                recording(calls, () -> java.util.concurrent.CompletableFuture.completedStage(true)), distant, clock));
+                recording(calls, () -> CompletableFuture.completedStage(true)), distant, clock));
     TestProbe<AcceptReply> accepted = testKit.createTestProbe();
     ref.tell(new Accept(TENANT, TYPE, PAYLOAD, KEY, BODY_HASH, "request-1", List.of(EP_1), accepted.ref()));
     accepted.expectMessage(new EventEntity.Accepted(id, false));
@@ -1348,7 +1345,7 @@ class EventEntityTest {
   void whileTheRemoverWorksAGetWaitsAndAfterTheRemovalItIsNotFound() {
     String id = "evt-" + UUID.randomUUID();
     List<RemoveCall> calls = new CopyOnWriteArrayList<>();
-    java.util.concurrent.CompletableFuture<Boolean> removal = new java.util.concurrent.CompletableFuture<>();
+    CompletableFuture<Boolean> removal = new CompletableFuture<>();
     ActorRef<Command> ref = spawnFinished(id, recording(calls, () -> removal));
     TestProbe<EventEntity.RetireReply> retire = testKit.createTestProbe();
     TestProbe<GetReply> got = testKit.createTestProbe();
@@ -1371,7 +1368,7 @@ class EventEntityTest {
   void afterARemovalTheSameKeyWithAnotherBodyStartsANewEvent() {
     String id = "evt-" + UUID.randomUUID();
     List<RemoveCall> calls = new CopyOnWriteArrayList<>();
-    ActorRef<Command> ref = spawnFinished(id, recording(calls, () -> java.util.concurrent.CompletableFuture.completedStage(true)));
+    ActorRef<Command> ref = spawnFinished(id, recording(calls, () -> CompletableFuture.completedStage(true)));
     TestProbe<EventEntity.RetireReply> retire = testKit.createTestProbe();
     ref.tell(new EventEntity.Retire(TENANT, NOW.plusSeconds(1), retire.ref()));
     retire.expectMessage(Duration.ofSeconds(3), new EventEntity.Retired());
@@ -1393,7 +1390,7 @@ class EventEntityTest {
   void aRemoverThatFindsTheReadModelBehindKeepsTheEventAsNotProjected() {
     String id = "evt-" + UUID.randomUUID();
     List<RemoveCall> calls = new CopyOnWriteArrayList<>();
-    ActorRef<Command> ref = spawnFinished(id, recording(calls, () -> java.util.concurrent.CompletableFuture.completedStage(false)));
+    ActorRef<Command> ref = spawnFinished(id, recording(calls, () -> CompletableFuture.completedStage(false)));
     TestProbe<EventEntity.RetireReply> retire = testKit.createTestProbe();
 
     ref.tell(new EventEntity.Retire(TENANT, NOW.plusSeconds(1), retire.ref()));
