@@ -21,7 +21,10 @@ BASELINE_SECONDS=${BENCH_BASELINE_SECONDS:-60} # s of the baseline window (no sw
 SWEEP_INTERVAL=${BENCH_SWEEP_INTERVAL:-1s}     # zyven.retention.interval of the sweep node
 SWEEP_BATCH=${BENCH_SWEEP_BATCH:-20000}        # zyven.retention.batch of the sweep node
 SWEEP_MAX_IN_FLIGHT=${BENCH_SWEEP_MAX_IN_FLIGHT:-32} # zyven.retention.max-in-flight
-SWEEP_MAX_PER_SECOND=${BENCH_SWEEP_MAX_PER_SECOND:-500} # zyven.retention.max-per-second (0: unpaced)
+SWEEP_MAX_PER_SECOND=${BENCH_SWEEP_MAX_PER_SECOND:-1000} # zyven.retention.max-per-second (0: unpaced)
+SWEEP_MIN_PER_SECOND=${BENCH_SWEEP_MIN_PER_SECOND:-50} # zyven.retention.min-per-second (the pace while the machine is busy)
+SWEEP_BUSY_CPU=${BENCH_SWEEP_BUSY_CPU:-0.6}    # zyven.retention.busy-cpu
+SWEEP_WINDOW=${BENCH_SWEEP_WINDOW:-180}        # s of load while the sweep runs, then no load until it is done (0: load until it is done)
 SWEEP_TIMEOUT=${BENCH_SWEEP_TIMEOUT:-7200}     # give up on the sweep after this many s
 AUTOVAC_WAIT=${BENCH_AUTOVAC_WAIT:-60}         # s to wait, idle (autovacuum only), before the last size reading
 SOAK_MINUTES=${BENCH_SOAK_MINUTES:-15}
@@ -292,8 +295,10 @@ if has_part sweep; then
   # tenant's 3650 days (the cutoff moves on while the sweep runs).
   PERIOD_S=$(($(date +%s) - T_MID)); [ "$PERIOD_S" -ge 1 ] || PERIOD_S=1
   start_node sweep "${PERIOD_S}s" -Dzyven.retention.interval="$SWEEP_INTERVAL" -Dzyven.retention.batch="$SWEEP_BATCH" \
-    -Dzyven.retention.max-in-flight="$SWEEP_MAX_IN_FLIGHT" -Dzyven.retention.max-per-second="$SWEEP_MAX_PER_SECOND"
-  log "sweep node: period ${PERIOD_S}s, interval $SWEEP_INTERVAL, batch $SWEEP_BATCH, max-in-flight $SWEEP_MAX_IN_FLIGHT, max-per-second $SWEEP_MAX_PER_SECOND"
+    -Dzyven.retention.max-in-flight="$SWEEP_MAX_IN_FLIGHT" -Dzyven.retention.max-per-second="$SWEEP_MAX_PER_SECOND" \
+    -Dzyven.retention.min-per-second="$SWEEP_MIN_PER_SECOND" -Dzyven.retention.busy-cpu="$SWEEP_BUSY_CPU"
+  PACE="max-per-second $SWEEP_MAX_PER_SECOND, min-per-second $SWEEP_MIN_PER_SECOND, busy-cpu $SWEEP_BUSY_CPU"
+  log "sweep node: period ${PERIOD_S}s, interval $SWEEP_INTERVAL, batch $SWEEP_BATCH, max-in-flight $SWEEP_MAX_IN_FLIGHT, $PACE"
   sizes > "$WORK/sizes-restart.txt"
 
   log "baseline: ${SWEEP_WARMUP}s warm-up then ${BASELINE_SECONDS}s at $SWEEP_RATE events/s (sweep runs but finds nothing)"
@@ -306,12 +311,16 @@ if has_part sweep; then
   REMOVED_BEFORE=$(metric zyven_retention_events_removed_total)
   log "baseline: accepted $B_RATE/s, p50 $B_P50 ms, p99 $B_P99 ms, p99.9 $B_P999 ms (removed so far: $REMOVED_BEFORE)"
 
-  log "sweep: tenant OLD back to the node's period; $SWEEP_RATE events/s until its $N_OLD events are gone"
+  if [ "$SWEEP_WINDOW" -gt 0 ]; then
+    log "sweep: tenant OLD back to the node's period; $SWEEP_RATE events/s for ${SWEEP_WINDOW}s, then no load until its $N_OLD events are gone"
+  else
+    log "sweep: tenant OLD back to the node's period; $SWEEP_RATE events/s until its $N_OLD events are gone"
+  fi
   start_wrk sweep "$KEEP_KEY" sweep rate="$SWEEP_RATE"
   R0=$(metric zyven_retention_events_removed_total); ROWS0=$(metric zyven_retention_rows_removed_total)
   S0=$(now_us); cpu_snap "$WORK/cpu-sweep-1"
   set_tenant_days "$OLD_ID" null
-  FIRST_US=""; last=-1; still=0; SWEEP_DONE=1; LAST_LOG=$(date +%s)
+  FIRST_US=""; last=-1; still=0; SWEEP_DONE=1; LAST_LOG=$(date +%s); LOADED=1; R_LOAD=""
   : > "$WORK/sweep-progress.txt"
   while :; do
     sleep 1
@@ -319,6 +328,13 @@ if has_part sweep; then
     echo "$(( ($(now_us) - S0) / 1000 )) $r" >> "$WORK/sweep-progress.txt"
     [ -z "$FIRST_US" ] && [ "$r" -gt 0 ] && FIRST_US=$(now_us)
     [ "$r" -ge "$N_OLD" ] && break
+    if [ "$LOADED" = 1 ] && [ "$SWEEP_WINDOW" -gt 0 ] && [ $(( ($(now_us) - S0) / 1000000 )) -ge "$SWEEP_WINDOW" ]; then
+      # The load window is over: its figures are the ones to compare with the baseline; the
+      # rest of the sweep runs with no load, at the pace an idle machine allows.
+      S1=$(now_us); cpu_snap "$WORK/cpu-sweep-2"; stop_wrk; LOADED=0
+      R_LOAD=$(($(metric zyven_retention_events_removed_total) - R0))
+      log "sweep: load window over at $R_LOAD of $N_OLD removed; no load from now on"
+    fi
     if [ "$r" = "$last" ]; then still=$((still + 1)); else still=0; fi
     if [ "$still" -ge 120 ]; then
       left=$(sql "SELECT count(*) FROM events WHERE tenant_id = '$OLD_ID'")
@@ -329,17 +345,21 @@ if has_part sweep; then
     if [ $(($(date +%s) - LAST_LOG)) -ge 30 ]; then log "sweep: $r of $N_OLD removed"; LAST_LOG=$(date +%s); fi
     last=$r
   done
-  S1=$(now_us); cpu_snap "$WORK/cpu-sweep-2"
+  S2=$(now_us)
+  if [ "$LOADED" = 1 ]; then S1=$S2; cpu_snap "$WORK/cpu-sweep-2"; stop_wrk; R_LOAD=$(($(metric zyven_retention_events_removed_total) - R0)); fi
   CPU_SWEEP=$(cpu_report "$WORK/cpu-sweep-1" "$WORK/cpu-sweep-2" $(roles))
-  stop_wrk
   REMOVED=$(($(metric zyven_retention_events_removed_total) - R0)); ROWS=$(($(metric zyven_retention_rows_removed_total) - ROWS0))
   sizes > "$WORK/sizes-after.txt"
   LEFT_OLD=$(sql "SELECT count(*) FROM events WHERE tenant_id = '$OLD_ID'")
   KEEP_COUNT=$(sql "SELECT count(*) FROM events WHERE tenant_id = '$KEEP_ID'")
   LAST_RUN=$(sql "SELECT last_run_at || ' removed=' || last_run_removed || ' kept=' || last_run_kept || ' oldest=' || coalesce(oldest_event_at::text, '-') FROM retention_sweep" | head -1)
-  SWEEP_S=$(calc '%.1f' "($S1 - $S0) / 1e6")
+  SWEEP_S=$(calc '%.1f' "($S1 - $S0) / 1e6")    # the window under load
+  TOTAL_S=$(calc '%.1f' "($S2 - $S0) / 1e6")
+  IDLE_S=$(calc '%.1f' "($S2 - $S1) / 1e6")
   FIRST_S=$(calc '%.1f' "(${FIRST_US:-$S1} - $S0) / 1e6")
-  REMOVE_RATE=$(calc '%.0f' "$REMOVED / (($S1 - ${FIRST_US:-$S0}) / 1e6 > 0 ? ($S1 - ${FIRST_US:-$S0}) / 1e6 : 1)")
+  REMOVE_RATE=$(calc '%.0f' "$R_LOAD / (($S1 - ${FIRST_US:-$S0}) / 1e6 > 0 ? ($S1 - ${FIRST_US:-$S0}) / 1e6 : 1)")
+  IDLE_RATE=$(calc '%.0f' "($REMOVED - $R_LOAD) / ($IDLE_S > 0 ? $IDLE_S : 1)")
+  log "sweep: under load $R_LOAD removed in ${SWEEP_S}s ($REMOVE_RATE/s); then, with no load, $((REMOVED - R_LOAD)) in ${IDLE_S}s ($IDLE_RATE/s)"
   read -r W_RATE W_P50 W_P99 W_P999 W_NON2XX W_SOCK <<< "$(wrk_summary "$WORK/wrk-sweep.txt")"
   RATIO=$(calc '%.2f' "$W_P99 / $B_P99")
   log "sweep: removed $REMOVED events ($ROWS rows) in ${SWEEP_S}s (first removal after ${FIRST_S}s): $REMOVE_RATE events/s; $LEFT_OLD of OLD left"
@@ -368,19 +388,19 @@ if has_part sweep; then
   V_P99=$(verdict "$W_P99 <= 1.2 * $B_P99")
   V_GROW=$([ -z "$GREW" ] && echo "no growth beyond the new events" || echo "**grew:$GREW**")
   SCALE=$(calc '%.0f' "$ISSUE_FILL / $SWEEP_FILL")
-  HEAD_ROWS="$HEAD_ROWS| Sweep: removal of $REMOVED finished events ($N_OLD asked; fill scaled down ${SCALE}× from 10 M) | **$REMOVE_RATE events/s** ($ROWS rows, $(calc '%.1f' "$ROWS / ($REMOVED > 0 ? $REMOVED : 1)") per event); ${SWEEP_S}s in all, first removal ${FIRST_S}s after the go | | $([ "$SWEEP_DONE" = 1 ] && [ "$LEFT_OLD" = 0 ] && echo done || echo "**incomplete: $LEFT_OLD left**") |
+  HEAD_ROWS="$HEAD_ROWS| Sweep: removal of $REMOVED finished events ($N_OLD asked; fill scaled down ${SCALE}× from 10 M), pace $PACE | under load: **$REMOVE_RATE events/s** ($R_LOAD in the ${SWEEP_S}s window, first removal ${FIRST_S}s after the go); then with no load: **$IDLE_RATE events/s** ($((REMOVED - R_LOAD)) in ${IDLE_S}s); ${TOTAL_S}s in all; $ROWS rows, $(calc '%.1f' "$ROWS / ($REMOVED > 0 ? $REMOVED : 1)") per event | | $([ "$SWEEP_DONE" = 1 ] && [ "$LEFT_OLD" = 0 ] && echo done || echo "**incomplete: $LEFT_OLD left**") |
 | Ingest at $SWEEP_RATE/s, baseline (${BASELINE_SECONDS}s, no sweep work) | p50 $B_P50 ms, **p99 $B_P99 ms**, p99.9 $B_P999 ms; accepted $B_RATE/s; non-2xx $B_NON2XX, socket errors $B_SOCK | | |
 | Ingest at $SWEEP_RATE/s during the sweep (${SWEEP_S}s) | p50 $W_P50 ms, **p99 $W_P99 ms**, p99.9 $W_P999 ms; accepted $W_RATE/s; non-2xx $W_NON2XX, socket errors $W_SOCK | p99 within 20 % of the baseline | ×$RATIO — $V_P99 |
 | Sizes: five tables / database, before → right after → ${AUTOVAC_WAIT}s later, idle (autovacuum only) | $(mib "$FT_B") → $(mib "$FT_A") → $(mib "$FT_L") MiB / $(mib "$DB_B") → $(mib "$DB_A") → $(mib "$DB_L") MiB; expected right after, from the $N_NEW events the load added (at $(calc '%.1f' "$BPE / 1024") KiB each, as before): $(mib "$FT_X") MiB | no growth from the sweep (≤ expectation + 5 %; none while idle) | $V_GROW |
 "
-  SUMMARY="${SUMMARY}Sweep: $REMOVED removed at $REMOVE_RATE events/s; ingest p99 $B_P99 ms -> $W_P99 ms (x$RATIO, $V_P99); sizes $V_GROW
+  SUMMARY="${SUMMARY}Sweep: $REMOVED removed, $REMOVE_RATE events/s under load then $IDLE_RATE/s idle; ingest p99 $B_P99 ms -> $W_P99 ms (x$RATIO, $V_P99); sizes $V_GROW
 "
   SECTION_SWEEP=$(
     echo "### Part 1: the sweep under load"
     echo
     echo "**Scaled down**: $SWEEP_FILL events filled (BENCH_SWEEP_FILL), where the target scenario has $ISSUE_FILL — ${SCALE}× fewer; at the delivery rate of this run's fill the full fill alone would take about $(calc '%.0f' "$ISSUE_FILL / ($FILL1_DEL > 0 ? $FILL1_DEL : 1) / 60") minutes. The removal rate and the relative latency are the figures to compare; the sweep's duration scales with the fill."
     echo
-    echo "How: one node fills two tenants, each with its own \`retention_period_days\` = 3650 (nothing eligible): OLD gets the first half ($N_OLD events, accepted at $FILL1_ACC/s, all delivered at $FILL1_DEL/s on average), then, once every one of them was DELIVERED in the read model (T_mid), KEEP gets the second half ($N_KEEP, $FILL2_ACC/s accepted, $FILL2_DEL/s delivered). The node is stopped (SIGTERM) and restarted on the same data with \`ZYVEN_RETENTION_PERIOD=${PERIOD_S}s\` (the time since T_mid at restart, rounded down: only OLD's events are older than now − period), \`-Dzyven.retention.interval=$SWEEP_INTERVAL -Dzyven.retention.batch=$SWEEP_BATCH -Dzyven.retention.max-in-flight=$SWEEP_MAX_IN_FLIGHT -Dzyven.retention.max-per-second=$SWEEP_MAX_PER_SECOND\`. On that JVM: ${SWEEP_WARMUP}s of warm-up and the ${BASELINE_SECONDS}s baseline, both at $SWEEP_RATE events/s into KEEP (the sweep runs every $SWEEP_INTERVAL but finds nothing: removed during the baseline $REMOVED_BEFORE); then OLD is set back to the node's period (\`PATCH /v1/tenants/{id}\` \`{\"retention_period_days\":null}\`) and the same fixed-rate load runs until \`zyven_retention_events_removed_total\` has grown by $N_OLD. KEEP keeps its 3650 days throughout, so the second half and the new events stay whatever the cutoff (it moves on while the sweep runs). Baseline and sweep windows are thus on the same JVM, after the same warm-up, one after the other. Fixed rate: wrk over $CONNS connections paced by \`bench/ingest.lua rate=\` (open-loop schedule, as run.sh's end-to-end runs); latency is wrk's, per request."
+    echo "How: one node fills two tenants, each with its own \`retention_period_days\` = 3650 (nothing eligible): OLD gets the first half ($N_OLD events, accepted at $FILL1_ACC/s, all delivered at $FILL1_DEL/s on average), then, once every one of them was DELIVERED in the read model (T_mid), KEEP gets the second half ($N_KEEP, $FILL2_ACC/s accepted, $FILL2_DEL/s delivered). The node is stopped (SIGTERM) and restarted on the same data with \`ZYVEN_RETENTION_PERIOD=${PERIOD_S}s\` (the time since T_mid at restart, rounded down: only OLD's events are older than now − period), \`-Dzyven.retention.interval=$SWEEP_INTERVAL -Dzyven.retention.batch=$SWEEP_BATCH -Dzyven.retention.max-in-flight=$SWEEP_MAX_IN_FLIGHT -Dzyven.retention.max-per-second=$SWEEP_MAX_PER_SECOND -Dzyven.retention.min-per-second=$SWEEP_MIN_PER_SECOND -Dzyven.retention.busy-cpu=$SWEEP_BUSY_CPU\`. On that JVM: ${SWEEP_WARMUP}s of warm-up and the ${BASELINE_SECONDS}s baseline, both at $SWEEP_RATE events/s into KEEP (the sweep runs every $SWEEP_INTERVAL but finds nothing: removed during the baseline $REMOVED_BEFORE); then OLD is set back to the node's period (\`PATCH /v1/tenants/{id}\` \`{\"retention_period_days\":null}\`) and the same fixed-rate load runs $([ "$SWEEP_WINDOW" -gt 0 ] && echo "for ${SWEEP_WINDOW}s (the sweep window), then stops, and the sweep goes on with no load until" || echo "until") \`zyven_retention_events_removed_total\` has grown by $N_OLD. KEEP keeps its 3650 days throughout, so the second half and the new events stay whatever the cutoff (it moves on while the sweep runs). Baseline and sweep windows are thus on the same JVM, after the same warm-up, one after the other. Fixed rate: wrk over $CONNS connections paced by \`bench/ingest.lua rate=\` (open-loop schedule, as run.sh's end-to-end runs); latency is wrk's, per request."
     echo
     echo "After the sweep: $LEFT_OLD of OLD's events left, KEEP holds $KEEP_COUNT events ($N_KEEP from the fill, $N_NEW accepted by the restarted node during warm-up, baseline and sweep); \`retention_sweep\`: $LAST_RUN. Then ${AUTOVAC_WAIT}s with no load; no VACUUM was run, only autovacuum ($DB_SETTINGS). Growth check: the sweep window's load adds rows, so \"right after\" is compared with \"before\" + $N_NEW × $(calc '%.1f' "$BPE / 1024") KiB (the five tables' bytes per event before) = $(mib "$FT_X") MiB; it was $(mib "$FT_A") MiB."
     echo

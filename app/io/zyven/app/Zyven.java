@@ -222,6 +222,8 @@ public final class Zyven implements AutoCloseable {
             retention.getInt("batch"),
             retention.getInt("max-in-flight"),
             retention.getInt("max-per-second"),
+            retention.getInt("min-per-second"),
+            retention.getDouble("busy-cpu"),
             zyven.getDuration("ingest.ask-timeout")));
 
     String configuredKey = zyven.getString("admin-key");

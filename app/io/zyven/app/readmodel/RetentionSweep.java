@@ -23,6 +23,7 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.typed.ClusterSingleton;
 import org.apache.pekko.cluster.typed.SingletonActor;
+import org.apache.pekko.stream.ThrottleMode;
 import org.apache.pekko.stream.javadsl.Source;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -41,12 +42,14 @@ public final class RetentionSweep {
   /**
    * {@code period}: how long a finished event is kept after its last change, unless its
    * tenant has its own {@code retention_period_days}; {@code batch}: events looked at per
-   * run, at most; {@code maxInFlight}: entities asked at once; {@code maxPerSecond}:
-   * entities asked per second (0: no limit); {@code askTimeout}: how long one may take to
-   * answer.
+   * run, at most; {@code maxInFlight}: entities asked at once; {@code maxPerSecond} and
+   * {@code minPerSecond}: entities asked per second while the machine has room, and while
+   * its CPU load is above {@code busyCpu} ({@link RetentionPace}; a max of 0: no limit);
+   * {@code askTimeout}: how long one may take to answer.
    */
   public record Settings(
-      Duration period, Duration interval, int batch, int maxInFlight, int maxPerSecond, Duration askTimeout) {}
+      Duration period, Duration interval, int batch, int maxInFlight, int maxPerSecond, int minPerSecond,
+      double busyCpu, Duration askTimeout) {}
 
   /** A finished event old enough to go, and its tenant's cutoff. */
   record Candidate(String eventId, String tenantId, Instant cutoff) {}
@@ -73,46 +76,56 @@ public final class RetentionSweep {
 
   static Behavior<Message> create(Database db, Settings settings) {
     return Behaviors.setup(
-        ctx ->
-            Behaviors.withTimers(
-                timers -> {
-                  timers.startSingleTimer(Tick.INSTANCE, settings.interval());
-                  return Behaviors.receive(Message.class)
-                      .onMessageEquals(
-                          Tick.INSTANCE,
-                          () -> {
-                            ctx.pipeToSelf(run(ctx.getSystem(), db, settings, Instant.now()), Done::new);
-                            return Behaviors.same();
-                          })
-                      .onMessage(
-                          Done.class,
-                          done -> {
-                            if (done.error() != null) {
-                              log.warn("Retention sweep failed, tries again in {}: {}", settings.interval(), done.error().toString());
-                            } else {
-                              logRun(done.run());
-                            }
-                            // The next run starts an interval after this one ended: runs never overlap.
-                            timers.startSingleTimer(Tick.INSTANCE, settings.interval());
-                            return Behaviors.same();
-                          })
-                      .build();
-                }));
+        ctx -> {
+          // One pace for the singleton's life: each run starts at the rate the last one left.
+          Optional<RetentionPace> pace = settings.maxPerSecond() <= 0 ? Optional.empty()
+              : Optional.of(RetentionPace.ofMachine(
+                  Math.min(settings.minPerSecond(), settings.maxPerSecond()), settings.maxPerSecond(), settings.busyCpu()));
+          return Behaviors.withTimers(
+              timers -> {
+                timers.startSingleTimer(Tick.INSTANCE, settings.interval());
+                return Behaviors.receive(Message.class)
+                    .onMessageEquals(
+                        Tick.INSTANCE,
+                        () -> {
+                          ctx.pipeToSelf(run(ctx.getSystem(), db, settings, pace, Instant.now()), Done::new);
+                          return Behaviors.same();
+                        })
+                    .onMessage(
+                        Done.class,
+                        done -> {
+                          if (done.error() != null) {
+                            log.warn("Retention sweep failed, tries again in {}: {}", settings.interval(), done.error().toString());
+                          } else {
+                            logRun(done.run());
+                          }
+                          // The next run starts an interval after this one ended: runs never overlap.
+                          timers.startSingleTimer(Tick.INSTANCE, settings.interval());
+                          return Behaviors.same();
+                        })
+                    .build();
+              });
+        });
   }
 
   /**
-   * One run: find, ask each entity (at most {@code maxInFlight} at once and
-   * {@code maxPerSecond} a second, so that removal leaves ingest its share of the
-   * machine), then record what happened.
+   * One run: find, ask each entity (at most {@code maxInFlight} at once, at the pace's
+   * rate, so that removal leaves ingest its share of the machine), then record what
+   * happened.
    */
-  static CompletionStage<Run> run(ActorSystem<?> system, Database db, Settings settings, Instant now) {
+  static CompletionStage<Run> run(
+      ActorSystem<?> system, Database db, Settings settings, Optional<RetentionPace> pace, Instant now) {
     long start = System.nanoTime();
     ClusterSharding sharding = ClusterSharding.get(system);
     return candidates(db, settings, now)
         .thenCompose(
             candidates -> {
               Source<Candidate, NotUsed> source = Source.from(candidates);
-              if (settings.maxPerSecond() > 0) source = source.throttle(settings.maxPerSecond(), Duration.ofSeconds(1));
+              if (pace.isPresent()) {
+                RetentionPace p = pace.get();
+                int burst = (int) Math.ceil((double) p.tokensPerSecond() / p.min());
+                source = source.throttle(p.tokensPerSecond(), Duration.ofSeconds(1), burst, c -> p.cost(), ThrottleMode.shaping());
+              }
               return source
                   .mapAsyncUnordered(
                       settings.maxInFlight(),
