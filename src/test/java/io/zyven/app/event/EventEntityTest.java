@@ -943,14 +943,19 @@ class EventEntityTest {
 
     Instant later = NOW.plus(Duration.ofHours(1));
     clock.set(later);
-    State recovered = entity.restart().state();
-    assertEquals(waiting, recovered);
+    // The state right after recovery is not asserted: the resume races the test kit's read
+    // of it. What recovery rebuilt shows in the attempt history the resumed delivery keeps.
+    entity.restart();
 
     expectDispatch(EP_1, 2);
     assertEquals(
         List.of(new EventJournal.DispatchStarted(EP_1, 2, "resumed after restart", later)),
         persistedSince(mark, 1));
-    assertEquals(DeliveryStatus.DISPATCHING, entity.getState().deliveries().get(EP_1).status());
+    Delivery resumed = entity.getState().deliveries().get(EP_1);
+    assertEquals(DeliveryStatus.DISPATCHING, resumed.status());
+    assertEquals(2, resumed.attemptCount());
+    assertEquals(waiting.deliveries().get(EP_1).attempts(), resumed.attempts());
+    assertEquals(waiting.received(), entity.getState().received());
   }
 
   @Test
