@@ -32,7 +32,9 @@ SOAK_RATE=${BENCH_SOAK_RATE:-500}              # events/s during the soak
 SOAK_PERIOD=${BENCH_SOAK_PERIOD:-60s}          # retention period of the soak node
 SOAK_INTERVAL=${BENCH_SOAK_INTERVAL:-5s}
 SOAK_BATCH=${BENCH_SOAK_BATCH:-20000}
-SOAK_MAX_PER_SECOND=${BENCH_SOAK_MAX_PER_SECOND:-0} # unpaced: the sweep must keep up with the whole load
+SOAK_MAX_PER_SECOND=${BENCH_SOAK_MAX_PER_SECOND:-1000} # the node's default pace (0: unpaced)
+SOAK_MIN_PER_SECOND=${BENCH_SOAK_MIN_PER_SECOND:-50}
+SOAK_BUSY_CPU=${BENCH_SOAK_BUSY_CPU:-0.6}
 SOAK_SAMPLE=${BENCH_SOAK_SAMPLE:-30}           # s between samples
 SOAK_SETTLE=${BENCH_SOAK_SETTLE:-180}          # s after which the flatness criterion applies (first cycle over)
 FAST_IN_FLIGHT=${BENCH_FAST_IN_FLIGHT:-100}    # max_in_flight of the fast receiver's endpoints
@@ -433,11 +435,13 @@ if has_part soak; then
   DATA=$WORK/data-soak
   recv_reset
   start_node soak "$SOAK_PERIOD" -Dzyven.retention.interval="$SOAK_INTERVAL" -Dzyven.retention.batch="$SOAK_BATCH" \
-    -Dzyven.retention.max-per-second="$SOAK_MAX_PER_SECOND"
+    -Dzyven.retention.max-per-second="$SOAK_MAX_PER_SECOND" -Dzyven.retention.min-per-second="$SOAK_MIN_PER_SECOND" \
+    -Dzyven.retention.busy-cpu="$SOAK_BUSY_CPU"
+  SOAK_PACE="max-per-second $SOAK_MAX_PER_SECOND, min-per-second $SOAK_MIN_PER_SECOND, busy-cpu $SOAK_BUSY_CPU"
   read -r SOAK_ID SOAK_KEY <<< "$(create_tenant bench-retention-soak)"
   [ -n "$SOAK_ID" ] && [ "$SOAK_ID" != null ] || die "could not create the soak tenant"
   create_endpoint "$SOAK_KEY" soak > /dev/null
-  log "soak: $SOAK_RATE events/s for $SOAK_MINUTES min, period $SOAK_PERIOD, interval $SOAK_INTERVAL, batch $SOAK_BATCH, max-per-second $SOAK_MAX_PER_SECOND; a sample every ${SOAK_SAMPLE}s"
+  log "soak: $SOAK_RATE events/s for $SOAK_MINUTES min, period $SOAK_PERIOD, interval $SOAK_INTERVAL, batch $SOAK_BATCH, $SOAK_PACE; a sample every ${SOAK_SAMPLE}s"
   SOAK_S=$((SOAK_MINUTES * 60))
   start_wrk soak "$SOAK_KEY" soak rate="$SOAK_RATE"
   K0=$(date +%s); cpu_snap "$WORK/cpu-soak-1"
@@ -469,14 +473,14 @@ if has_part soak; then
     FLAT="**not judged**"; FLAT_LINE="fewer than 2 samples after ${SOAK_SETTLE}s (soak too short)"
   fi
   log "soak: $FLAT — $FLAT_LINE; ingest $K_RATE/s p50 $K_P50 ms p99 $K_P99 ms"
-  HEAD_ROWS="$HEAD_ROWS| Soak: $SOAK_RATE events/s for $SOAK_MINUTES min, period $SOAK_PERIOD, interval $SOAK_INTERVAL, batch $SOAK_BATCH | pg_database_size: $FLAT_LINE | within ±10 % of the mean after the first cycle | $FLAT |
+  HEAD_ROWS="$HEAD_ROWS| Soak: $SOAK_RATE events/s for $SOAK_MINUTES min, period $SOAK_PERIOD, interval $SOAK_INTERVAL, batch $SOAK_BATCH, $SOAK_PACE | pg_database_size: $FLAT_LINE | within ±10 % of the mean after the first cycle | $FLAT |
 "
   SUMMARY="${SUMMARY}Soak: $FLAT ($FLAT_LINE)
 "
   SECTION_SOAK=$(
     echo "### Part 2: soak"
     echo
-    echo "A fresh node (fresh data directory): \`ZYVEN_RETENTION_PERIOD=$SOAK_PERIOD -Dzyven.retention.interval=$SOAK_INTERVAL -Dzyven.retention.batch=$SOAK_BATCH\`, one tenant, one endpoint on the fast receiver (max_in_flight $FAST_IN_FLIGHT); wrk paced at $SOAK_RATE events/s over $CONNS connections for $SOAK_MINUTES min: accepted $K_RATE/s, p50 $K_P50 ms, p99 $K_P99 ms, p99.9 $K_P999 ms, non-2xx $K_NON2XX, socket errors $K_SOCK. CPU over the soak: $CPU_SOAK."
+    echo "A fresh node (fresh data directory): \`ZYVEN_RETENTION_PERIOD=$SOAK_PERIOD -Dzyven.retention.interval=$SOAK_INTERVAL -Dzyven.retention.batch=$SOAK_BATCH -Dzyven.retention.max-per-second=$SOAK_MAX_PER_SECOND -Dzyven.retention.min-per-second=$SOAK_MIN_PER_SECOND -Dzyven.retention.busy-cpu=$SOAK_BUSY_CPU\`, one tenant, one endpoint on the fast receiver (max_in_flight $FAST_IN_FLIGHT); wrk paced at $SOAK_RATE events/s over $CONNS connections for $SOAK_MINUTES min: accepted $K_RATE/s, p50 $K_P50 ms, p99 $K_P99 ms, p99.9 $K_P999 ms, non-2xx $K_NON2XX, socket errors $K_SOCK. CPU over the soak: $CPU_SOAK."
     echo
     echo "Flatness (pg_database_size, samples at t ≥ ${SOAK_SETTLE}s): $FLAT — $FLAT_LINE."
     echo

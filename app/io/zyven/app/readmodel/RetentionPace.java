@@ -8,11 +8,15 @@ import java.util.function.LongSupplier;
 /**
  * How fast the retention sweep asks entities to retire: removal is background work, so it
  * takes the CPU that ingest and delivery leave. Once a second the pace looks at the
- * machine's CPU load; above {@code busyCpu} it halves its rate (down to {@code min} a
- * second, so that a busy node still keeps up with a steady flow of finishing events), at
- * or below it climbs back by a tenth of {@code max} (up to {@code max} a second). So a
- * backlog goes at full speed on an idle node and at the floor while ingest keeps the
- * machine busy, as PostgreSQL's own autovacuum yields through its cost delay.
+ * machine's CPU load; above {@code busyCpu} it halves its rate, down to its floor; at or
+ * below it climbs back by a tenth of {@code max}, up to {@code max} a second. So a backlog
+ * goes at full speed on an idle node and at the floor while ingest keeps the machine busy,
+ * as PostgreSQL's own autovacuum yields through its cost delay.
+ *
+ * <p>The floor is {@code min} a second, or a tenth more than the rate at which events are
+ * passing their retention period ({@link #keepUpWith}), whichever is higher: yielding
+ * may delay a backlog, but never lets the steady flow outrun removal, or the disk would
+ * grow for as long as the node stays busy.
  *
  * <p>The rate is expressed as a cost per element for Pekko's {@code throttle}: the throttle
  * refills {@link #tokensPerSecond()} tokens a second, and each element costs
@@ -28,6 +32,7 @@ final class RetentionPace {
   private final DoubleSupplier cpuLoad;
   private final LongSupplier nanoTime;
   private double rate;
+  private double keepUp;
   private long lastLook;
 
   RetentionPace(int min, int max, double busyCpu, DoubleSupplier cpuLoad, LongSupplier nanoTime) {
@@ -60,10 +65,23 @@ final class RetentionPace {
       lastLook = now;
       double load = cpuLoad.getAsDouble();
       // A negative load means the platform cannot tell: keep the current rate.
-      if (load > busyCpu) rate = Math.max(min, rate / 2);
+      if (load > busyCpu) rate = Math.max(floor(), rate / 2);
       else if (load >= 0) rate = Math.min(max, rate + max / 10.0);
     }
+    rate = Math.max(rate, floor());
     return (int) Math.round(SCALE * max / rate);
+  }
+
+  /**
+   * Events are passing their retention period at this rate (a second): never go slower
+   * than a tenth more, up to {@code max}. Called by the sweep before each run.
+   */
+  void keepUpWith(double perSecond) {
+    keepUp = Math.min(max, perSecond * 1.1);
+  }
+
+  private double floor() {
+    return Math.max(min, keepUp);
   }
 
   int min() {

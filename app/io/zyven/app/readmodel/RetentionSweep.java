@@ -14,6 +14,7 @@ import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -51,6 +52,11 @@ public final class RetentionSweep {
       Duration period, Duration interval, int batch, int maxInFlight, int maxPerSecond, int minPerSecond,
       double busyCpu, Duration askTimeout) {}
 
+  /** Each tenant's cutoff (now, then the node's period in seconds): its own period or the node's. */
+  private static final String TENANT_CUTOFFS =
+      " (SELECT id, ?::timestamptz - make_interval(secs => COALESCE(retention_period_days * 86400.0, ?))"
+          + " AS cutoff FROM tenants) t";
+
   /** A finished event old enough to go, and its tenant's cutoff. */
   record Candidate(String eventId, String tenantId, Instant cutoff) {}
 
@@ -81,6 +87,9 @@ public final class RetentionSweep {
           Optional<RetentionPace> pace = settings.maxPerSecond() <= 0 ? Optional.empty()
               : Optional.of(RetentionPace.ofMachine(
                   Math.min(settings.minPerSecond(), settings.maxPerSecond()), settings.maxPerSecond(), settings.busyCpu()));
+          // The start of the last run: the events that passed their period since then are
+          // the flow the sweep must keep up with.
+          Instant[] lastRun = {Instant.now().minus(settings.interval())};
           return Behaviors.withTimers(
               timers -> {
                 timers.startSingleTimer(Tick.INSTANCE, settings.interval());
@@ -88,7 +97,9 @@ public final class RetentionSweep {
                     .onMessageEquals(
                         Tick.INSTANCE,
                         () -> {
-                          ctx.pipeToSelf(run(ctx.getSystem(), db, settings, pace, Instant.now()), Done::new);
+                          Instant now = Instant.now();
+                          ctx.pipeToSelf(run(ctx.getSystem(), db, settings, pace, lastRun[0], now), Done::new);
+                          lastRun[0] = now;
                           return Behaviors.same();
                         })
                     .onMessage(
@@ -111,13 +122,16 @@ public final class RetentionSweep {
   /**
    * One run: find, ask each entity (at most {@code maxInFlight} at once, at the pace's
    * rate, so that removal leaves ingest its share of the machine), then record what
-   * happened.
+   * happened. {@code since} is the start of the previous run.
    */
   static CompletionStage<Run> run(
-      ActorSystem<?> system, Database db, Settings settings, Optional<RetentionPace> pace, Instant now) {
+      ActorSystem<?> system, Database db, Settings settings, Optional<RetentionPace> pace, Instant since, Instant now) {
     long start = System.nanoTime();
     ClusterSharding sharding = ClusterSharding.get(system);
-    return candidates(db, settings, now)
+    CompletionStage<Void> paced = pace.isEmpty() ? CompletableFuture.completedFuture(null)
+        : db.query(c -> passedPerSecond(c, settings, since, now)).thenAccept(pace.get()::keepUpWith);
+    return paced
+        .thenCompose(ignored -> candidates(db, settings, now))
         .thenCompose(
             candidates -> {
               Source<Candidate, NotUsed> source = Source.from(candidates);
@@ -170,9 +184,7 @@ public final class RetentionSweep {
     return db.query(
         c -> {
           try (PreparedStatement st = c.prepareStatement(
-              "SELECT e.event_id, t.id, t.cutoff FROM"
-                  + " (SELECT id, ?::timestamptz - make_interval(secs => COALESCE(retention_period_days * 86400.0, ?))"
-                  + "    AS cutoff FROM tenants) t"
+              "SELECT e.event_id, t.id, t.cutoff FROM" + TENANT_CUTOFFS
                   + " CROSS JOIN LATERAL (SELECT event_id FROM events"
                   + "   WHERE tenant_id = t.id AND status IN ('DELIVERED', 'DEAD_LETTERED') AND updated_at < t.cutoff"
                   + "   ORDER BY updated_at LIMIT ?) e"
@@ -190,6 +202,29 @@ public final class RetentionSweep {
             return found;
           }
         });
+  }
+
+  /**
+   * How many finished events a second passed their tenant's cutoff between the previous
+   * run and this one (counted up to {@code batch}, through {@code events_retention_idx}).
+   */
+  static double passedPerSecond(Connection c, Settings settings, Instant since, Instant now) throws SQLException {
+    double seconds = Math.max(1.0, Duration.between(since, now).toMillis() / 1000.0);
+    try (PreparedStatement st = c.prepareStatement(
+        "SELECT count(*) FROM" + TENANT_CUTOFFS
+            + " CROSS JOIN LATERAL (SELECT 1 FROM events"
+            + "   WHERE tenant_id = t.id AND status IN ('DELIVERED', 'DEAD_LETTERED')"
+            + "     AND updated_at >= t.cutoff - make_interval(secs => ?) AND updated_at < t.cutoff"
+            + "   LIMIT ?) e")) {
+      st.setTimestamp(1, Timestamp.from(now));
+      st.setDouble(2, settings.period().toMillis() / 1000.0);
+      st.setDouble(3, seconds);
+      st.setInt(4, settings.batch());
+      try (ResultSet rs = st.executeQuery()) {
+        rs.next();
+        return rs.getLong(1) / seconds;
+      }
+    }
   }
 
   /** The creation time of the oldest event still kept, through each tenant's newest-first index. */

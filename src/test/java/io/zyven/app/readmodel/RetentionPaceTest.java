@@ -51,6 +51,20 @@ class RetentionPaceTest {
   }
 
   @Test
+  void neverYieldsBelowTheRateAtWhichEventsPassTheirPeriod() {
+    pace.keepUpWith(400);
+    load.set(0.9);
+    for (int i = 0; i < 10; i++) afterASecond();
+    assertEquals(440, pace.rate(), 1e-9, "busy, yet a tenth above the flow, so the backlog does not grow");
+    pace.keepUpWith(10);
+    afterASecond();
+    assertEquals(220, pace.rate(), 1e-9, "the flow slowed: halving again");
+    pace.keepUpWith(5000);
+    pace.cost();
+    assertEquals(1000, pace.rate(), 1e-9, "never above the maximum");
+  }
+
+  @Test
   void looksAtTheLoadAtMostOnceASecond() {
     load.set(0.3);
     clock.addAndGet(SECOND / 2);
