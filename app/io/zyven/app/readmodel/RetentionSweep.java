@@ -110,8 +110,14 @@ public final class RetentionSweep {
                           } else {
                             logRun(done.run());
                           }
-                          // The next run starts an interval after this one ended: runs never overlap.
-                          timers.startSingleTimer(Tick.INSTANCE, settings.interval());
+                          // The next run starts an interval after this one ended (runs never
+                          // overlap), or at once when this one found a full batch and removed
+                          // some: a backlog goes at the pace, not at a batch per interval.
+                          if (done.error() == null && done.run().candidates() >= settings.batch() && done.run().removed() > 0) {
+                            ctx.getSelf().tell(Tick.INSTANCE);
+                          } else {
+                            timers.startSingleTimer(Tick.INSTANCE, settings.interval());
+                          }
                           return Behaviors.same();
                         })
                     .build();
