@@ -20,6 +20,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -30,13 +31,15 @@ import org.yaml.snakeyaml.constructor.SafeConstructor;
 /**
  * The monitoring files, checked statically: the Grafana service, its provisioning and the
  * dashboard in docker-compose.yml; the alert rules Prometheus loads, each with a duration,
- * a severity and a summary; and promtool's own check of the rules and the config (skipped
- * only where promtool is not installed; .ci/run installs it).
+ * a severity and a summary; and promtool's own check of the rules and the config, and its
+ * unit tests of the rules, deploy/prometheus/alerts_test.yml (skipped only where promtool is
+ * not installed; .ci/run installs it).
  */
 class MonitoringFilesTest {
   static final Path ROOT = Path.of(System.getProperty("basedir", "")).toAbsolutePath().normalize();
   static final Path DASHBOARD = ROOT.resolve("deploy/grafana/zyven.json");
   static final Path ALERTS = ROOT.resolve("deploy/prometheus/alerts.yml");
+  static final Path ALERT_TESTS = ROOT.resolve("deploy/prometheus/alerts_test.yml");
   private static final ObjectMapper JSON = new ObjectMapper();
 
   // ---------------------------------------------------------------- promtool
@@ -46,6 +49,26 @@ class MonitoringFilesTest {
     Result r = promtool("check", "rules", ALERTS.toString());
     assertEquals(0, r.exit(), "promtool check rules:\n" + r.output());
     assertTrue(r.output().contains("SUCCESS"), r.output());
+  }
+
+  @Test
+  void promtoolUnitTestsOfTheRulesPass() throws Exception {
+    Result r = promtool("test", "rules", ALERT_TESTS.toString());
+    assertEquals(0, r.exit(), "promtool test rules:\n" + r.output());
+    assertTrue(r.output().contains("SUCCESS"), r.output());
+  }
+
+  @Test
+  void everyRuleHasAUnitTestInWhichItFires() {
+    Set<String> firing = new TreeSet<>();
+    for (Object test : asList(yaml(ALERT_TESTS).get("tests"), "tests")) {
+      for (Object check : asList(asMap(test, "tests[]").get("alert_rule_test"), "alert_rule_test")) {
+        Map<String, Object> c = asMap(check, "alert_rule_test[]");
+        if (!asList(c.get("exp_alerts"), "exp_alerts").isEmpty()) firing.add(str(c.get("alertname")));
+      }
+    }
+    Set<String> rules = new TreeSet<>(rules().stream().map(r -> str(r.get("alert"))).toList());
+    assertEquals(rules, firing, "alerts_test.yml has a case where each rule fires");
   }
 
   @Test
