@@ -85,6 +85,16 @@ class MonitoringMetricsTest {
     }
   }
 
+  @Test
+  void theRulesUnitTestsFeedOnlyExposedSeries() {
+    for (Object test : MonitoringFilesTest.asList(MonitoringFilesTest.yaml(MonitoringFilesTest.ALERT_TESTS).get("tests"), "tests")) {
+      for (Object input : MonitoringFilesTest.asList(MonitoringFilesTest.asMap(test, "tests[]").get("input_series"), "input_series")) {
+        String series = MonitoringFilesTest.str(MonitoringFilesTest.asMap(input, "input_series[]").get("series"));
+        assertExposed(series.replaceAll("\\{.*$", "").trim(), "alerts_test.yml input series " + series);
+      }
+    }
+  }
+
   private static void assertExposed(String name, String where) {
     if (PROMETHEUS_OWN.contains(name) || exposed.contains(name)) return;
     for (String suffix : HISTOGRAM_SUFFIXES) {
