@@ -472,6 +472,11 @@ if has_part soak; then
   else
     FLAT="**not judged**"; FLAT_LINE="fewer than 2 samples after ${SOAK_SETTLE}s (soak too short)"
   fi
+  # A node that cannot take the offered rate has no CPU to remove with either: say so,
+  # since the flatness figure then tests the machine's capacity, not retention.
+  if awk "BEGIN { exit !($K_RATE < 0.95 * $SOAK_RATE) }"; then
+    FLAT="$FLAT; **overloaded** (accepted $K_RATE of $SOAK_RATE events/s: rerun at a rate this machine sustains, BENCH_SOAK_RATE)"
+  fi
   log "soak: $FLAT — $FLAT_LINE; ingest $K_RATE/s p50 $K_P50 ms p99 $K_P99 ms"
   HEAD_ROWS="$HEAD_ROWS| Soak: $SOAK_RATE events/s for $SOAK_MINUTES min, period $SOAK_PERIOD, interval $SOAK_INTERVAL, batch $SOAK_BATCH, $SOAK_PACE | pg_database_size: $FLAT_LINE | within ±10 % of the mean after the first cycle | $FLAT |
 "
