@@ -33,6 +33,12 @@ public final class Main {
         help                   this text""";
 
   public static void main(String[] args) throws Exception {
+    if (LogFormat.fromEnvironment().isEmpty()) {
+      // Before anything logs: logback would find no encoder for it.
+      System.err.println(
+          LogFormat.VARIABLE + " must be text or json, not '" + System.getenv(LogFormat.VARIABLE) + "'");
+      System.exit(2);
+    }
     String command = args.length == 0 ? "" : args[0];
     String[] rest = Arrays.copyOfRange(args, Math.min(1, args.length), args.length);
     switch (command) {
@@ -59,6 +65,11 @@ public final class Main {
     }
     // A node removed from the cluster (downed, or left) exits, so a supervisor restarts it.
     config = config.withValue("pekko.coordinated-shutdown.exit-jvm", ConfigValueFactory.fromAnyRef("on"));
+    // Pekko prints its own start-up and shutdown warnings straight to stdout, outside
+    // logback: in JSON mode, where every stdout line must be a JSON object, they go.
+    if (LogFormat.current() == LogFormat.JSON) {
+      config = config.withValue("pekko.stdout-loglevel", ConfigValueFactory.fromAnyRef("OFF"));
+    }
     try {
       Zyven.start(config);
     } catch (Exception e) {
