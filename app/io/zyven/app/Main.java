@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
+import org.slf4j.bridge.SLF4JBridgeHandler;
 
 /**
  * The command line. With no arguments it starts one node, configured from application.conf,
@@ -55,6 +56,10 @@ public final class Main {
   }
 
   private static void startNode(boolean dev) throws Exception {
+    // java.util.logging (the OpenTelemetry exporter, the PostgreSQL driver) goes through
+    // logback like everything else, rather than to stderr in a format of its own.
+    SLF4JBridgeHandler.removeHandlersForRootLogger();
+    SLF4JBridgeHandler.install();
     Config config = ConfigFactory.load();
     if (dev) config = config.withValue("zyven.dev", ConfigValueFactory.fromAnyRef(true));
     String seeds = System.getenv("ZYVEN_SEED_NODES");

@@ -58,8 +58,13 @@ class JsonLogsTest {
   @Test
   void everyLineIsAJsonObjectFailuresCarryTheirIdsAndNothingSecretIsPrinted() throws Exception {
     receiver.on("/hook", n -> Answer.status(503));
-    // No ZYVEN_ADMIN_KEY: the node generates one, which JSON logs must not show.
-    node = NodeProcess.start(dataDir, log, Map.of("ZYVEN_LOG_FORMAT", "json", "ZYVEN_ADMIN_KEY", ""), Map.of());
+    // No ZYVEN_ADMIN_KEY: the node generates one, which JSON logs must not show. Spans are
+    // exported to a port where nothing listens: the OpenTelemetry SDK's complaints (through
+    // java.util.logging) must be JSON lines too.
+    node = NodeProcess.start(dataDir, log, Map.of(
+        "ZYVEN_LOG_FORMAT", "json", "ZYVEN_ADMIN_KEY", "",
+        "OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:" + NodeProcess.freePort(), "OTEL_BSP_SCHEDULE_DELAY", "200"),
+        Map.of());
     node.awaitReady(START);
     String adminKey = resetAdminKey();
     ApiClient api = new ApiClient(node.url(), adminKey);
@@ -76,6 +81,8 @@ class JsonLogsTest {
     String eventId = accepted.json().get("event_id").asText();
     Await.until("the failed attempt is logged", Duration.ofSeconds(30),
         () -> NodeProcess.read(log).contains("Delivery failed"));
+    Await.until("the failed span export is logged", Duration.ofSeconds(30),
+        () -> NodeProcess.read(log).contains("\"loggerName\":\"io.opentelemetry"));
 
     assertEquals(0, node.terminate(), "exit code on SIGTERM; output in " + log);
 
