@@ -15,7 +15,7 @@ enum LogFormat {
 
   /** The format the environment asks for, or empty when its value is not one. */
   static Optional<LogFormat> fromEnvironment() {
-    String value = System.getenv(VARIABLE);
+    String value = System.getenv("ZYVEN_LOG_FORMAT");
     if (value == null) return Optional.of(TEXT);
     return switch (value) {
       case "text" -> Optional.of(TEXT);

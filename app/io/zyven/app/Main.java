@@ -37,7 +37,7 @@ public final class Main {
     if (LogFormat.fromEnvironment().isEmpty()) {
       // Before anything logs: logback would find no encoder for it.
       System.err.println(
-          LogFormat.VARIABLE + " must be text or json, not '" + System.getenv(LogFormat.VARIABLE) + "'");
+          LogFormat.VARIABLE + " must be text or json, not '" + System.getenv("ZYVEN_LOG_FORMAT") + "'");
       System.exit(2);
     }
     String command = args.length == 0 ? "" : args[0];
