@@ -9,10 +9,14 @@ import io.zyven.app.store.AdminKey;
 record Banner(
     String host, int port, boolean dev, AdminKey.Origin adminKey, boolean privateTargets, String data) {
 
-  String text() {
+  String url() {
     String shownHost = host.equals("0.0.0.0") || host.equals("::") ? "localhost" : host;
+    return "http://" + shownHost + ":" + port;
+  }
+
+  String text() {
     StringBuilder b = new StringBuilder();
-    b.append("\nZyven ready at http://").append(shownHost).append(':').append(port).append('\n');
+    b.append("\nZyven ready at ").append(url()).append('\n');
     if (dev) b.append("  mode:       development (ZYVEN_DEV): not for production\n");
     b.append("  admin key:  ").append(adminKeyLine()).append('\n');
     b.append("  SSRF guard: ")
@@ -23,6 +27,29 @@ record Banner(
     b.append("  data:       ")
         .append(data != null ? data + " (embedded PostgreSQL)" : "the PostgreSQL at ZYVEN_DB_URL")
         .append('\n');
+    return b.toString();
+  }
+
+  /**
+   * The same as one line, for JSON logs, which are collected and kept: never the generated
+   * admin key, only how to get one.
+   */
+  String line() {
+    StringBuilder b = new StringBuilder("Zyven ready at ").append(url());
+    if (dev) b.append("; mode: development (ZYVEN_DEV), not for production");
+    b.append("; admin key: ");
+    if (adminKey instanceof AdminKey.Generated) {
+      b.append("generated and stored as a hash only; JSON logs never show it: get a new one with"
+          + " `java -jar target/zyven.jar admin reset-key`, or set ZYVEN_ADMIN_KEY");
+    } else if (adminKey instanceof AdminKey.Stored s) {
+      b.append("printed once, when ").append(s.createdBy()).append(" first started on this database (")
+          .append(s.createdAt()).append("); lost it? run `java -jar target/zyven.jar admin reset-key`")
+          .append(" (or set ZYVEN_ADMIN_KEY)");
+    } else {
+      b.append("the one in ZYVEN_ADMIN_KEY");
+    }
+    b.append("; SSRF guard: ").append(privateTargets ? "OFF (webhooks may go to private addresses)" : "on");
+    b.append("; data: ").append(data != null ? data + " (embedded PostgreSQL)" : "the PostgreSQL at ZYVEN_DB_URL");
     return b.toString();
   }
 

@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
+import org.slf4j.bridge.SLF4JBridgeHandler;
 
 /**
  * The command line. With no arguments it starts one node, configured from application.conf,
@@ -33,6 +34,12 @@ public final class Main {
         help                   this text""";
 
   public static void main(String[] args) throws Exception {
+    if (LogFormat.fromEnvironment().isEmpty()) {
+      // Before anything logs: logback would find no encoder for it.
+      System.err.println(
+          LogFormat.VARIABLE + " must be text or json, not '" + System.getenv("ZYVEN_LOG_FORMAT") + "'");
+      System.exit(2);
+    }
     String command = args.length == 0 ? "" : args[0];
     String[] rest = Arrays.copyOfRange(args, Math.min(1, args.length), args.length);
     switch (command) {
@@ -49,6 +56,10 @@ public final class Main {
   }
 
   private static void startNode(boolean dev) throws Exception {
+    // java.util.logging (the OpenTelemetry exporter, the PostgreSQL driver) goes through
+    // logback like everything else, rather than to stderr in a format of its own.
+    SLF4JBridgeHandler.removeHandlersForRootLogger();
+    SLF4JBridgeHandler.install();
     Config config = ConfigFactory.load();
     if (dev) config = config.withValue("zyven.dev", ConfigValueFactory.fromAnyRef(true));
     String seeds = System.getenv("ZYVEN_SEED_NODES");
@@ -59,6 +70,11 @@ public final class Main {
     }
     // A node removed from the cluster (downed, or left) exits, so a supervisor restarts it.
     config = config.withValue("pekko.coordinated-shutdown.exit-jvm", ConfigValueFactory.fromAnyRef("on"));
+    // Pekko prints its own start-up and shutdown warnings straight to stdout, outside
+    // logback: in JSON mode, where every stdout line must be a JSON object, they go.
+    if (LogFormat.current() == LogFormat.JSON) {
+      config = config.withValue("pekko.stdout-loglevel", ConfigValueFactory.fromAnyRef("OFF"));
+    }
     try {
       Zyven.start(config);
     } catch (Exception e) {

@@ -27,6 +27,7 @@ import io.zyven.app.store.EndpointIndex;
 import io.zyven.app.store.PortalKeys;
 import io.zyven.app.store.SecretBox;
 import io.zyven.app.store.TenantStore;
+import io.zyven.app.telemetry.Tracing;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
@@ -145,6 +146,8 @@ public final class Zyven implements AutoCloseable {
       throws Exception {
     Cluster cluster = Cluster.get(system);
     ClusterLog.start(system);
+    // Started now, so that its settings are read (and an exporter reported) at start-up.
+    Tracing.get(system);
     if (full.getStringList("pekko.cluster.seed-nodes").isEmpty()) {
       cluster.manager().tell(Join.create(cluster.selfMember().address()));
     }
@@ -262,9 +265,13 @@ public final class Zyven implements AutoCloseable {
             adminKey.origin(),
             privateTargets,
             embedded != null ? embedded.dataDirectory().toString() : null);
-    // Printed last, once this node is a cluster member and serves the API.
+    // Printed last, once this node is a cluster member and serves the API; in JSON mode, as
+    // one log line like any other.
     org.apache.pekko.cluster.Cluster.get(Adapter.toClassic(system))
-        .registerOnMemberUp(() -> System.out.println(banner.text()));
+        .registerOnMemberUp(() -> {
+          if (LogFormat.current() == LogFormat.JSON) log.atInfo().addKeyValue("url", banner.url()).log(banner.line());
+          else System.out.println(banner.text());
+        });
     org.apache.pekko.cluster.Cluster.get(Adapter.toClassic(system))
         .registerOnMemberUp(
             () -> SecretResealer.start(

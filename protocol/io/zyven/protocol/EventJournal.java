@@ -18,7 +18,9 @@ public sealed interface EventJournal extends CborSerializable {
    * resend is answered as the request was, not as a replay of its key. With {@code
    * firstAttemptStarted}, attempt 1 of every delivery began in this same record (one
    * journal row instead of one more per endpoint); journals written before it was there
-   * follow with a {@link DispatchStarted} per delivery instead, and read as false.
+   * follow with a {@link DispatchStarted} per delivery instead, and read as false. {@code
+   * traceparent} is the W3C trace context of the ingest, which every delivery attempt
+   * continues; null in journals written before it was there.
    */
   record Received(
       String eventId,
@@ -30,20 +32,29 @@ public sealed interface EventJournal extends CborSerializable {
       String requestId,
       List<String> endpointIds,
       Instant at,
-      boolean firstAttemptStarted)
+      boolean firstAttemptStarted,
+      String traceparent)
       implements EventJournal {
 
     /** As journaled before {@code firstAttemptStarted}: the first attempts follow. */
     public Received(
         String eventId, String tenantId, String type, String payload, String idempotencyKey,
         String bodyHash, String requestId, List<String> endpointIds, Instant at) {
-      this(eventId, tenantId, type, payload, idempotencyKey, bodyHash, requestId, endpointIds, at, false);
+      this(eventId, tenantId, type, payload, idempotencyKey, bodyHash, requestId, endpointIds, at, false, null);
+    }
+
+    /** As journaled before {@code traceparent}. */
+    public Received(
+        String eventId, String tenantId, String type, String payload, String idempotencyKey,
+        String bodyHash, String requestId, List<String> endpointIds, Instant at, boolean firstAttemptStarted) {
+      this(eventId, tenantId, type, payload, idempotencyKey, bodyHash, requestId, endpointIds, at, firstAttemptStarted, null);
     }
 
     /** The same record with its payload expunged (null). */
     public Received withoutPayload() {
       return new Received(
-          eventId, tenantId, type, null, idempotencyKey, bodyHash, requestId, endpointIds, at, firstAttemptStarted);
+          eventId, tenantId, type, null, idempotencyKey, bodyHash, requestId, endpointIds, at, firstAttemptStarted,
+          traceparent);
     }
   }
 

@@ -4,6 +4,7 @@ import io.zyven.app.metrics.Metrics;
 import io.zyven.app.delivery.Dispatch;
 import io.zyven.app.store.EndpointIndex;
 import io.zyven.app.store.SecretBox;
+import io.zyven.app.telemetry.LogContext;
 import io.zyven.protocol.CborSerializable;
 import io.zyven.protocol.EndpointConfig;
 import io.zyven.protocol.EndpointJournal;
@@ -391,14 +392,16 @@ public final class EndpointEntity
           clock.instant());
     } catch (SecretBox.CannotOpen e) {
       // Says which key is missing; never the secret.
-      log.error("Cannot reseal endpoint {}: {}", endpointId, e.getMessage());
+      LogContext.log(c.tenantId(), null, endpointId,
+          () -> log.error("Cannot reseal endpoint {}: {}", endpointId, e.getMessage()));
       return replyTo == null ? Effect().noReply() : Effect().reply(replyTo, new Resealed(false));
     }
     var persisted = Effect()
         .persist(new EndpointJournal.SecretsResealed(resealed, resealed.updatedAt()))
         .thenRun(
             (State s) -> {
-              log.info("Resealed the secrets of endpoint {} under master key {}", endpointId, box.currentKeyId());
+              LogContext.log(c.tenantId(), null, endpointId,
+                  () -> log.info("Resealed the secrets of endpoint {} under master key {}", endpointId, box.currentKeyId()));
               configureDispatcher(s);
               index.upsert(s.config(), s.deleted());
             });
@@ -421,7 +424,8 @@ public final class EndpointEntity
         .thenRun(
             (State s) -> {
               Metrics.increment("zyven_circuits_opened_total");
-              log.info("Circuit opened for endpoint {}: {}", endpointId, cmd.reason());
+              LogContext.log(s.config().tenantId(), null, endpointId,
+                  () -> log.info("Circuit opened for endpoint {}: {}", endpointId, cmd.reason()));
               indexChange(s);
             })
         .thenNoReply();
@@ -444,7 +448,8 @@ public final class EndpointEntity
         .thenRun(
             (State s) -> {
               Metrics.increment("zyven_endpoints_disabled_total");
-              log.warn("Disabling endpoint {} of tenant {}: {}", config.id(), config.tenantId(), cmd.reason());
+              LogContext.log(config.tenantId(), null, config.id(),
+                  () -> log.warn("Disabling endpoint {} of tenant {}: {}", config.id(), config.tenantId(), cmd.reason()));
               indexChange(s);
               configureDispatcher(s);
             })

@@ -2,6 +2,9 @@ package io.zyven.app.endpoint;
 
 import io.zyven.app.delivery.DeliveryRequest;
 import io.zyven.app.store.SecretBox;
+import io.zyven.app.telemetry.LogContext;
+import io.zyven.app.telemetry.TraceParent;
+import io.zyven.app.telemetry.Tracing;
 import io.zyven.protocol.Attempt;
 import io.zyven.protocol.EndpointConfig;
 import io.zyven.protocol.Signature;
@@ -12,8 +15,10 @@ import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -35,6 +40,8 @@ import org.apache.pekko.http.javadsl.settings.ClientConnectionSettings;
 import org.apache.pekko.http.javadsl.settings.ConnectionPoolSettings;
 import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.util.ByteString;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Sends one signed webhook request through the Pekko HTTP client and reports what
@@ -44,6 +51,8 @@ import org.apache.pekko.util.ByteString;
 public final class WebhookClient {
   public static final String USER_AGENT = "Zyven/0.1.0";
   private static final int KEPT_BODY_BYTES = 4096;
+  private static final Set<String> TRACE_HEADERS = Set.of("traceparent", "tracestate");
+  private static final Logger log = LoggerFactory.getLogger(WebhookClient.class);
 
   /** The attempt, and the receiver's Retry-After if it gave one. */
   public record Result(Attempt attempt, Duration retryAfter) {}
@@ -75,7 +84,8 @@ public final class WebhookClient {
   private final ActorSystem<?> system;
   private final SecretBox box;
   private final Http http;
-  private final LoggingAdapter log;
+  private final LoggingAdapter poolLog;
+  private final Tracing tracing;
   private final TargetGuard guard;
   private final Duration connectTimeout;
   private final Executor ec;
@@ -86,7 +96,8 @@ public final class WebhookClient {
     this.system = system;
     this.box = box;
     this.http = Http.get(system);
-    this.log = Adapter.toClassic(system).log();
+    this.poolLog = Adapter.toClassic(system).log();
+    this.tracing = Tracing.get(system);
     this.guard = guard;
     this.connectTimeout = connectTimeout;
     this.ec = system.executionContext();
@@ -103,21 +114,29 @@ public final class WebhookClient {
     Instant startedAt = Instant.now();
     long t0 = System.nanoTime();
     byte[] body = request.payload().getBytes(StandardCharsets.UTF_8);
+    // Each attempt is a span of the event's trace; the receiver gets its context.
+    Tracing.Span span =
+        tracing
+            .start("attempt", Tracing.Kind.CLIENT, TraceParent.parse(request.traceparent()).orElse(null))
+            .attribute("zyven.event_id", request.eventId())
+            .attribute("zyven.endpoint_id", endpoint.id())
+            .attribute("zyven.attempt", request.attempt());
     Prepared prepared = prepared(pool, endpoint);
     Secrets secrets = prepared.secrets();
     if (secrets.error() != null) {
       // Nothing is sent unsigned: the attempt fails (and is retried) until the node has the key.
+      span.error(secrets.error()).end();
       return CompletableFuture.completedFuture(
           new Result(new Attempt(request.attempt(), startedAt, null, 0, secrets.error(), null), null));
     }
     HttpRequest httpRequest =
         HttpRequest.POST(endpoint.url())
             .withEntity(ContentTypes.APPLICATION_JSON, body)
-            .addHeaders(headers(endpoint, secrets, request, startedAt, body));
+            .addHeaders(headers(endpoint, secrets, request, startedAt, body, span.context()));
     Duration timeout = Duration.ofMillis(endpoint.timeoutMs());
 
     CompletableFuture<HttpResponse> response =
-        http.singleRequest(httpRequest, http.defaultClientHttpsContext(), prepared.settings(), log)
+        http.singleRequest(httpRequest, http.defaultClientHttpsContext(), prepared.settings(), poolLog)
             .toCompletableFuture();
     return response
         .thenComposeAsync(r -> keepBody(r).thenApplyAsync(kept -> new Received(r, kept), ec), ec)
@@ -128,12 +147,15 @@ public final class WebhookClient {
               if (error != null) {
                 // A response that comes after the deadline must still be drained.
                 response.thenAcceptAsync(late -> late.discardEntityBytes(system), ec);
-                return new Result(
-                    new Attempt(request.attempt(), startedAt, null, latency, describe(error, timeout), null),
-                    null);
+                String errorText = describe(error, timeout);
+                span.error(errorText).end();
+                return new Result(new Attempt(request.attempt(), startedAt, null, latency, errorText, null), null);
               }
               int status = received.response().status().intValue();
               String errorText = status >= 200 && status < 300 ? null : "HTTP " + status;
+              span.attribute("http.response.status_code", status);
+              if (errorText != null) span.error(errorText);
+              span.end();
               return new Result(
                   new Attempt(request.attempt(), startedAt, status, latency, errorText, received.body()),
                   retryAfter(received.response(), Instant.now()));
@@ -144,15 +166,18 @@ public final class WebhookClient {
   private record Received(HttpResponse response, String body) {}
 
   private List<HttpHeader> headers(
-      EndpointConfig endpoint, Secrets secrets, DeliveryRequest request, Instant now, byte[] body) {
+      EndpointConfig endpoint, Secrets secrets, DeliveryRequest request, Instant now, byte[] body, TraceParent trace) {
     long timestamp = now.getEpochSecond();
     List<String> signing =
         endpoint.previousSecretSigns(now) ? List.of(secrets.current(), secrets.previous()) : List.of(secrets.current());
     String signature = Signature.header(signing, request.eventId(), timestamp, body);
     List<HttpHeader> headers = new ArrayList<>();
     for (Map.Entry<String, String> h : endpoint.headers().entrySet()) {
+      // The trace context is Zyven's to set (an endpoint saved before these were reserved).
+      if (TRACE_HEADERS.contains(h.getKey().toLowerCase(Locale.ROOT))) continue;
       headers.add(RawHeader.create(h.getKey(), h.getValue()));
     }
+    headers.add(RawHeader.create(TraceParent.HEADER, trace.header()));
     headers.add(RawHeader.create("webhook-id", request.eventId()));
     headers.add(RawHeader.create("webhook-timestamp", Long.toString(timestamp)));
     headers.add(RawHeader.create("webhook-signature", signature));
@@ -190,7 +215,8 @@ public final class WebhookClient {
       return new Secrets(box.open(endpoint.id(), endpoint.secret()), box.open(endpoint.id(), endpoint.previousSecret()), null);
     } catch (SecretBox.CannotOpen e) {
       // Which key is missing, never the secret; once per config, not per request.
-      log.error("Cannot sign for endpoint {}: {}", endpoint.id(), e.getMessage());
+      LogContext.log(endpoint.tenantId(), null, endpoint.id(),
+          () -> log.error("Cannot sign for endpoint {}: {}", endpoint.id(), e.getMessage()));
       return new Secrets(null, null, "cannot open the endpoint's signing secret on this node (see its log)");
     }
   }

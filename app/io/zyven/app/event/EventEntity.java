@@ -6,6 +6,9 @@ import io.zyven.app.delivery.DeliveryPolicy;
 import io.zyven.app.delivery.DeliveryRequest;
 import io.zyven.app.delivery.Dispatch;
 import io.zyven.app.delivery.DispatchReply;
+import io.zyven.app.telemetry.LogContext;
+import io.zyven.app.telemetry.TraceParent;
+import io.zyven.app.telemetry.Tracing;
 import io.zyven.protocol.CborSerializable;
 import io.zyven.protocol.DeliveryStatus;
 import io.zyven.protocol.EventJournal;
@@ -89,7 +92,7 @@ public final class EventEntity
   /**
    * Accept the event, or answer how an earlier accept with the same key went. {@code
    * requestId} names the HTTP request: ingest may send the same request again when an
-   * answer is slow to come.
+   * answer is slow to come. {@code traceparent} is the ingest's trace context (null: none).
    */
   public record Accept(
       String tenantId,
@@ -99,8 +102,17 @@ public final class EventEntity
       String bodyHash,
       String requestId,
       List<String> endpointIds,
+      String traceparent,
       ActorRef<AcceptReply> replyTo)
-      implements Command {}
+      implements Command {
+
+    /** Without a trace context. */
+    public Accept(
+        String tenantId, String type, String payload, String idempotencyKey, String bodyHash, String requestId,
+        List<String> endpointIds, ActorRef<AcceptReply> replyTo) {
+      this(tenantId, type, payload, idempotencyKey, bodyHash, requestId, endpointIds, null, replyTo);
+    }
+  }
 
   public record Get(String tenantId, ActorRef<GetReply> replyTo) implements Command {}
 
@@ -500,14 +512,21 @@ public final class EventEntity
       return passivateAnd(Effect().reply(cmd.replyTo(), new NoSubscribers(eventId)));
     }
     List<String> targets = cmd.endpointIds().stream().distinct().toList();
+    // The journal write, in the ingest's trace; the attempts continue the ingest's context,
+    // which is journaled with the event so that it outlives this incarnation.
+    Tracing.Span persist =
+        Tracing.get(ctx.getSystem())
+            .start("persist", Tracing.Kind.INTERNAL, TraceParent.parse(cmd.traceparent()).orElse(null))
+            .attribute("zyven.event_id", eventId);
     // One record accepts the event and starts every delivery's first attempt.
     EventJournal.Received received =
         new EventJournal.Received(
             eventId, cmd.tenantId(), cmd.type(), cmd.payload(), cmd.idempotencyKey(), cmd.bodyHash(),
-            cmd.requestId(), targets, clock.instant(), true);
+            cmd.requestId(), targets, clock.instant(), true, cmd.traceparent());
     return Effect()
         .persist(received)
         .thenRun((State s) -> {
+          persist.end();
           removed = false;
           targets.forEach(id -> dispatch(s, id));
         })
@@ -558,7 +577,7 @@ public final class EventEntity
         .thenRun(
             (State s) -> {
               for (DeliveryTransition t : deadLettered) {
-                logOutcome(t);
+                logOutcome(s, t);
                 timers.cancel(retryTimer(t.endpointId()));
                 timers.cancel(replyTimer(t.endpointId()));
                 sent.remove(t.endpointId());
@@ -592,7 +611,8 @@ public final class EventEntity
     removing = false;
     RetireReply reply;
     if (done.error() != null) {
-      log.warn("Retention could not remove event {}: {}", eventId, done.error().toString());
+      LogContext.log(tenantOf(state), eventId, null,
+          () -> log.warn("Retention could not remove event {}: {}", eventId, done.error().toString()));
       reply = new Kept(KeptBecause.FAILED);
     } else if (!done.removed()) {
       reply = new Kept(KeptBecause.NOT_PROJECTED);
@@ -684,10 +704,13 @@ public final class EventEntity
     EventJournal.Received r = state.received();
     if (r.payload() == null) {
       // Never reached: the machine dead-letters every open delivery when the payload goes.
-      log.warn("Not sending event {} to endpoint {}: its payload was expunged", eventId, endpointId);
+      LogContext.log(r.tenantId(), eventId, endpointId,
+          () -> log.warn("Not sending event {} to endpoint {}: its payload was expunged", eventId, endpointId));
       return;
     }
-    endpoints.dispatch(endpointId, new Dispatch(new DeliveryRequest(eventId, r.type(), r.payload(), d.attemptCount()), replies));
+    endpoints.dispatch(
+        endpointId,
+        new Dispatch(new DeliveryRequest(eventId, r.type(), r.payload(), d.attemptCount(), r.traceparent()), replies));
     sent.put(endpointId, d.attemptCount());
     expectReplyWithin(endpointId, d.attemptCount(), settings.queueTimeout().plus(settings.replyMargin()));
   }
@@ -735,7 +758,7 @@ public final class EventEntity
         .persist(t)
         .thenRun(
             (State s) -> {
-              logOutcome(t);
+              logOutcome(s, t);
               timers.cancel(replyTimer(t.endpointId()));
               sent.remove(t.endpointId());
               Delivery now = s.deliveries().get(t.endpointId());
@@ -746,7 +769,14 @@ public final class EventEntity
         .thenNoReply();
   }
 
-  /** Operators see failures in the log; never the payload or the receiver's body. */
+  /**
+   * Operators see failures in the log, with the tenant, event and endpoint as MDC fields;
+   * never the payload or the receiver's body.
+   */
+  private void logOutcome(State s, DeliveryTransition t) {
+    LogContext.log(tenantOf(s), eventId, t.endpointId(), () -> logOutcome(t));
+  }
+
   private void logOutcome(DeliveryTransition t) {
     if (t instanceof EventJournal.RetryScheduled r) {
       log.info(
@@ -825,6 +855,10 @@ public final class EventEntity
   }
 
   // ---- helpers ----
+
+  private static String tenantOf(State state) {
+    return state.received() == null ? null : state.received().tenantId();
+  }
 
   private int budget(String endpointId) {
     return budgets.getOrDefault(endpointId, settings.defaultMaxAttempts());

@@ -33,7 +33,7 @@ record EndpointRequest(Patch patch, String secret) {
       Set.of("content-type", "content-length", "content-encoding", "host", "user-agent",
           "transfer-encoding", "connection", "keep-alive", "upgrade", "expect", "te", "trailer",
           "proxy-authorization", "proxy-connection", "x-webhook-id", "x-delivery-id",
-          "x-timestamp", "x-signature", "x-event-type");
+          "x-timestamp", "x-signature", "x-event-type", "traceparent", "tracestate");
   private static final SecureRandom RANDOM = new SecureRandom();
   // Bounded so that an attempt always ends well within an event entity's idle passivation.
   static final int MAX_TIMEOUT_MS = 120_000;

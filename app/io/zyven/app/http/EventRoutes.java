@@ -96,7 +96,8 @@ final class EventRoutes {
               IdempotencyKey key = idempotencyKey(request);
               IngestBody event = IngestBody.parse(body);
               return ingest.ingest(
-                  principal.tenantId(), key, new NewEvent(event.type(), event.payload(), event.endpointId()), body);
+                  principal.tenantId(), key, new NewEvent(event.type(), event.payload(), event.endpointId()), body,
+                  request.getHeader("traceparent").map(HttpHeader::value).orElse(null));
             },
             ec)
         .thenApplyAsync(EventRoutes::ingestResponse, ec);

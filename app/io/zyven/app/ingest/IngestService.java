@@ -5,6 +5,8 @@ import io.zyven.app.event.EventEntity;
 import io.zyven.app.store.Database.DatabaseUnavailable;
 import io.zyven.app.store.EndpointIndex;
 import io.zyven.app.store.EndpointIndex.Subscription;
+import io.zyven.app.telemetry.TraceParent;
+import io.zyven.app.telemetry.Tracing;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -53,6 +55,7 @@ public final class IngestService {
   private final EndpointIndex endpoints;
   private final Executor ec;
   private final Settings settings;
+  private final Tracing tracing;
 
   public IngestService(ActorSystem<?> system, EndpointIndex endpoints, Settings settings) {
     this.system = system;
@@ -60,6 +63,7 @@ public final class IngestService {
     this.endpoints = endpoints;
     this.ec = system.executionContext();
     this.settings = settings;
+    this.tracing = Tracing.get(system);
   }
 
   /**
@@ -67,12 +71,29 @@ public final class IngestService {
    * as received: its hash tells a replay of the same request from a conflicting one.
    */
   public CompletionStage<IngestResult> ingest(String tenantId, IdempotencyKey key, NewEvent event, byte[] body) {
+    return ingest(tenantId, key, event, body, null);
+  }
+
+  /**
+   * The same, in the trace of the request's {@code traceparent} header ({@code traceparent},
+   * null or not a valid one: a new trace). The ingest span's context is what the event
+   * journals and its delivery attempts continue.
+   */
+  public CompletionStage<IngestResult> ingest(
+      String tenantId, IdempotencyKey key, NewEvent event, byte[] body, String traceparent) {
     UUID onlyEndpoint = event.endpointId() == null ? null : uuidOrNull(event.endpointId());
     if (event.endpointId() != null && onlyEndpoint == null) {
       // Not even an id, so it cannot exist: the same answer as an unknown one.
       return CompletableFuture.completedStage(new IngestResult.EndpointUnavailable(event.endpointId()));
     }
     String eventId = eventId(tenantId, key.value());
+    Tracing.Span span =
+        tracing
+            .start("ingest", Tracing.Kind.SERVER, TraceParent.parse(traceparent).orElse(null))
+            .attribute("zyven.tenant_id", tenantId)
+            .attribute("zyven.event_id", eventId)
+            .attribute("zyven.event_type", event.type());
+    String context = span.context().header();
     // Tells this request's resends from other requests with the same key; it needs to be
     // unique, not unguessable, so no SecureRandom (a lock) on the hot path.
     ThreadLocalRandom random = ThreadLocalRandom.current();
@@ -93,11 +114,23 @@ public final class IngestService {
               Function<ActorRef<EventEntity.AcceptReply>, EventEntity.Accept> accept =
                   replyTo ->
                       new EventEntity.Accept(
-                          tenantId, event.type(), event.payload(), key.value(), bodyHash, requestId, targets, replyTo);
+                          tenantId, event.type(), event.payload(), key.value(), bodyHash, requestId, targets, context,
+                          replyTo);
               return askAccept(sharding.entityRefFor(EventEntity.TYPE_KEY, eventId), accept, deadline);
             },
             ec)
-        .thenApplyAsync(reply -> result(reply, event), ec);
+        .thenApplyAsync(reply -> result(reply, event), ec)
+        .whenComplete((result, error) -> endSpan(span, result, error));
+  }
+
+  private static void endSpan(Tracing.Span span, IngestResult result, Throwable error) {
+    if (error != null) {
+      Throwable cause = error instanceof CompletionException ? error.getCause() : error;
+      span.error(cause.getClass().getSimpleName());
+    } else {
+      span.attribute("zyven.result", result.getClass().getSimpleName());
+    }
+    span.end();
   }
 
   /**

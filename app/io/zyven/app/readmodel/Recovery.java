@@ -2,6 +2,7 @@ package io.zyven.app.readmodel;
 
 import io.zyven.app.event.EventEntity;
 import io.zyven.app.readmodel.ReadModelQueries.DeadLetter;
+import io.zyven.app.telemetry.LogContext;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -57,11 +58,13 @@ public final class Recovery {
     return batchesFrom(tenantId, endpointId, since, until, null, replay, replayed)
         .whenComplete(
             (n, error) -> {
-              if (error != null) {
-                log.warn("Recover of endpoint {} stopped after {} replays: {}", endpointId, replayed.get(), error.toString());
-              } else {
-                log.info("Recover of endpoint {} replayed {} dead letters", endpointId, n);
-              }
+              LogContext.log(tenantId, null, endpointId, () -> {
+                if (error != null) {
+                  log.warn("Recover of endpoint {} stopped after {} replays: {}", endpointId, replayed.get(), error.toString());
+                } else {
+                  log.info("Recover of endpoint {} replayed {} dead letters", endpointId, n);
+                }
+              });
             });
   }
 
@@ -80,7 +83,10 @@ public final class Recovery {
               if (batch.isEmpty()) return CompletableFuture.completedFuture(replayed.get());
               List<String> ids = batch.stream().map(DeadLetter::eventId).toList();
               return Paced.forEach(ids, settings.maxInFlight(), id -> replay.apply(id).whenComplete((r, e) -> {
-                    if (e != null) log.warn("Recover: replay of event {} not confirmed: {}", id, e.toString());
+                    if (e != null) {
+                      LogContext.log(tenantId, id, endpointId,
+                          () -> log.warn("Recover: replay of event {} not confirmed: {}", id, e.toString()));
+                    }
                     replayed.incrementAndGet();
                   }))
                   .thenCompose(
