@@ -462,9 +462,6 @@ public final class Metrics {
 
   private static final PrometheusTextFormatWriter TEXT = PrometheusTextFormatWriter.create();
 
-  /** The content type of {@link #scrape()}. */
-  public static final String CONTENT_TYPE = PrometheusTextFormatWriter.CONTENT_TYPE;
-
   /** Every metric, with HELP and TYPE lines, in the text exposition format (0.0.4). */
   public static byte[] scrape() {
     ByteArrayOutputStream out = new ByteArrayOutputStream(16 * 1024);
