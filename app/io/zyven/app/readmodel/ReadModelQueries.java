@@ -248,8 +248,8 @@ public final class ReadModelQueries {
   /**
    * Unfinished deliveries by state and per endpoint (the {@code topEndpoints} with the most,
    * the rest summed), when the oldest of them was accepted (null: none), and how many are
-   * dead-lettered. Index-only scans of two partial indexes: the unfinished backlog and the
-   * dead letters, never the delivered history.
+   * dead-lettered. Scans of two partial indexes, the unfinished deliveries' (V14) and the
+   * dead letters': never the delivered history.
    */
   public CompletionStage<Backlog> backlog(int topEndpoints) {
     return db.query(
@@ -301,7 +301,7 @@ public final class ReadModelQueries {
 
   public record Backlog(Map<String, Long> byState, Instant oldestPendingSince, Map<String, Long> topEndpoints, long otherEndpoints) {}
 
-  /** Enabled endpoints whose circuit breaker is open (as their entities last wrote). */
+  /** Enabled endpoints whose circuit breaker is open (as their entities last wrote); a partial index (V14). */
   public CompletionStage<Long> openCircuits() {
     return db.query(
         c -> {
