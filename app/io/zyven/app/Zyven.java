@@ -14,8 +14,8 @@ import io.zyven.app.event.EventEntity;
 import io.zyven.app.http.EndpointRoutes;
 import io.zyven.app.http.HttpApi;
 import io.zyven.app.http.PortalRoutes;
-import io.zyven.app.readmodel.EventProjection;
 import io.zyven.app.metrics.Metrics;
+import io.zyven.app.readmodel.EventProjection;
 import io.zyven.app.readmodel.EventRemoval;
 import io.zyven.app.readmodel.MetricsRefresher;
 import io.zyven.app.readmodel.ReadModelQueries;
@@ -37,8 +37,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -49,16 +49,16 @@ import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
-import org.apache.pekko.dispatch.Dispatcher;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Join;
+import org.apache.pekko.dispatch.Dispatcher;
 import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.ServerBinding;
 import org.apache.pekko.persistence.jdbc.db.SlickExtension;
 import org.apache.pekko.persistence.jdbc.db.SlickExtensionImpl;
 import org.slf4j.Logger;
-import slick.jdbc.hikaricp.HikariCPJdbcDataSource;
 import org.slf4j.LoggerFactory;
+import slick.jdbc.hikaricp.HikariCPJdbcDataSource;
 
 /**
  * One Zyven node: its database (given, or embedded), schema, actor system, sharded
