@@ -14,8 +14,10 @@ import io.zyven.app.event.EventEntity;
 import io.zyven.app.http.EndpointRoutes;
 import io.zyven.app.http.HttpApi;
 import io.zyven.app.http.PortalRoutes;
+import io.zyven.app.metrics.Metrics;
 import io.zyven.app.readmodel.EventProjection;
 import io.zyven.app.readmodel.EventRemoval;
+import io.zyven.app.readmodel.MetricsRefresher;
 import io.zyven.app.readmodel.ReadModelQueries;
 import io.zyven.app.readmodel.RetentionArchive;
 import io.zyven.app.readmodel.RetentionSweep;
@@ -30,9 +32,14 @@ import io.zyven.app.store.TenantStore;
 import io.zyven.app.telemetry.Tracing;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -45,12 +52,14 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Join;
+import org.apache.pekko.dispatch.Dispatcher;
 import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.ServerBinding;
 import org.apache.pekko.persistence.jdbc.db.SlickExtension;
 import org.apache.pekko.persistence.jdbc.db.SlickExtensionImpl;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import slick.jdbc.hikaricp.HikariCPJdbcDataSource;
 
 /**
  * One Zyven node: its database (given, or embedded), schema, actor system, sharded
@@ -216,6 +225,13 @@ public final class Zyven implements AutoCloseable {
             waker.getDuration("rewake-after"),
             waker.getInt("batch")));
 
+    Config metrics = zyven.getConfig("metrics");
+    MetricsRefresher.start(
+        system,
+        db,
+        new MetricsRefresher.Settings(metrics.getDuration("refresh-interval"), metrics.getInt("top-endpoints")));
+    observePoolsAndDispatchers(system, db);
+
     RetentionSweep.init(
         system,
         db,
@@ -326,6 +342,34 @@ public final class Zyven implements AutoCloseable {
             circuit.getInt("failure-threshold"), circuit.getDuration("cooldown"), circuit.getDuration("max-cooldown")),
         circuit.getDuration("disable-after"),
         zyven.getDuration("delivery.handoff-wait"));
+  }
+
+  /**
+   * The connection pools (read model, journal) and the fork-join pools of the default and
+   * internal dispatchers, shown in /metrics until this node's actor system terminates.
+   */
+  private static void observePoolsAndDispatchers(ActorSystem<?> system, Database db) {
+    Set<Object> observed = Collections.newSetFromMap(new IdentityHashMap<>());
+    Metrics.connectionPool("readmodel", db.pool());
+    observed.add(db.pool());
+    Config config = system.settings().config();
+    String journalDb = config.getString("jdbc-journal.use-shared-db");
+    if (!journalDb.isEmpty()) {
+      SlickExtensionImpl slick = (SlickExtensionImpl) SlickExtension.get(system.classicSystem());
+      if (slick.database(ConfigFactory.parseMap(Map.of("use-shared-db", journalDb))).database().source()
+          instanceof HikariCPJdbcDataSource hikari) {
+        Metrics.connectionPool("journal", hikari.ds());
+        observed.add(hikari.ds());
+      }
+    }
+    for (String name : List.of("pekko.actor.default-dispatcher", "pekko.actor.internal-dispatcher")) {
+      if (system.classicSystem().dispatchers().lookup(name) instanceof Dispatcher dispatcher
+          && dispatcher.executorService().executor() instanceof ForkJoinPool pool) {
+        Metrics.dispatcher(name, pool);
+        observed.add(pool);
+      }
+    }
+    system.classicSystem().registerOnTermination(() -> Metrics.forget(observed));
   }
 
   // DNS resolution blocks; it gets threads of its own, and a bounded queue: past it a

@@ -1,6 +1,7 @@
 package io.zyven.app.delivery;
 
 import com.typesafe.config.Config;
+import io.zyven.protocol.EventJournal;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -75,6 +76,25 @@ public final class DeliveryPolicy {
     return Verdict.PERMANENT;
   }
 
+  /** How the reason of a delivery dead-lettered for running out of attempts begins. */
+  static final String GAVE_UP = "gave up after ";
+
+  /**
+   * Why a delivery was dead-lettered, for the dead-letter counter: {@code expunged} (no
+   * attempt: the payload went), {@code exhausted} (out of attempts), {@code gone} (410),
+   * {@code permanent} (another 4xx), or {@code refused} (not sent: the endpoint was deleted
+   * or disabled).
+   */
+  public static String deadLetterCause(EventJournal.DeadLettered d) {
+    if (d.attempt() == null) return "expunged";
+    if (d.reason().startsWith(GAVE_UP)) return "exhausted";
+    return switch (classify(d.attempt().statusCode())) {
+      case GONE -> "gone";
+      case PERMANENT -> "permanent";
+      default -> "refused";
+    };
+  }
+
   /** Whether a result counts against the endpoint's health (its circuit breaker). */
   public static boolean isFailure(Verdict verdict) {
     return verdict == Verdict.RETRYABLE;
@@ -104,7 +124,7 @@ public final class DeliveryPolicy {
       case PERMANENT -> new DeadLetter("permanent failure (HTTP " + status + ")");
       case RETRYABLE -> {
         if (attemptInBudget >= maxAttempts) {
-          yield new DeadLetter("gave up after " + attemptInBudget + " attempts");
+          yield new DeadLetter(GAVE_UP + attemptInBudget + " attempts");
         }
         boolean honoursRetryAfter = retryAfter != null && status != null && (status == 429 || status == 503);
         Duration delay =

@@ -405,7 +405,7 @@ public final class EndpointDispatcher {
         Metrics.increment("zyven_deliveries_deferred_total");
       } else if (reply instanceof DispatchReply.Outcome o) {
         Verdict verdict = DeliveryPolicy.classify(o.attempt().statusCode());
-        Metrics.increment("zyven_delivery_attempts_total", "outcome=\"" + verdict.name().toLowerCase(Locale.ROOT) + "\"");
+        Metrics.attempt(verdict.name().toLowerCase(Locale.ROOT), o.attempt().statusCode(), o.attempt().latencyMs());
       }
     }
   }

@@ -6,6 +6,7 @@ import io.zyven.app.delivery.DeliveryPolicy;
 import io.zyven.app.delivery.DeliveryRequest;
 import io.zyven.app.delivery.Dispatch;
 import io.zyven.app.delivery.DispatchReply;
+import io.zyven.app.metrics.Metrics;
 import io.zyven.app.telemetry.LogContext;
 import io.zyven.app.telemetry.TraceParent;
 import io.zyven.app.telemetry.Tracing;
@@ -578,6 +579,7 @@ public final class EventEntity
             (State s) -> {
               for (DeliveryTransition t : deadLettered) {
                 logOutcome(s, t);
+                observe(s, t);
                 timers.cancel(retryTimer(t.endpointId()));
                 timers.cancel(replyTimer(t.endpointId()));
                 sent.remove(t.endpointId());
@@ -684,6 +686,7 @@ public final class EventEntity
                   // Started sooner than scheduled (a retry now, a wake): this is the schedule's attempt.
                   timers.cancel(retryTimer(t.endpointId()));
                   dispatch(s, t.endpointId());
+                  observe(s, t);
                 }));
   }
 
@@ -759,6 +762,7 @@ public final class EventEntity
         .thenRun(
             (State s) -> {
               logOutcome(s, t);
+              observe(s, t);
               timers.cancel(replyTimer(t.endpointId()));
               sent.remove(t.endpointId());
               Delivery now = s.deliveries().get(t.endpointId());
@@ -789,6 +793,13 @@ public final class EventEntity
           "Delivery dead-lettered: event {} endpoint {} attempt {}: {}; {}",
           eventId, d.endpointId(), d.attempt().number(), d.attempt().error(), d.reason());
     }
+  }
+
+  /** Metrics of a journaled transition; after the write, never during recovery. */
+  private static void observe(State s, DeliveryTransition t) {
+    if (t instanceof EventJournal.Delivered d) Metrics.delivered(Duration.between(s.received().at(), d.at()));
+    else if (t instanceof EventJournal.DeadLettered d) Metrics.deadLettered(DeliveryPolicy.deadLetterCause(d));
+    else if (t instanceof EventJournal.Replayed) Metrics.replayed();
   }
 
   /**

@@ -16,17 +16,18 @@ import io.zyven.app.store.TenantStore;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import java.util.function.BiFunction;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.http.javadsl.model.ContentType;
 import org.apache.pekko.http.javadsl.model.HttpCharsets;
+import org.apache.pekko.http.javadsl.model.HttpMethods;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.MediaTypes;
@@ -124,7 +125,7 @@ public final class HttpApi extends AllDirectives {
             .build();
     RejectionHandler rejections =
         RejectionHandler.defaultHandler().mapRejectionResponse(Problems::fromRejection);
-    return handleExceptions(
+    return observed(() -> handleExceptions(
         exceptions,
         () ->
             handleRejections(
@@ -136,8 +137,27 @@ public final class HttpApi extends AllDirectives {
                             apiKeyRoutes(), clusterRoutes())),
                         healthRoutes(),
                         console.route(),
-                        path("metrics", () -> get(() -> respond(request -> metrics()))),
-                        new DocsRoutes().route())));
+                        path("metrics", () -> get(() -> respond(request -> CompletableFuture.completedFuture(metrics())))),
+                        new DocsRoutes().route()))));
+  }
+
+  /**
+   * Every answer, as it leaves: problems count by status and type, and an answer to
+   * {@code POST /v1/events} in the ingest latency, from the request's arrival.
+   */
+  private Route observed(Supplier<Route> inner) {
+    return extractRequest(request -> {
+      long start = System.nanoTime();
+      boolean ingest = request.method().equals(HttpMethods.POST) && request.getUri().path().equals("/v1/events");
+      return mapResponse(
+          response -> {
+            Metrics.httpResponse(
+                ingest, response.status().intValue(), response.getAttribute(Problems.SLUG).orElse(null),
+                System.nanoTime() - start);
+            return response;
+          },
+          inner);
+    });
   }
 
   /** Who the request's key is: what the console shows as "signed in as", and may do. */
@@ -305,42 +325,11 @@ public final class HttpApi extends AllDirectives {
   }
 
   /**
-   * This node's counters, the read model's lag and the last retention sweep, Prometheus
-   * text format. A figure PostgreSQL cannot give now is left out rather than made up.
+   * Every metric of this node, Prometheus text format. Nothing is queried here: the gauges
+   * of the read model are refreshed in the background (readmodel.MetricsRefresher).
    */
-  private CompletionStage<HttpResponse> metrics() {
-    CompletionStage<Optional<ReadModelQueries.RetentionStatus>> retention =
-        queries.retentionStatus().exceptionally(error -> null);
-    return queries
-        .lag()
-        .exceptionally(error -> null)
-        .thenCombineAsync(
-            retention,
-            (lag, sweep) -> {
-              StringBuilder text = new StringBuilder(Metrics.scrape());
-              if (lag != null) {
-                gauge(text, "zyven_readmodel_lag_events", "Journaled events the read model has not projected yet.", lag.events());
-                gauge(text, "zyven_readmodel_lag_seconds", "Age of the oldest event the read model has not projected yet.", lag.seconds());
-              }
-              if (sweep != null && sweep.isPresent()) {
-                ReadModelQueries.RetentionStatus s = sweep.get();
-                gauge(text, "zyven_retention_last_run_timestamp_seconds", "When the last retention sweep ended (Unix time).",
-                    s.lastRunAt().toEpochMilli() / 1000.0);
-                gauge(text, "zyven_retention_last_run_events_removed", "Events the last retention sweep removed.", s.lastRunRemoved());
-                double age = s.oldestEventAt() == null ? 0 : Math.max(0, (System.currentTimeMillis() - s.oldestEventAt().toEpochMilli()) / 1000.0);
-                gauge(text, "zyven_retention_oldest_event_age_seconds",
-                    "Age of the oldest event kept, as of the last retention sweep (0 when none is).", age);
-              }
-              return HttpResponse.create().withEntity(PROMETHEUS_TEXT, text.toString());
-            },
-            ec);
-  }
-
-  private static void gauge(StringBuilder text, String name, String help, double value) {
-    text.append("# HELP ").append(name).append(' ').append(help).append('\n')
-        .append("# TYPE ").append(name).append(" gauge\n")
-        .append(name).append(' ').append(value == Math.rint(value) ? Long.toString((long) value) : Double.toString(value))
-        .append('\n');
+  private static HttpResponse metrics() {
+    return HttpResponse.create().withEntity(PROMETHEUS_TEXT, Metrics.scrape());
   }
 
   /** Ready = an Up member of the cluster, and PostgreSQL answers. */

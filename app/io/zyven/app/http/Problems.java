@@ -13,6 +13,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeoutException;
+import org.apache.pekko.http.javadsl.model.AttributeKey;
 import org.apache.pekko.http.javadsl.model.ContentType;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpCharsets;
@@ -50,10 +51,14 @@ public final class Problems {
   /** Untrusted text shown in a detail is cut to this many characters. */
   private static final int MAX_ECHO = 40;
 
+  /** The problem's slug, carried by the response (never sent) for the metrics of problems. */
+  static final AttributeKey<String> SLUG = AttributeKey.create("zyven-problem-slug", String.class);
+
   public static HttpResponse response(int status, String slug, String title, String detail) {
     return HttpResponse.create()
         .withStatus(status)
-        .withEntity(PROBLEM_JSON, Json.bytes(new Problem(TYPE_PREFIX + slug, title, status, detail)));
+        .withEntity(PROBLEM_JSON, Json.bytes(new Problem(TYPE_PREFIX + slug, title, status, detail)))
+        .addAttribute(SLUG, slug);
   }
 
   /**
@@ -153,7 +158,7 @@ public final class Problems {
     body.put("status", 500);
     body.put("detail", "an unexpected error occurred; quote error_id " + errorId + " when reporting it");
     body.put("error_id", errorId);
-    return HttpResponse.create().withStatus(500).withEntity(PROBLEM_JSON, Json.bytes(body));
+    return HttpResponse.create().withStatus(500).withEntity(PROBLEM_JSON, Json.bytes(body)).addAttribute(SLUG, "internal");
   }
 
   /** 422: ingest's endpoint_id is unknown, disabled or another tenant's. */

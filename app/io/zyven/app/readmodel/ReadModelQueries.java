@@ -242,6 +242,78 @@ public final class ReadModelQueries {
 
   public record RetentionStatus(Instant lastRunAt, int lastRunRemoved, Instant oldestEventAt) {}
 
+  /** The unfinished states, in the order of {@code deliveries_pending_idx}'s predicate (V14). */
+  private static final String PENDING = "status IN ('RECEIVED', 'DISPATCHING', 'RETRY_SCHEDULED')";
+
+  /**
+   * Unfinished deliveries by state and per endpoint (the {@code topEndpoints} with the most,
+   * the rest summed), when the oldest of them was accepted (null: none), and how many are
+   * dead-lettered. Scans of two partial indexes, the unfinished deliveries' (V14) and the
+   * dead letters': never the delivered history.
+   */
+  public CompletionStage<Backlog> backlog(int topEndpoints) {
+    return db.query(
+        c -> {
+          // One snapshot for the four statements, so that the figures add up.
+          c.setAutoCommit(false);
+          c.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
+          Map<String, Long> byState = new HashMap<>();
+          try (PreparedStatement st = c.prepareStatement(
+                  "SELECT status, count(*) FROM deliveries WHERE " + PENDING + " GROUP BY status");
+              ResultSet rs = st.executeQuery()) {
+            while (rs.next()) byState.put(rs.getString(1), rs.getLong(2));
+          }
+          try (PreparedStatement st = c.prepareStatement(
+                  "SELECT count(*) FROM deliveries WHERE status = 'DEAD_LETTERED'");
+              ResultSet rs = st.executeQuery()) {
+            rs.next();
+            byState.put(DeliveryStatus.DEAD_LETTERED.name(), rs.getLong(1));
+          }
+          Instant oldest;
+          try (PreparedStatement st = c.prepareStatement(
+                  "SELECT min(event_created_at) FROM deliveries WHERE " + PENDING);
+              ResultSet rs = st.executeQuery()) {
+            rs.next();
+            Timestamp t = rs.getTimestamp(1);
+            oldest = t == null ? null : t.toInstant();
+          }
+          Map<String, Long> top = new java.util.LinkedHashMap<>();
+          if (topEndpoints > 0) {
+            try (PreparedStatement st = c.prepareStatement(
+                "SELECT endpoint_id, count(*) AS n FROM deliveries WHERE " + PENDING
+                    + " GROUP BY endpoint_id ORDER BY n DESC, endpoint_id LIMIT ?")) {
+              st.setInt(1, topEndpoints);
+              try (ResultSet rs = st.executeQuery()) {
+                while (rs.next()) top.put(rs.getString(1), rs.getLong(2));
+              }
+            }
+          }
+          long pending =
+              byState.entrySet().stream()
+                  .filter(e -> !e.getKey().equals(DeliveryStatus.DEAD_LETTERED.name()))
+                  .mapToLong(Map.Entry::getValue)
+                  .sum();
+          c.commit();
+          long others = pending - top.values().stream().mapToLong(Long::longValue).sum();
+          return new Backlog(byState, oldest, top, Math.max(0, others));
+        });
+  }
+
+  public record Backlog(Map<String, Long> byState, Instant oldestPendingSince, Map<String, Long> topEndpoints, long otherEndpoints) {}
+
+  /** Enabled endpoints whose circuit breaker is open (as their entities last wrote); a partial index (V14). */
+  public CompletionStage<Long> openCircuits() {
+    return db.query(
+        c -> {
+          try (PreparedStatement st = c.prepareStatement(
+                  "SELECT count(*) FROM endpoints WHERE enabled AND NOT deleted AND circuit_open_since IS NOT NULL");
+              ResultSet rs = st.executeQuery()) {
+            rs.next();
+            return rs.getLong(1);
+          }
+        });
+  }
+
   /** Where a page of attempts ends: the last one's endpoint and number, opaque to clients. */
   public record AttemptCursor(UUID endpointId, int number) {
     public String encode() {

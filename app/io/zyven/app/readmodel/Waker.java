@@ -1,6 +1,7 @@
 package io.zyven.app.readmodel;
 
 import io.zyven.app.event.EventEntity;
+import io.zyven.app.metrics.Metrics;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
@@ -96,6 +97,7 @@ public final class Waker {
                                 sharding.entityRefFor(EventEntity.TYPE_KEY, eventId).tell(EventEntity.Wake.INSTANCE);
                                 woken++;
                               }
+                              Metrics.wakes(woken);
                               if (woken > 0) log.info("Woke {} events with overdue deliveries", woken);
                             }
                             timers.startSingleTimer(Tick.INSTANCE, settings.interval());

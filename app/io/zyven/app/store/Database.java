@@ -118,6 +118,11 @@ public final class Database implements AutoCloseable {
     return dataSource.getConnection();
   }
 
+  /** The connection pool itself, for its metrics (connections in use, idle, awaited). */
+  public HikariDataSource pool() {
+    return dataSource;
+  }
+
   /** Whether PostgreSQL answers now. */
   public CompletionStage<Boolean> ping() {
     return query(c -> c.isValid(2)).exceptionally(e -> false);

@@ -76,7 +76,7 @@ class CircuitDisableTest {
   private static long disabledCounter(ApiClient api) {
     return api.get("/metrics", null).body().lines()
         .filter(l -> l.startsWith("zyven_endpoints_disabled_total "))
-        .mapToLong(l -> Long.parseLong(l.substring(l.indexOf(' ') + 1)))
+        .mapToLong(l -> (long) Double.parseDouble(l.substring(l.indexOf(" ") + 1)))
         .findFirst().orElseThrow();
   }
 

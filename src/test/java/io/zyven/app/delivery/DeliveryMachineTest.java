@@ -285,4 +285,22 @@ class DeliveryMachineTest {
     assertEquals(2, replayed.attemptCount());
     assertEquals(1, replayed.budgetBase());
   }
+
+  /** The cause the dead-letter counter gives each way a delivery is dead-lettered (budget 1: a retryable result exhausts it). */
+  @ParameterizedTest(name = "{0} -> {1}")
+  @CsvSource(delimiter = '|', textBlock = """
+      Outcome400      | permanent
+      Outcome410      | gone
+      Outcome503      | exhausted
+      NoResponse      | exhausted
+      LostReply       | exhausted
+      Refusal         | refused
+      PayloadExpunged | expunged
+      """)
+  void everyDeadLetterHasItsCause(String input, String cause) {
+    Step step = MACHINE.step(in("DISPATCHING"), input(input), NOW, 1, new SplittableRandom(1));
+    EventJournal.DeadLettered dead =
+        assertInstanceOf(EventJournal.DeadLettered.class, assertInstanceOf(Persist.class, step).transition());
+    assertEquals(cause, DeliveryPolicy.deadLetterCause(dead), dead.toString());
+  }
 }

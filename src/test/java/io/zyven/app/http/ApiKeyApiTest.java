@@ -372,7 +372,7 @@ class ApiKeyApiTest {
 
   private static long rateLimitedCounter() {
     for (String line : api.get("/metrics", null).body().split("\n")) {
-      if (line.startsWith("zyven_ingest_rate_limited_total ")) return Long.parseLong(line.split(" ")[1]);
+      if (line.startsWith("zyven_ingest_rate_limited_total ")) return (long) Double.parseDouble(line.split(" ")[1]);
     }
     throw new AssertionError("no zyven_ingest_rate_limited_total in /metrics");
   }

@@ -459,7 +459,7 @@ class IngestApiTest {
   private static long acceptedCounter() {
     return api.get("/metrics", null).body().lines()
         .filter(l -> l.startsWith("zyven_events_accepted_total "))
-        .mapToLong(l -> Long.parseLong(l.substring(l.indexOf(' ') + 1)))
+        .mapToLong(l -> (long) Double.parseDouble(l.substring(l.indexOf(" ") + 1)))
         .findFirst().orElse(0);
   }
 

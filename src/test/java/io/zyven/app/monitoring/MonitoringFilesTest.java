@@ -106,7 +106,9 @@ class MonitoringFilesTest {
         List.of(
             "up{job=\"zyven\"} == 0",
             "zyven_endpoints_disabled_total",
-            "zyven_delivery_attempts_total{outcome=~\"permanent|gone\"}",
+            "zyven_dead_letters_total",
+            "zyven_ready == 0",
+            "zyven_oldest_pending_delivery_age_seconds",
             "zyven_readmodel_lag_seconds",
             "zyven_events_accepted_total",
             "zyven_retention_")) {
