@@ -13,6 +13,10 @@ import java.util.Map;
  * <p>{@code secret} and {@code previousSecret} are sealed (encrypted under the node's master
  * key, {@code v1:<key id>:…}); only journals written before sealing hold them in plain text.
  * They are opened only where a request is signed and where the secret route answers.
+ *
+ * <p>{@code internal} marks an alert channel's own endpoint: delivered to like any other,
+ * but never in fan-out, lists, counts or stats, and never the subject of an operational
+ * event. Journals written before it read as false.
  */
 public record EndpointConfig(
     String id,
@@ -31,8 +35,19 @@ public record EndpointConfig(
     Map<String, String> headers,
     Instant createdAt,
     Instant updatedAt,
-    long version)
+    long version,
+    boolean internal)
     implements CborSerializable {
+
+  /** A tenant's endpoint (not internal). */
+  public EndpointConfig(
+      String id, String tenantId, String url, String description, List<String> eventTypes, String secret,
+      String previousSecret, Instant previousSecretExpiresAt, boolean enabled, int maxInFlight,
+      Integer rateLimitPerSecond, int timeoutMs, int maxAttempts, Map<String, String> headers,
+      Instant createdAt, Instant updatedAt, long version) {
+    this(id, tenantId, url, description, eventTypes, secret, previousSecret, previousSecretExpiresAt, enabled,
+        maxInFlight, rateLimitPerSecond, timeoutMs, maxAttempts, headers, createdAt, updatedAt, version, false);
+  }
 
   /** Whether the previous secret still signs beside the current one at {@code now}. */
   public boolean previousSecretSigns(Instant now) {
@@ -43,20 +58,20 @@ public record EndpointConfig(
   public EndpointConfig withEnabled(boolean on, Instant at) {
     return new EndpointConfig(id, tenantId, url, description, eventTypes, secret, previousSecret,
         previousSecretExpiresAt, on, maxInFlight, rateLimitPerSecond, timeoutMs, maxAttempts,
-        headers, createdAt, at, version + 1);
+        headers, createdAt, at, version + 1, internal);
   }
 
   /** A copy holding the same secrets sealed again (under another master key), at a new version. */
   public EndpointConfig withResealedSecrets(String sealedSecret, String sealedPrevious, Instant at) {
     return new EndpointConfig(id, tenantId, url, description, eventTypes, sealedSecret, sealedPrevious,
         previousSecretExpiresAt, enabled, maxInFlight, rateLimitPerSecond, timeoutMs, maxAttempts, headers,
-        createdAt, at, version + 1);
+        createdAt, at, version + 1, internal);
   }
 
   /** A copy signing with {@code newSecret}, the current one kept until {@code oldUntil}. */
   public EndpointConfig withRotatedSecret(String newSecret, Instant oldUntil, Instant at) {
     return new EndpointConfig(id, tenantId, url, description, eventTypes, newSecret, secret,
         oldUntil, enabled, maxInFlight, rateLimitPerSecond, timeoutMs, maxAttempts, headers,
-        createdAt, at, version + 1);
+        createdAt, at, version + 1, internal);
   }
 }

@@ -13,6 +13,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
@@ -513,7 +514,8 @@ public final class EndpointEntity
         p.headers() != null ? Map.copyOf(p.headers()) : c.headers(),
         c.createdAt(),
         now,
-        version);
+        version,
+        c.internal());
   }
 
   @Override
@@ -538,7 +540,20 @@ public final class EndpointEntity
         c.id(), c.tenantId(), c.url(), c.description(), c.eventTypes(), c.secret(),
         c.previousSecret(), c.previousSecretExpiresAt(), false,
         c.maxInFlight(), c.rateLimitPerSecond(), c.timeoutMs(), c.maxAttempts(), c.headers(),
-        c.createdAt(), at, c.version() + 1);
+        c.createdAt(), at, c.version() + 1, c.internal());
+  }
+
+  /** The tag of the health changes that become operational events (endpoint.disabled, …). */
+  public static final String HEALTH_TAG = "endpoint-health";
+
+  @Override
+  public Set<String> tagsFor(EndpointJournal event) {
+    return event instanceof EndpointJournal.Disabled
+            || event instanceof EndpointJournal.Enabled
+            || event instanceof EndpointJournal.CircuitOpened
+            || event instanceof EndpointJournal.CircuitClosed
+        ? Set.of(HEALTH_TAG)
+        : Set.of();
   }
 
   @Override

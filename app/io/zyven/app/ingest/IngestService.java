@@ -71,7 +71,7 @@ public final class IngestService {
    * as received: its hash tells a replay of the same request from a conflicting one.
    */
   public CompletionStage<IngestResult> ingest(String tenantId, IdempotencyKey key, NewEvent event, byte[] body) {
-    return ingest(tenantId, key, event, body, null);
+    return ingest(tenantId, key, event, body, null, false);
   }
 
   /**
@@ -81,6 +81,15 @@ public final class IngestService {
    */
   public CompletionStage<IngestResult> ingest(
       String tenantId, IdempotencyKey key, NewEvent event, byte[] body, String traceparent) {
+    return ingest(tenantId, key, event, body, traceparent, false);
+  }
+
+  /**
+   * The same; with {@code internal} (Zyven's own events), the targeted endpoint may be an
+   * alert channel's own, which no tenant request can target.
+   */
+  public CompletionStage<IngestResult> ingest(
+      String tenantId, IdempotencyKey key, NewEvent event, byte[] body, String traceparent, boolean internal) {
     UUID onlyEndpoint = event.endpointId() == null ? null : uuidOrNull(event.endpointId());
     if (event.endpointId() != null && onlyEndpoint == null) {
       // Not even an id, so it cannot exist: the same answer as an unknown one.
@@ -103,7 +112,7 @@ public final class IngestService {
     // lookup's pool may wait longer for a connection while PostgreSQL is away.
     Instant deadline = Instant.now().plus(acceptTimeout());
     return endpoints
-        .enabled(tenantId, onlyEndpoint)
+        .enabled(tenantId, onlyEndpoint, internal)
         .toCompletableFuture()
         .orTimeout(Math.max(1, Duration.between(Instant.now(), deadline).toMillis()), TimeUnit.MILLISECONDS)
         .exceptionally(IngestService::lookupFailed)

@@ -4,6 +4,7 @@ import io.zyven.app.delivery.DeliveryMachine;
 import io.zyven.app.delivery.DeliveryMachine.Delivery;
 import io.zyven.app.event.EventEntity;
 import io.zyven.app.store.Database;
+import io.zyven.app.store.OperationalEvents;
 import io.zyven.protocol.Attempt;
 import io.zyven.protocol.DeliveryStatus;
 import io.zyven.protocol.EventJournal;
@@ -110,6 +111,7 @@ public final class EventProjection extends JdbcHandler<List<EventEnvelope<EventJ
     List<EventJournal.Received> received = new ArrayList<>();
     List<AttemptRow> attempts = new ArrayList<>();
     List<Journaled> expunged = new ArrayList<>();
+    List<OperationalEvents.Row> operational = new ArrayList<>();
     for (Journaled j : group) {
       EventRow row = events.get(j.eventId());
       if (j.event() instanceof EventJournal.Received r) {
@@ -130,12 +132,20 @@ public final class EventProjection extends JdbcHandler<List<EventEnvelope<EventJ
       row.updatedAt = t.at();
       Attempt attempt = attemptOf(t);
       if (attempt != null) attempts.add(new AttemptRow(j.eventId(), t.endpointId(), attempt));
+      // A dead letter is an operational event for the tenant, recorded in this same
+      // transaction; not one an operator caused by expunging the payload (no attempt).
+      if (t instanceof EventJournal.DeadLettered dl && dl.attempt() != null) {
+        operational.add(new OperationalEvents.Row(
+            "dead-lettered:" + j.eventId() + ":" + t.endpointId() + ":" + t.at(), d.tenantId,
+            OperationalEvents.DEAD_LETTERED, UUID.fromString(t.endpointId()), j.eventId(), dl.reason(), t.at()));
+      }
     }
     insertEvents(c, received);
     writeDeliveries(c, events.values());
     insertAttempts(c, attempts);
     updateEventStatuses(c, events.values());
     markExpunged(c, expunged);
+    OperationalEvents.insert(c, operational);
   }
 
   /** The read model keeps no payload; it records when the event's payload was expunged. */

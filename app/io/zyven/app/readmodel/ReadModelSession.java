@@ -7,10 +7,10 @@ import org.apache.pekko.japi.function.Function;
 import org.apache.pekko.projection.jdbc.JdbcSession;
 
 /** One transaction of the projection: read-model rows and the offset commit together. */
-final class ReadModelSession implements JdbcSession {
+public final class ReadModelSession implements JdbcSession {
   private final Connection connection;
 
-  ReadModelSession(Database db) {
+  public ReadModelSession(Database db) {
     try {
       this.connection = db.connection();
       connection.setAutoCommit(false);

@@ -92,7 +92,7 @@ public final class StatsQueries {
           perBucket(c, window, tenant, attempts, succeeded,
               "SELECT " + bucketOf("a.started_at") + ", count(*), count(*) FILTER (WHERE " + OK + ")"
                   + " FROM endpoints e JOIN attempts a ON a.endpoint_id = e.id"
-                  + " WHERE e.tenant_id = ? AND a.started_at >= ? AND a.started_at < ? GROUP BY 1");
+                  + " WHERE e.tenant_id = ? AND NOT e.internal AND a.started_at >= ? AND a.started_at < ? GROUP BY 1");
 
           List<Bucket> buckets = new ArrayList<>();
           long allAttempts = 0;
@@ -169,7 +169,7 @@ public final class StatsQueries {
             + "   SELECT NOT COALESCE(a." + OK + ", false) AS failed FROM attempts a"
             + "   WHERE a.endpoint_id = e.id AND a.started_at >= ? AND a.started_at < ?"
             + "   ORDER BY a.started_at DESC LIMIT 1) last ON e.enabled"
-            + " WHERE e.tenant_id = ? AND NOT e.deleted")) {
+            + " WHERE e.tenant_id = ? AND NOT e.deleted AND NOT e.internal")) {
       st.setTimestamp(1, Timestamp.from(window.start()));
       st.setTimestamp(2, Timestamp.from(window.end()));
       st.setObject(3, tenant);

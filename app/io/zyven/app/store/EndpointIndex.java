@@ -47,8 +47,8 @@ public final class EndpointIndex {
           try (PreparedStatement st =
               c.prepareStatement(
                   "INSERT INTO endpoints"
-                      + " (id, tenant_id, event_types, enabled, deleted, version, config, created_at, secret_key_id)"
-                      + " VALUES (?, ?, ?, ?, ?, ?, ?::jsonb, ?, ?)"
+                      + " (id, tenant_id, event_types, enabled, deleted, version, config, created_at, secret_key_id, internal)"
+                      + " VALUES (?, ?, ?, ?, ?, ?, ?::jsonb, ?, ?, ?)"
                       + " ON CONFLICT (id) DO UPDATE SET event_types = EXCLUDED.event_types,"
                       + " enabled = EXCLUDED.enabled, deleted = EXCLUDED.deleted,"
                       + " version = EXCLUDED.version, config = EXCLUDED.config,"
@@ -63,6 +63,7 @@ public final class EndpointIndex {
             st.setString(7, json);
             st.setTimestamp(8, Timestamp.from(config.createdAt()));
             st.setString(9, sealedUnder);
+            st.setBoolean(10, config.internal());
             st.executeUpdate();
           }
           return null;
@@ -96,7 +97,7 @@ public final class EndpointIndex {
         c -> {
           try (PreparedStatement st =
               c.prepareStatement(
-                  "SELECT config FROM endpoints WHERE tenant_id = ? AND NOT deleted"
+                  "SELECT config FROM endpoints WHERE tenant_id = ? AND NOT deleted AND NOT internal"
                       + " ORDER BY created_at, id")) {
             st.setObject(1, UUID.fromString(tenantId));
             List<EndpointView> views = new ArrayList<>();
@@ -121,7 +122,7 @@ public final class EndpointIndex {
     return db.query(
         c -> {
           String sql =
-              "SELECT config FROM endpoints WHERE tenant_id = ? AND NOT deleted"
+              "SELECT config FROM endpoints WHERE tenant_id = ? AND NOT deleted AND NOT internal"
                   + (onlyIds != null ? " AND id = ANY (?)" : "")
                   + (afterId != null ? " AND (created_at, id) > (?, ?)" : "")
                   + " ORDER BY created_at, id LIMIT ?";
@@ -149,7 +150,7 @@ public final class EndpointIndex {
     return db.query(
         c -> {
           try (PreparedStatement st =
-              c.prepareStatement("SELECT count(*) FROM endpoints WHERE tenant_id = ? AND NOT deleted")) {
+              c.prepareStatement("SELECT count(*) FROM endpoints WHERE tenant_id = ? AND NOT deleted AND NOT internal")) {
             st.setObject(1, UUID.fromString(tenantId));
             try (ResultSet rs = st.executeQuery()) {
               rs.next();
@@ -159,11 +160,14 @@ public final class EndpointIndex {
         });
   }
 
-  /** Whose endpoint this is (deleted ones included); empty if the index has no such endpoint. */
+  /**
+   * Whose endpoint this is (deleted ones included); empty if the index has no such endpoint,
+   * or it is an alert channel's own (managed through {@code /v1/alert-channels} only).
+   */
   public CompletionStage<Optional<String>> tenantOf(String id) {
     return db.query(
         c -> {
-          try (PreparedStatement st = c.prepareStatement("SELECT tenant_id FROM endpoints WHERE id = ?")) {
+          try (PreparedStatement st = c.prepareStatement("SELECT tenant_id FROM endpoints WHERE id = ? AND NOT internal")) {
             st.setObject(1, UUID.fromString(id));
             try (ResultSet rs = st.executeQuery()) {
               return rs.next() ? Optional.of(rs.getString(1)) : Optional.<String>empty();
@@ -172,12 +176,21 @@ public final class EndpointIndex {
         });
   }
 
-  /** The tenant's enabled endpoints, or just {@code onlyId} when it is given. */
+  /** The tenant's enabled endpoints, or just {@code onlyId} when it is given; never an internal one. */
   public CompletionStage<List<Subscription>> enabled(String tenantId, UUID onlyId) {
+    return enabled(tenantId, onlyId, false);
+  }
+
+  /**
+   * The same; with {@code internal}, {@code onlyId} may be an alert channel's own endpoint
+   * (the alert dispatcher targets it), which no tenant request reaches.
+   */
+  public CompletionStage<List<Subscription>> enabled(String tenantId, UUID onlyId, boolean internal) {
     return db.query(
         c -> {
           String sql =
               "SELECT id, event_types FROM endpoints WHERE tenant_id = ? AND enabled AND NOT deleted"
+                  + (internal && onlyId != null ? "" : " AND NOT internal")
                   + (onlyId != null ? " AND id = ?" : "");
           try (PreparedStatement st = c.prepareStatement(sql)) {
             st.setObject(1, UUID.fromString(tenantId));

@@ -152,7 +152,7 @@ public final class TenantStore {
         c.prepareStatement(
             "SELECT t.id, t.name, t.created_at,"
                 + " (SELECT count(*) FROM api_keys k WHERE k.tenant_id = t.id AND k.revoked_at IS NULL),"
-                + " (SELECT count(*) FROM endpoints e WHERE e.tenant_id = t.id AND NOT e.deleted),"
+                + " (SELECT count(*) FROM endpoints e WHERE e.tenant_id = t.id AND NOT e.deleted AND NOT e.internal),"
                 // events_tenant_status_idx: a bounded index range per tenant
                 + " (SELECT count(*) FROM (SELECT 1 FROM events v WHERE v.tenant_id = t.id"
                 + "   AND v.status = 'DEAD_LETTERED' LIMIT " + COUNT_CAP + ") d),"
