@@ -2,6 +2,8 @@ package io.zyven.app;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import io.zyven.app.alert.AlertChannelService;
+import io.zyven.app.alert.Alerts;
 import io.zyven.app.endpoint.CircuitBreaker;
 import io.zyven.app.endpoint.EndpointDispatcher;
 import io.zyven.app.endpoint.EndpointEntity;
@@ -14,6 +16,7 @@ import io.zyven.app.event.EventEntity;
 import io.zyven.app.http.EndpointRoutes;
 import io.zyven.app.http.HttpApi;
 import io.zyven.app.http.PortalRoutes;
+import io.zyven.app.ingest.IngestService;
 import io.zyven.app.metrics.Metrics;
 import io.zyven.app.readmodel.EventProjection;
 import io.zyven.app.readmodel.EventRemoval;
@@ -245,6 +248,25 @@ public final class Zyven implements AutoCloseable {
             retention.getDouble("busy-cpu"),
             zyven.getDuration("ingest.ask-timeout")));
 
+    AlertChannelService alerts =
+        Alerts.start(
+            system,
+            zyven.getConfig("alerts"),
+            zyven.getString("http.public-url"),
+            db,
+            index,
+            secrets,
+            guard,
+            new IngestService.Settings(
+                zyven.getDuration("ingest.ask-timeout"),
+                zyven.getDuration("ingest.ask-timeout-while-unreachable"),
+                zyven.getDuration("ingest.resend-after")),
+            new AlertChannelService.EndpointDefaults(
+                zyven.getInt("endpoint-defaults.max-in-flight"),
+                (int) zyven.getDuration("delivery.timeout").toMillis(),
+                zyven.getInt("endpoint-defaults.max-attempts")),
+            zyven.getDuration("ingest.ask-timeout"));
+
     String configuredKey = zyven.getString("admin-key");
     AdminKey adminKey =
         configuredKey.isEmpty()
@@ -254,7 +276,8 @@ public final class Zyven implements AutoCloseable {
         new HttpApi(
             system, db, tenants, index, guard, secrets, httpSettings(zyven, adminKey),
             new PortalRoutes.Settings(
-                PortalKeys.load(db, zyven.getString("portal.signing-key")), zyven.getString("http.public-url")));
+                PortalKeys.load(db, zyven.getString("portal.signing-key")), zyven.getString("http.public-url")),
+            alerts);
     ServerBinding binding =
         Http.get(system)
             .newServerAt(zyven.getString("http.host"), zyven.getInt("http.port"))

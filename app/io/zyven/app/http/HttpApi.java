@@ -1,5 +1,6 @@
 package io.zyven.app.http;
 
+import io.zyven.app.alert.AlertChannelService;
 import io.zyven.app.metrics.Metrics;
 import io.zyven.app.endpoint.TargetGuard;
 import io.zyven.app.ingest.IngestRateLimiter;
@@ -73,6 +74,7 @@ public final class HttpApi extends AllDirectives {
   private final StatsRoutes stats;
   private final PortalRoutes portal;
   private final ApiKeyRoutes apiKeys;
+  private final AlertChannelRoutes alertChannels;
   private final IngestRateLimiter rateLimiter = new IngestRateLimiter();
   private final Settings settings;
 
@@ -84,7 +86,8 @@ public final class HttpApi extends AllDirectives {
       TargetGuard guard,
       SecretBox secrets,
       Settings settings,
-      PortalRoutes.Settings portalSettings) {
+      PortalRoutes.Settings portalSettings,
+      AlertChannelService alerts) {
     this.system = system;
     this.ec = system.executionContext();
     this.db = db;
@@ -115,6 +118,7 @@ public final class HttpApi extends AllDirectives {
             settings.endpointLimits());
     this.stats = new StatsRoutes(statsQueries, ec);
     this.console = new ConsoleRoutes(settings.frameAncestors());
+    this.alertChannels = new AlertChannelRoutes(alerts, ec);
     this.settings = settings;
   }
 
@@ -134,7 +138,7 @@ public final class HttpApi extends AllDirectives {
                     concat(
                         pathPrefix("v1", () -> concat(
                             meRoute(), tenantRoutes(), endpointRoutes(), eventRoutes(), statsRoutes(), portalRoutes(),
-                            apiKeyRoutes(), clusterRoutes())),
+                            apiKeyRoutes(), alertChannelRoutes(), clusterRoutes())),
                         healthRoutes(),
                         console.route(),
                         path("metrics", () -> get(() -> respond(request -> CompletableFuture.completedFuture(metrics())))),
@@ -241,6 +245,33 @@ public final class HttpApi extends AllDirectives {
                 path(
                     PathMatchers.segment(),
                     id -> delete(() -> asTenant((principal, request) -> apiKeys.revoke(principal, id))))));
+  }
+
+  /** A tenant's alert channels; every method needs the manage scope (reads by AlertChannelRoutes). */
+  private Route alertChannelRoutes() {
+    return pathPrefix(
+        "alert-channels",
+        () ->
+            concat(
+                pathEnd(
+                    () ->
+                        concat(
+                            get(() -> asTenant((principal, request) -> alertChannels.list(principal))),
+                            post(() -> asTenant((principal, request) ->
+                                jsonBody(request, MAX_CONFIG_BODY)
+                                    .thenComposeAsync(body -> alertChannels.create(principal, body), ec))))),
+                path(
+                    PathMatchers.segment(),
+                    id ->
+                        concat(
+                            get(() -> asTenant((principal, request) -> alertChannels.get(principal, id))),
+                            patch(() -> asTenant((principal, request) ->
+                                jsonBody(request, MAX_CONFIG_BODY)
+                                    .thenComposeAsync(body -> alertChannels.update(principal, id, body), ec))),
+                            delete(() -> asTenant((principal, request) -> alertChannels.delete(principal, id))))),
+                path(
+                    PathMatchers.segment().slash("test"),
+                    id -> post(() -> asTenant((principal, request) -> alertChannels.test(principal, id))))));
   }
 
   private Route clusterRoutes() {
