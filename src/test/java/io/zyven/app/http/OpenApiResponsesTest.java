@@ -267,6 +267,36 @@ class OpenApiResponsesTest {
     conforms("GET /v1/api-keys", api.get("/v1/api-keys", reader), 401);
   }
 
+  /** Alert channels: each kind's create, read with its sends, change, test, delete; refusals. */
+  @Test
+  void alertChannels() {
+    Tenant tenant = newTenant();
+    String key = tenant.apiKey();
+    Response webhook = conforms("POST /v1/alert-channels", api.postJson("/v1/alert-channels", key,
+        "{\"kind\":\"webhook\",\"url\":\"" + receiver.url("/ok") + "\",\"event_types\":[\"delivery.dead_lettered\"]}"));
+    String id = webhook.json().get("id").asText();
+    conforms("POST /v1/alert-channels", api.postJson("/v1/alert-channels", key,
+        "{\"kind\":\"slack\",\"url\":\"" + receiver.url("/ok") + "\"}"));
+    conforms("POST /v1/alert-channels", api.postJson("/v1/alert-channels", key,
+        "{\"kind\":\"pagerduty\",\"url\":\"" + receiver.url("/ok") + "\",\"routing_key\":\"abcdef123456\"}"));
+    conforms("GET /v1/alert-channels", api.get("/v1/alert-channels", key));
+    Response test = conforms("POST /v1/alert-channels/{id}/test", api.postJson("/v1/alert-channels/" + id + "/test", key, ""));
+    assertEquals("accepted", test.json().get("outcome").asText(), test.body());
+    Response read = conforms("GET /v1/alert-channels/{id}", api.get("/v1/alert-channels/" + id, key));
+    assertEquals(1, read.json().get("last_sends").size(), read.body());
+    conforms("PATCH /v1/alert-channels/{id}", api.patchJson("/v1/alert-channels/" + id, key, "{\"event_types\":[]}"));
+
+    conforms("POST /v1/alert-channels", api.postJson("/v1/alert-channels", key, "{\"kind\":\"sms\"}"), 400);
+    conforms("POST /v1/alert-channels", api.postJson("/v1/alert-channels", key, "{\"kind\":\"email\",\"to\":[\"ops@example.com\"]}"), 422);
+    conforms("PATCH /v1/alert-channels/{id}", api.patchJson("/v1/alert-channels/" + id, key, "{\"to\":[\"ops@example.com\"]}"), 400);
+    conforms("GET /v1/alert-channels/{id}", api.get("/v1/alert-channels/" + UUID.randomUUID(), key), 404);
+    conforms("POST /v1/alert-channels/{id}/test", api.postJson("/v1/alert-channels/nope/test", key, ""), 400);
+    conforms("GET /v1/alert-channels", api.get("/v1/alert-channels", null), 401);
+
+    conforms("DELETE /v1/alert-channels/{id}", api.delete("/v1/alert-channels/" + id, key));
+    conforms("DELETE /v1/alert-channels/{id}", api.delete("/v1/alert-channels/" + id, key), 404);
+  }
+
   @Test
   void me() {
     Tenant tenant = newTenant();
