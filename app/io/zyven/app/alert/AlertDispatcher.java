@@ -85,7 +85,8 @@ public final class AlertDispatcher {
     CompletionStage<Void> chain = CompletableFuture.completedFuture(null);
     for (Batch b : batches) {
       chain = chain.thenComposeAsync(v -> outbox.events(b.id())
-          .thenComposeAsync(events -> sender.send(b.id(), b.tenantId(), events), ec)
+          .thenComposeAsync(events -> sender.send(b.id(), b.tenantId(), events)
+              .thenComposeAsync(v1 -> sender.sendGlobal(b.id(), b.claimedAt(), events), ec), ec)
           .thenComposeAsync(v2 -> outbox.markSent(b.id()), ec)
           .exceptionally(error -> {
             log.warn("Alert batch {} of tenant {} not sent yet: {}", b.id(), b.tenantId(), error.toString());

@@ -115,13 +115,18 @@ final class AlertMessages {
 
   /** A Slack incoming-webhook body: {@code text} (the fallback) and {@code blocks}. */
   static String slack(List<Line> lines, String consoleBase) {
+    return slack(lines, consoleBase, "Zyven: " + summary(lines));
+  }
+
+  /** The same, with {@code title} as its text (and a digest's header). */
+  static String slack(List<Line> lines, String consoleBase, String title) {
     ObjectNode root = Json.MAPPER.createObjectNode();
-    root.put("text", "Zyven: " + summary(lines));
+    root.put("text", title);
     ArrayNode blocks = root.putArray("blocks");
     if (lines.size() > 1) {
       ObjectNode header = blocks.addObject();
       header.put("type", "header");
-      header.putObject("text").put("type", "plain_text").put("text", truncate("Zyven: " + summary(lines), 150));
+      header.putObject("text").put("type", "plain_text").put("text", truncate(title, 150));
     }
     for (Line line : lines.subList(0, Math.min(lines.size(), MAX_LINES))) {
       String url = consoleUrl(consoleBase, line.last());

@@ -7,6 +7,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
@@ -20,7 +21,7 @@ import java.util.concurrent.CompletionStage;
 final class AlertOutbox {
 
   /** A claimed batch of one tenant's operational events. */
-  record Batch(UUID id, UUID tenantId) {}
+  record Batch(UUID id, UUID tenantId, Instant claimedAt) {}
 
   private final Database db;
 
@@ -32,7 +33,7 @@ final class AlertOutbox {
   CompletionStage<List<Batch>> unsent(int limit) {
     return db.query(c -> {
       try (PreparedStatement st = c.prepareStatement(
-          "SELECT id, tenant_id FROM alert_batches WHERE sent_at IS NULL ORDER BY claimed_at LIMIT ?")) {
+          "SELECT id, tenant_id, claimed_at FROM alert_batches WHERE sent_at IS NULL ORDER BY claimed_at LIMIT ?")) {
         st.setInt(1, limit);
         return batches(st);
       }
@@ -89,7 +90,7 @@ final class AlertOutbox {
         return null;
       }
       c.commit();
-      return new Batch(id, tenant);
+      return new Batch(id, tenant, Instant.now());
     } catch (SQLException e) {
       c.rollback();
       throw e;
@@ -152,7 +153,7 @@ final class AlertOutbox {
   private static List<Batch> batches(PreparedStatement st) throws SQLException {
     List<Batch> batches = new ArrayList<>();
     try (ResultSet rs = st.executeQuery()) {
-      while (rs.next()) batches.add(new Batch((UUID) rs.getObject(1), (UUID) rs.getObject(2)));
+      while (rs.next()) batches.add(new Batch((UUID) rs.getObject(1), (UUID) rs.getObject(2), rs.getTimestamp(3).toInstant()));
     }
     return batches;
   }

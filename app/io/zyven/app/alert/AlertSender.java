@@ -7,7 +7,13 @@ import io.zyven.app.ingest.IdempotencyKey;
 import io.zyven.app.ingest.IngestResult;
 import io.zyven.app.ingest.IngestService;
 import io.zyven.app.ingest.NewEvent;
+import io.zyven.protocol.Signature;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.UUID;
@@ -35,14 +41,93 @@ final class AlertSender {
   private final IngestService ingest;
   private final Mailer mailer;
   private final String consoleBase;
+  private final GlobalChannel global;
   private final Executor ec;
+  private final HttpClient http;
 
-  AlertSender(AlertChannels channels, IngestService ingest, Mailer mailer, String consoleBase, Executor ec) {
+  AlertSender(
+      AlertChannels channels, IngestService ingest, Mailer mailer, String consoleBase, GlobalChannel global, Executor ec) {
     this.channels = channels;
     this.ingest = ingest;
     this.mailer = mailer;
     this.consoleBase = consoleBase;
+    this.global = global;
     this.ec = ec;
+    this.http = HttpClient.newBuilder().connectTimeout(GLOBAL_TIMEOUT).followRedirects(HttpClient.Redirect.NEVER).build();
+  }
+
+  private static final Duration GLOBAL_TIMEOUT = Duration.ofSeconds(10);
+
+  /**
+   * The batch to the operator's global channel, if one is configured and subscribes to some
+   * of it: sent directly (it belongs to no tenant's delivery path), once per batch (recorded
+   * as sent). A failure fails the stage, so the batch is sent again next tick, until it is
+   * older than the channel's {@code retry-for}: then it is logged and given up.
+   */
+  CompletionStage<Void> sendGlobal(UUID batchId, Instant claimedAt, List<OpEvent> events) {
+    if (global == null) return CompletableFuture.completedFuture(null);
+    Channel channel = global.channel();
+    List<OpEvent> relevant = events.stream().filter(e -> channel.subscribes(e.type())).toList();
+    if (relevant.isEmpty()) return CompletableFuture.completedFuture(null);
+    String key = "alert:" + batchId + ":global";
+    List<Line> lines = AlertMessages.lines(relevant);
+    String summary = "tenant " + relevant.get(0).tenantId() + ": " + AlertMessages.summary(lines);
+    return channels.sent(key).thenComposeAsync(done -> {
+      if (done) return CompletableFuture.<Void>completedFuture(null);
+      CompletionStage<Void> sending = switch (channel.kind()) {
+        case "webhook" -> {
+          CompletionStage<Void> chain = CompletableFuture.completedFuture(null);
+          for (OpEvent e : relevant) {
+            String id = UUID.nameUUIDFromBytes((key + ":" + e.id()).getBytes(StandardCharsets.UTF_8)).toString();
+            chain = chain.thenComposeAsync(v -> post(channel.url(), AlertMessages.webhook(e, consoleBase), id, e.type()), ec);
+          }
+          yield chain;
+        }
+        case "slack" -> post(channel.url(), AlertMessages.slack(lines, consoleBase, "Zyven [" + summary + "]"), null, null);
+        case "pagerduty" -> {
+          CompletionStage<Void> chain = CompletableFuture.completedFuture(null);
+          for (AlertMessages.PagerDutyEvent pd : AlertMessages.pagerDuty(relevant, channel.routingKey(), consoleBase)) {
+            chain = chain.thenComposeAsync(v -> post(channel.url(), pd.body(), null, null), ec);
+          }
+          yield chain;
+        }
+        default -> mailer == null
+            ? CompletableFuture.failedFuture(new IllegalStateException("no SMTP server is configured"))
+            : mailer.send(channel.to(), "Zyven: " + summary, AlertMessages.emailBody(lines, consoleBase));
+      };
+      return sending.handleAsync((v, error) -> {
+        if (error == null) {
+          return channels.record(GlobalChannel.ID, key, Instant.now(), types(relevant), summary, null, "sent", null);
+        }
+        String why = (error.getCause() != null ? error.getCause() : error).getMessage();
+        if (Instant.now().isBefore(claimedAt.plus(global.retryFor()))) {
+          return CompletableFuture.<Void>failedFuture(new IllegalStateException("the global alert channel: " + why));
+        }
+        log.error("Gave up sending batch {} to the global alert channel: {}", batchId, why);
+        return channels.record(GlobalChannel.ID, key, Instant.now(), types(relevant), summary, null, "failed", why);
+      }, ec).thenComposeAsync(stage -> stage, ec);
+    }, ec);
+  }
+
+  /** One POST of the global channel: 2xx or it failed. {@code webhookId}: sign it (webhook kind). */
+  private CompletionStage<Void> post(String url, String body, String webhookId, String type) {
+    byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+    HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(url))
+        .timeout(GLOBAL_TIMEOUT)
+        .header("Content-Type", "application/json")
+        .header("User-Agent", "Zyven")
+        .POST(HttpRequest.BodyPublishers.ofByteArray(bytes));
+    if (webhookId != null) {
+      long now = Instant.now().getEpochSecond();
+      String signature = Signature.sign(global.secret(), webhookId, now, bytes);
+      request.header("webhook-id", webhookId).header("webhook-timestamp", Long.toString(now))
+          .header("webhook-signature", signature).header("X-Event-Type", type);
+    }
+    return http.sendAsync(request.build(), HttpResponse.BodyHandlers.discarding()).thenAccept(response -> {
+      if (response.statusCode() / 100 != 2) {
+        throw new IllegalStateException(url + " answered " + response.statusCode());
+      }
+    });
   }
 
   /** Sends a batch to every channel of the tenant that subscribes to some of it, one channel after another. */
@@ -90,7 +175,7 @@ final class AlertSender {
       }
       case "slack":
         return viaPath(channel, key, types(events), AlertMessages.summary(lines), eventType(lines),
-            AlertMessages.slack(lines, consoleBase)).thenApply(s -> null);
+            AlertMessages.slack(lines, consoleBase, "Zyven: " + AlertMessages.summary(lines))).thenApply(s -> null);
       case "pagerduty": {
         CompletionStage<Void> chain = CompletableFuture.completedFuture(null);
         int n = 0;

@@ -37,8 +37,13 @@ public final class Alerts {
             smtp.getString("password"), smtp.getBoolean("starttls"), smtp.getDuration("timeout")));
     if (mailer != null) system.classicSystem().registerOnTermination(mailer::close);
     AlertChannels channels = new AlertChannels(db);
+    GlobalChannel global = GlobalChannel.fromConfig(alerts.getConfig("global"), alerts.getString("pagerduty-url"));
+    if (global != null && global.channel().kind().equals("email") && mailer == null) {
+      throw new IllegalArgumentException("an email global channel needs zyven.alerts.smtp.host");
+    }
     AlertSender sender = new AlertSender(
-        channels, new IngestService(system, index, ingestSettings), mailer, consoleBase.trim(), system.executionContext());
+        channels, new IngestService(system, index, ingestSettings), mailer, consoleBase.trim(), global,
+        system.executionContext());
     EndpointHealthProjection.init(system, db);
     AlertDispatcher.init(system, new AlertOutbox(db), sender, new AlertDispatcher.Settings(
         alerts.getDuration("tick"), alerts.getDuration("group-wait"), alerts.getDuration("group-interval"),

@@ -225,6 +225,43 @@ class OperationalEventsTest {
         () -> api.get("/v1/events/" + eventId, tenant.apiKey()).json().get("status").asText().equals("DELIVERED"));
   }
 
+  /**
+   * A node that dies after claiming a batch and before marking it sent: the batch is sent
+   * afterwards; and a batch sent again delivers nothing twice (same Idempotency-Keys).
+   */
+  @Test
+  void aBatchClaimedButNotMarkedSentIsSentOnceAfterwards() {
+    Tenant tenant = api.createTenant("ops-resend");
+    JsonNode channel = webhookChannel(tenant, "/resend/alerts", null);
+    String secret = channel.get("secret").asText();
+    String endpointId = api.createEndpoint(tenant.apiKey(), "{\"url\":\"" + receiver.url("/resend/ok") + "\"}");
+    String batch = UUID.randomUUID().toString();
+    // What a node leaves behind when it dies between the claim and the send.
+    assertEquals(1, TestPostgres.shared().count(
+        "WITH b AS (INSERT INTO alert_batches (id, tenant_id, claimed_at) VALUES (?::uuid, ?::uuid, now()) RETURNING id),"
+            + " o AS (INSERT INTO operational_events (source_key, tenant_id, type, endpoint_id, reason, occurred_at, batch_id)"
+            + " SELECT 'test:' || id, ?::uuid, 'endpoint.disabled', ?::uuid, 'left behind', now(), id FROM b RETURNING 1)"
+            + " SELECT count(*) FROM o", batch, tenant.id(), tenant.id(), endpointId));
+
+    JsonNode alert = awaitAlert("/resend/alerts", secret, "endpoint.disabled");
+    assertEquals("left behind", alert.at("/data/reason").asText());
+    Await.until("the batch is marked sent", PATIENCE, () -> TestPostgres.shared().count(
+        "SELECT count(*) FROM alert_batches WHERE id = ?::uuid AND sent_at IS NOT NULL", batch) == 1);
+
+    // Sent again (as if the mark had been lost too): the same event, not a second alert.
+    assertEquals(1, TestPostgres.shared().count(
+        "WITH u AS (UPDATE alert_batches SET sent_at = NULL WHERE id = ?::uuid RETURNING 1) SELECT count(*) FROM u", batch));
+    Await.until("the batch is marked sent again", PATIENCE, () -> TestPostgres.shared().count(
+        "SELECT count(*) FROM alert_batches WHERE id = ?::uuid AND sent_at IS NOT NULL", batch) == 1);
+    String channelId = channel.get("id").asText();
+    JsonNode sends = api.get("/v1/alert-channels/" + channelId, tenant.apiKey()).json().get("last_sends");
+    assertEquals(1, sends.size(), sends.toString());
+    String eventId = sends.get(0).get("event_id").asText();
+    Await.until("its delivery is done", PATIENCE,
+        () -> api.get("/v1/events/" + eventId, tenant.apiKey()).json().get("status").asText().equals("DELIVERED"));
+    assertEquals(1, receiver.requests("/resend/alerts").size(), "delivered once");
+  }
+
   /** The channel's own endpoint, as the event carrying its first send names it. */
   private static String channelEndpoint(Tenant tenant, String channelId) {
     Await.until("a send is recorded", PATIENCE,
