@@ -23,6 +23,12 @@ final class AlertOutbox {
   /** A claimed batch of one tenant's operational events. */
   record Batch(UUID id, UUID tenantId, Instant claimedAt) {}
 
+  /**
+   * Operational events in one batch, at most: a storm of dead letters is sent in bounded
+   * batches, one per group-interval, rather than read into memory at once.
+   */
+  static final int MAX_BATCH = 1000;
+
   private final Database db;
 
   AlertOutbox(Database db) {
@@ -72,13 +78,19 @@ final class AlertOutbox {
     });
   }
 
+  /**
+   * Claims the tenant's unclaimed events (up to {@link #MAX_BATCH}). The outer
+   * {@code batch_id IS NULL} is checked again on rows another claim (a second dispatcher for
+   * a moment, during a hand-over) locked first, so each event is in one batch only.
+   */
   private static Batch claim(Connection c, UUID tenant) throws SQLException {
     UUID id = UUID.randomUUID();
     c.setAutoCommit(false);
     try (PreparedStatement batch = c.prepareStatement(
             "INSERT INTO alert_batches (id, tenant_id, claimed_at) VALUES (?, ?, now())");
         PreparedStatement events = c.prepareStatement(
-            "UPDATE operational_events SET batch_id = ? WHERE tenant_id = ? AND batch_id IS NULL")) {
+            "UPDATE operational_events SET batch_id = ? WHERE batch_id IS NULL AND id IN (SELECT id FROM operational_events"
+                + " WHERE tenant_id = ? AND batch_id IS NULL ORDER BY id LIMIT " + MAX_BATCH + ")")) {
       batch.setObject(1, id);
       batch.setObject(2, tenant);
       batch.executeUpdate();
