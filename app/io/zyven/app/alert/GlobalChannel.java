@@ -3,6 +3,7 @@ package io.zyven.app.alert;
 import com.typesafe.config.Config;
 import io.zyven.app.alert.AlertChannels.Channel;
 import io.zyven.app.store.OperationalEvents;
+import io.zyven.protocol.Signature;
 import java.net.URI;
 import java.time.Duration;
 import java.time.Instant;
@@ -32,7 +33,7 @@ record GlobalChannel(Channel channel, String secret, Duration retryFor) {
     switch (kind) {
       case "webhook" -> {
         require(!url.isEmpty(), "a webhook global channel needs zyven.alerts.global.url");
-        require(secret.startsWith("whsec_"), "a webhook global channel needs zyven.alerts.global.secret (whsec_...)");
+        require(validSecret(secret), "a webhook global channel needs zyven.alerts.global.secret: whsec_ and base64");
       }
       case "slack" -> require(!url.isEmpty(), "a slack global channel needs zyven.alerts.global.url");
       case "pagerduty" -> {
@@ -53,6 +54,15 @@ record GlobalChannel(Channel channel, String secret, Duration retryFor) {
     Channel channel = new Channel(ID, null, kind, url.isEmpty() ? null : url, routingKey.isEmpty() ? null : routingKey,
         to, types, null, Instant.EPOCH, Instant.EPOCH);
     return new GlobalChannel(channel, secret, global.getDuration("retry-for"));
+  }
+
+  private static boolean validSecret(String secret) {
+    if (!secret.startsWith(Signature.SECRET_PREFIX)) return false;
+    try {
+      return Signature.key(secret).length >= 16;
+    } catch (IllegalArgumentException e) {
+      return false;
+    }
   }
 
   private static List<String> split(String commaSeparated) {
