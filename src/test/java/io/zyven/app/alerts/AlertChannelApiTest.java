@@ -93,8 +93,15 @@ class AlertChannelApiTest {
     assertEquals(1, list.size());
     assertEquals(id, list.get(0).get("id").asText());
 
-    // Its own endpoint is nowhere among the tenant's endpoints.
+    // Its own endpoint is nowhere among the tenant's endpoints, and no request of the
+    // tenant reaches it: not the endpoint routes, not ingest.
     assertEquals(0, api.get("/v1/endpoints", tenant.apiKey()).json().get("data").size());
+    String own = TestPostgres.shared().queryString("SELECT endpoint_id::text FROM alert_channels WHERE id = ?::uuid", id);
+    ProblemAssertions.assertProblem(api.get("/v1/endpoints/" + own, tenant.apiKey()), 404);
+    ProblemAssertions.assertProblem(api.delete("/v1/endpoints/" + own, tenant.apiKey()), 404);
+    ProblemAssertions.assertProblem(api.ingest(tenant.apiKey(), "to-the-channel",
+        "{\"type\":\"a.b\",\"payload\":{},\"endpoint_id\":\"" + own + "\"}"), 422);
+    ProblemAssertions.assertProblem(api.ingest(tenant.apiKey(), "to-everyone", "{\"type\":\"a.b\",\"payload\":{}}"), 422);
 
     Response patched = api.patchJson("/v1/alert-channels/" + id, tenant.apiKey(),
         "{\"event_types\":[],\"url\":\"http://127.0.0.1:9/other\"}");
