@@ -1,5 +1,6 @@
 package io.zyven.app;
 
+import io.zyven.app.alert.Alerts;
 import io.zyven.app.store.SecretBox;
 import java.net.BindException;
 
@@ -8,10 +9,12 @@ final class StartupProblem {
   private StartupProblem() {}
 
   static boolean isKnown(Throwable t) {
-    return bindFailure(t) != null || badKey(t) != null;
+    return bindFailure(t) != null || badKey(t) != null || badAlertSetting(t) != null;
   }
 
   static String describe(Throwable t) {
+    Alerts.BadSetting badAlert = badAlertSetting(t);
+    if (badAlert != null) return badAlert.getMessage() + ".";
     SecretBox.BadKey badKey = badKey(t);
     if (badKey != null) return badKey.getMessage() + ".";
     BindException bind = bindFailure(t);
@@ -28,6 +31,13 @@ final class StartupProblem {
   private static SecretBox.BadKey badKey(Throwable t) {
     for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
       if (c instanceof SecretBox.BadKey b) return b;
+    }
+    return null;
+  }
+
+  private static Alerts.BadSetting badAlertSetting(Throwable t) {
+    for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
+      if (c instanceof Alerts.BadSetting b) return b;
     }
     return null;
   }

@@ -111,7 +111,8 @@ public final class Zyven implements AutoCloseable {
     db.migrate();
     SecretBox secrets;
     try {
-      // Before the actor system: a malformed key stops the node before anything runs.
+      // Before the actor system: a malformed key or setting stops the node before anything runs.
+      Alerts.check(zyven.getConfig("alerts"));
       secrets = secretBox(db, zyven, dev);
     } catch (Exception e) {
       db.close();

@@ -17,6 +17,21 @@ import org.apache.pekko.actor.typed.ActorSystem;
 public final class Alerts {
   private Alerts() {}
 
+  /** A setting of {@code zyven.alerts} the node cannot work with: it does not start. */
+  public static final class BadSetting extends IllegalArgumentException {
+    BadSetting(String message) {
+      super(message);
+    }
+  }
+
+  /** Checks {@code zyven.alerts} before anything starts; throws {@link BadSetting}. */
+  public static void check(Config alerts) {
+    GlobalChannel global = GlobalChannel.fromConfig(alerts.getConfig("global"), alerts.getString("pagerduty-url"));
+    if (global != null && global.channel().kind().equals("email") && alerts.getString("smtp.host").isEmpty()) {
+      throw new BadSetting("an email global alert channel needs zyven.alerts.smtp.host");
+    }
+  }
+
   /** {@code alerts} is {@code zyven.alerts}; {@code consoleBase} is {@code zyven.http.public-url}. */
   public static AlertChannelService start(
       ActorSystem<?> system,
@@ -38,9 +53,6 @@ public final class Alerts {
     if (mailer != null) system.classicSystem().registerOnTermination(mailer::close);
     AlertChannels channels = new AlertChannels(db);
     GlobalChannel global = GlobalChannel.fromConfig(alerts.getConfig("global"), alerts.getString("pagerduty-url"));
-    if (global != null && global.channel().kind().equals("email") && mailer == null) {
-      throw new IllegalArgumentException("an email global channel needs zyven.alerts.smtp.host");
-    }
     AlertSender sender = new AlertSender(
         channels, new IngestService(system, index, ingestSettings), mailer, consoleBase.trim(), global,
         system.executionContext());

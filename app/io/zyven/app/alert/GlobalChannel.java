@@ -41,12 +41,17 @@ record GlobalChannel(Channel channel, String secret, Duration retryFor) {
         if (url.isEmpty()) url = pagerDutyUrl;
       }
       case "email" -> require(!to.isEmpty(), "an email global channel needs zyven.alerts.global.to");
-      default -> throw new IllegalArgumentException(
+      default -> throw new Alerts.BadSetting(
           "zyven.alerts.global.kind must be webhook, slack, pagerduty or email, not " + kind);
     }
     if (!url.isEmpty()) {
-      String scheme = URI.create(url).getScheme();
-      require("http".equals(scheme) || "https".equals(scheme), "zyven.alerts.global.url must be http or https");
+      String scheme;
+      try {
+        scheme = URI.create(url).getScheme();
+      } catch (IllegalArgumentException e) {
+        scheme = null;
+      }
+      require("http".equals(scheme) || "https".equals(scheme), "zyven.alerts.global.url must be an http or https URL");
     }
     for (String type : types) {
       require(OperationalEvents.TYPES.contains(type), "zyven.alerts.global.event-types: unknown type " + type);
@@ -70,6 +75,6 @@ record GlobalChannel(Channel channel, String secret, Duration retryFor) {
   }
 
   private static void require(boolean ok, String problem) {
-    if (!ok) throw new IllegalArgumentException(problem);
+    if (!ok) throw new Alerts.BadSetting(problem);
   }
 }

@@ -66,4 +66,20 @@ class StartupFailureTest {
     assertFalse(NodeProcess.postgresPid(dataDir).flatMap(ProcessHandle::of).map(ProcessHandle::isAlive).orElse(false),
         "its PostgreSQL was stopped");
   }
+
+  @Test
+  void aBadGlobalAlertChannelIsOneClearLineAndAFailedExit() throws Exception {
+    dataDir = Files.createTempDirectory("zyven-bad-global-alerts");
+    Path log = NodeProcess.logFile("bad-global-alerts");
+    NodeProcess node = NodeProcess.start(dataDir, log, Map.of("ZYVEN_ALERTS_GLOBAL_KIND", "slack"), Map.of());
+
+    int exit = node.awaitExit(Duration.ofSeconds(90));
+
+    String out = Files.readString(log);
+    assertEquals(1, exit, out);
+    assertTrue(out.contains("Zyven could not start: a slack global channel needs zyven.alerts.global.url."), out);
+    assertFalse(out.contains("\tat "), "no stack trace: " + out);
+    assertFalse(NodeProcess.postgresPid(dataDir).flatMap(ProcessHandle::of).map(ProcessHandle::isAlive).orElse(false),
+        "its PostgreSQL was stopped");
+  }
 }
