@@ -1,6 +1,7 @@
 package io.zyven.app.alert;
 
 import io.zyven.app.alert.AlertOutbox.Batch;
+import io.zyven.app.metrics.Metrics;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -58,9 +59,9 @@ public final class AlertDispatcher {
             boolean forget = lastForget[0].isBefore(Instant.now().minus(Duration.ofHours(1)));
             if (forget) lastForget[0] = Instant.now();
             CompletionStage<Void> cycle = outbox.unsent(BATCHES_PER_CYCLE)
-                .thenComposeAsync(batches -> sendAll(outbox, sender, batches, ec), ec)
+                .thenComposeAsync(batches -> sendAll(outbox, sender, batches, false, ec), ec)
                 .thenComposeAsync(v -> outbox.claimDue(settings.groupWait(), settings.groupInterval(), BATCHES_PER_CYCLE), ec)
-                .thenComposeAsync(batches -> sendAll(outbox, sender, batches, ec), ec)
+                .thenComposeAsync(batches -> sendAll(outbox, sender, batches, true, ec), ec)
                 .thenComposeAsync(v -> forget ? forget(outbox, settings.keep()) : CompletableFuture.<Void>completedFuture(null), ec);
             ctx.pipeToSelf(cycle, (v, error) -> new CycleDone(error));
             return Behaviors.same();
@@ -80,11 +81,19 @@ public final class AlertDispatcher {
     });
   }
 
-  /** One batch after another; a batch that fails stays unsent and is sent again next tick. */
-  private static CompletionStage<Void> sendAll(AlertOutbox outbox, AlertSender sender, List<Batch> batches, Executor ec) {
+  /**
+   * One batch after another; a batch that fails stays unsent and is sent again next tick.
+   * The events of a batch just claimed ({@code fresh}) are counted once, as raised.
+   */
+  private static CompletionStage<Void> sendAll(
+      AlertOutbox outbox, AlertSender sender, List<Batch> batches, boolean fresh, Executor ec) {
     CompletionStage<Void> chain = CompletableFuture.completedFuture(null);
     for (Batch b : batches) {
       chain = chain.thenComposeAsync(v -> outbox.events(b.id())
+          .thenApply(events -> {
+            if (fresh) events.forEach(e -> Metrics.operationalEvent(e.type()));
+            return events;
+          })
           .thenComposeAsync(events -> sender.send(b.id(), b.tenantId(), events)
               .thenComposeAsync(v1 -> sender.sendGlobal(b.id(), b.claimedAt(), events), ec), ec)
           .thenComposeAsync(v2 -> outbox.markSent(b.id()), ec)

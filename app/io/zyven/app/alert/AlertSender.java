@@ -7,6 +7,7 @@ import io.zyven.app.ingest.IdempotencyKey;
 import io.zyven.app.ingest.IngestResult;
 import io.zyven.app.ingest.IngestService;
 import io.zyven.app.ingest.NewEvent;
+import io.zyven.app.metrics.Metrics;
 import io.zyven.protocol.Signature;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -97,6 +98,7 @@ final class AlertSender {
       };
       return sending.handleAsync((v, error) -> {
         if (error == null) {
+          Metrics.alertSent(channel.kind(), "sent");
           return channels.record(GlobalChannel.ID, key, Instant.now(), types(relevant), summary, null, "sent", null);
         }
         String why = (error.getCause() != null ? error.getCause() : error).getMessage();
@@ -104,6 +106,7 @@ final class AlertSender {
           return CompletableFuture.<Void>failedFuture(new IllegalStateException("the global alert channel: " + why));
         }
         log.error("Gave up sending batch {} to the global alert channel: {}", batchId, why);
+        Metrics.alertSent(channel.kind(), "failed");
         return channels.record(GlobalChannel.ID, key, Instant.now(), types(relevant), summary, null, "failed", why);
       }, ec).thenComposeAsync(stage -> stage, ec);
     }, ec);
@@ -210,9 +213,13 @@ final class AlertSender {
             new NewEvent(type, payload, channel.endpointId().toString()), body, null, true)
         .thenComposeAsync(result -> {
           Sent sent;
-          if (result instanceof IngestResult.Accepted a) sent = new Sent(UUID.fromString(a.eventId()), "accepted", null);
-          else if (result instanceof IngestResult.Replayed r) sent = new Sent(UUID.fromString(r.eventId()), "accepted", null);
-          else {
+          if (result instanceof IngestResult.Accepted a) {
+            sent = new Sent(UUID.fromString(a.eventId()), "accepted", null);
+            Metrics.alertSent(channel.kind(), "sent"); // a replay (the batch sent again) is not counted again
+          } else if (result instanceof IngestResult.Replayed r) {
+            sent = new Sent(UUID.fromString(r.eventId()), "accepted", null);
+          } else {
+            Metrics.alertSent(channel.kind(), "failed");
             // Its endpoint was disabled (a 410 from the receiver, or failing for days): the
             // message is not sent; recorded so that the channel's sends show why.
             log.warn("Alert channel {} could not take a message: {}", channel.id(), result);
@@ -238,7 +245,10 @@ final class AlertSender {
     CompletionStage<Boolean> already = test ? CompletableFuture.completedFuture(false) : channels.sent(key);
     return already.thenComposeAsync(done -> done
         ? CompletableFuture.completedFuture(new Sent(null, "sent", null))
-        : send.get().thenComposeAsync(sent -> channels.record(channel.id(), key, Instant.now(), types(events), summary,
-            null, sent.outcome(), sent.error()).thenApply(v -> sent), ec), ec);
+        : send.get().thenComposeAsync(sent -> {
+          Metrics.alertSent(channel.kind(), sent.outcome().equals("sent") ? "sent" : "failed");
+          return channels.record(channel.id(), key, Instant.now(), types(events), summary,
+              null, sent.outcome(), sent.error()).thenApply(v -> sent);
+        }, ec), ec);
   }
 }

@@ -157,6 +157,17 @@ class OperationalEventsTest {
     JsonNode carrier = api.get("/v1/events/" + send.get("event_id").asText(), tenant.apiKey()).json();
     assertEquals("DELIVERED", carrier.get("status").asText());
     assertEquals(200, carrier.at("/deliveries/0/attempts/0/status_code").asInt());
+
+    // Counted in /metrics (the registry is the JVM's: other tests count there too).
+    assertTrue(metric("zyven_operational_events_total{type=\"delivery.dead_lettered\"}") >= 1);
+    assertTrue(metric("zyven_alerts_sent_total{kind=\"webhook\",outcome=\"sent\"}") >= 1);
+  }
+
+  private static double metric(String series) {
+    return api.get("/metrics", null).body().lines()
+        .filter(l -> l.startsWith(series + " "))
+        .mapToDouble(l -> Double.parseDouble(l.substring(series.length() + 1).trim()))
+        .findFirst().orElse(0);
   }
 
   @Test
