@@ -132,7 +132,7 @@ function renderChrome() {
     ? [['#/tenants', 'Tenants'], ['#/cluster', 'Cluster']]
     : (me.endpoint_ids ? [] : [['#/overview', 'Overview']])   // the whole tenant's figures
       .concat([['#/events', 'Events'], ['#/dead-letters', 'Dead letters'], ['#/endpoints', 'Endpoints']])
-      .concat(canManage() && !me.endpoint_ids ? [['#/send', 'Send']] : []);
+      .concat(canManage() && !me.endpoint_ids ? [['#/send', 'Send'], ['#/alerts', 'Alerts']] : []);
   nav.replaceChildren(...links.map(([href, label]) =>
     el('a', { href, class: location.hash.startsWith(href) ? 'active' : null, text: label })));
   nav.hidden = false;
@@ -155,7 +155,7 @@ async function render() {
   const views = me.kind === 'admin'
     ? { tenants: tenantsView, cluster: clusterView }
     : { overview: overviewView, events: id ? () => eventView(id) : eventsView,
-        'dead-letters': deadLettersView, endpoints: endpointsView, send: sendView };
+        'dead-letters': deadLettersView, endpoints: endpointsView, send: sendView, alerts: alertsView };
   const handler = views[view] || Object.values(views)[0];
   try {
     await handler();
@@ -510,6 +510,140 @@ async function fillHealth(id) {
   const rate = h.success_rate_last_hour === null || h.success_rate_last_hour === undefined
     ? 'no attempts in the last hour' : Math.round(h.success_rate_last_hour * 100) + '% ok in the last hour';
   cell.textContent = 'circuit ' + h.circuit + ', ' + h.in_flight + ' in flight, ' + rate;
+}
+
+// ---- tenant: alert channels ----
+
+const ALERT_KINDS = ['webhook', 'slack', 'pagerduty', 'email'];
+const ALERT_TYPES = ['endpoint.disabled', 'endpoint.enabled', 'endpoint.circuit_opened', 'endpoint.circuit_closed',
+  'delivery.dead_lettered'];
+const SETTLED = ['DELIVERED', 'DEAD_LETTERED'];
+
+// A channel's URL can be a credential (a Slack incoming-webhook URL is one), so only its
+// host and the last four characters of the rest are shown; the API masks a routing key.
+function alertTarget(ch) {
+  if (ch.kind === 'email') return (ch.to || []).join(', ');
+  let target = '';
+  if (ch.url) {
+    try {
+      const u = new URL(ch.url);
+      const rest = (u.pathname === '/' ? '' : u.pathname) + u.search;
+      target = u.protocol + '//' + u.host + (rest ? '/…' + rest.slice(-4) : '');
+    } catch (e) {
+      target = '…' + ch.url.slice(-4);
+    }
+  }
+  if (ch.kind === 'pagerduty' && ch.routing_key) target = 'routing key ' + ch.routing_key + (target ? ' at ' + target : '');
+  return target;
+}
+
+function alertSendRow(s) {
+  const status = s.delivery_status ? statusBadge(s.delivery_status) : null;
+  return el('tr', { class: 'alert-send' },
+    el('td', { title: s.at, text: age(s.at) + ' ago' }),
+    el('td', {}, el('div', { class: 'summary', text: s.summary || '' }), el('div', { class: 'muted', text: (s.types || []).join(', ') })),
+    el('td', {}, el('span', { class: 'outcome', text: s.outcome }), status ? ' ' : null, status,
+      s.error ? el('div', { class: 'error', text: s.error }) : null),
+    el('td', {}, s.event_id ? el('a', { class: 'send-event mono', href: '#/events/' + s.event_id, text: s.event_id.slice(0, 8) }) : '—'),
+    el('td', { class: 'answer' }));
+}
+
+async function alertsView(notice) {
+  const r = await api('GET', '/v1/alert-channels');
+  if (!r.ok) return show(el('div', {}, el('h1', { text: 'Alerts' }), el('p', { class: 'error', text: problemText(r) })));
+  const message = el('div', { role: 'status' });
+  const list = el('div', { id: 'alert-channels' });
+  const boxes = new Map();   // channel id -> its box
+  const unsettled = new Set();   // channels with a send still on its way: polled
+  const filling = new Set();     // channels being asked for now: a slow answer is not asked twice
+
+  // A channel's latest sends, with the receiver's answer to the newest one carried by an
+  // event (the start of its last attempt's response body).
+  async function fillSends(id) {
+    if (filling.has(id)) return;
+    filling.add(id);
+    try { await fillSendsNow(id); } finally { filling.delete(id); }
+  }
+
+  async function fillSendsNow(id) {
+    const box = boxes.get(id);
+    const d = await api('GET', '/v1/alert-channels/' + id);
+    if (!box || !box.isConnected) return;
+    const tbody = box.querySelector('tbody');
+    if (!d.ok) { tbody.replaceChildren(el('tr', {}, el('td', { colspan: 5, class: 'error', text: problemText(d) }))); return; }
+    const sends = d.json.last_sends || [];
+    tbody.replaceChildren(...(sends.length ? sends.map(alertSendRow)
+      : [el('tr', {}, el('td', { colspan: 5, class: 'muted', text: 'nothing sent yet' }))]));
+    if (sends.some(s => s.event_id && !SETTLED.includes(s.delivery_status))) unsettled.add(id);
+    else unsettled.delete(id);
+    const newest = sends.findIndex(s => s.event_id);
+    if (newest < 0) return;
+    const e = await api('GET', '/v1/events/' + encodeURIComponent(sends[newest].event_id));
+    const cell = tbody.querySelectorAll('tr.alert-send')[newest]?.querySelector('td.answer');
+    if (!e.ok || !cell) return;
+    const attempts = e.json.deliveries.flatMap(x => x.attempts);
+    const last = attempts[attempts.length - 1];
+    cell.textContent = last ? (last.status_code ?? last.error ?? '') + ' ' + (last.response_body || '').slice(0, 200) : '';
+  }
+
+  async function test(id) {
+    const t = await api('POST', '/v1/alert-channels/' + id + '/test');
+    message.replaceChildren(t.ok
+      ? el('p', {}, 'Test alert ' + t.json.outcome + (t.json.error ? ': ' + t.json.error : '') + '.')
+      : el('p', { class: 'error', text: problemText(t) }));
+    if (t.ok) { unsettled.add(id); fillSends(id); }
+  }
+
+  async function remove(ch) {
+    if (!window.confirm('Delete the ' + ch.kind + ' alert channel ' + alertTarget(ch) + '?')) return;
+    const d = await api('DELETE', '/v1/alert-channels/' + ch.id);
+    if (!d.ok) { message.replaceChildren(el('p', { class: 'error', text: problemText(d) })); return; }
+    alertsView(el('p', { text: 'Deleted.' }));
+  }
+
+  for (const ch of r.json.data) {
+    const box = el('div', { class: 'delivery alert-channel', 'data-channel-id': ch.id },
+      el('div', {}, el('strong', { class: 'kind', text: ch.kind }), ' ', el('span', { class: 'target mono', text: alertTarget(ch) }),
+        ' ', el('span', { class: 'muted', text: 'hears ' + (ch.event_types.length ? ch.event_types.join(', ') : 'every type') })),
+      el('p', {}, el('button', { type: 'button', class: 'secondary send-test', text: 'Send test', onclick: () => test(ch.id) }), ' ',
+        el('button', { type: 'button', class: 'danger', text: 'Delete', onclick: () => remove(ch) })),
+      el('table', {}, el('thead', {}, el('tr', {}, ['When', 'What', 'Outcome', 'Event', "Receiver's answer"].map(h => el('th', { text: h })))),
+        el('tbody')));
+    boxes.set(ch.id, box);
+    list.append(box);
+  }
+  if (!r.json.data.length) list.append(el('p', { class: 'muted', text: 'No alert channels yet.' }));
+
+  show(el('div', {}, el('h1', { text: 'Alerts' }), message, list, el('h2', { text: 'New alert channel' }), alertChannelForm(message)));
+  if (notice) message.replaceChildren(notice);
+  await Promise.all(r.json.data.map(ch => fillSends(ch.id)));
+  // Only channels with a send on its way are asked again, until it is delivered or dead.
+  const timer = setInterval(() => { for (const id of unsettled) fillSends(id); }, POLL_MS);
+  stopView = () => clearInterval(timer);
+}
+
+function alertChannelForm(message) {
+  const kind = el('select', { name: 'kind' }, ALERT_KINDS.map(k => el('option', { value: k, text: k })));
+  const url = el('input', { name: 'url', size: 40, placeholder: 'https://… (pagerduty: optional)' });
+  const routingKey = el('input', { name: 'routing_key', type: 'password', autocomplete: 'off', placeholder: 'pagerduty only' });
+  const to = el('input', { name: 'to', placeholder: 'email: a@example.com, b@example.com' });
+  const types = el('input', { name: 'event_types', placeholder: 'empty: every type', title: ALERT_TYPES.join(', ') });
+  const split = (v) => v.split(',').map(x => x.trim()).filter(Boolean);
+  async function submit(ev) {
+    ev.preventDefault();
+    const body = { kind: kind.value, event_types: split(types.value) };
+    if (url.value.trim()) body.url = url.value.trim();
+    if (routingKey.value.trim()) body.routing_key = routingKey.value.trim();
+    if (to.value.trim()) body.to = split(to.value);
+    const c = await api('POST', '/v1/alert-channels', body);
+    if (!c.ok) { message.replaceChildren(el('p', { class: 'error', text: problemText(c) })); return; }
+    alertsView(el('div', { class: 'secret' }, 'Created ', el('span', { class: 'mono', id: 'created-channel', text: c.json.id }),
+      c.json.secret ? ['. Its signing secret, shown here once: ', el('span', { class: 'mono', text: c.json.secret })] : '.'));
+  }
+  return el('form', { class: 'inline alert-channel-form', onsubmit: submit },
+    el('label', {}, 'Kind', kind), el('label', {}, 'URL', url), el('label', {}, 'Routing key', routingKey),
+    el('label', {}, 'To', to), el('label', {}, 'Event types', types),
+    el('button', { type: 'submit', text: 'Create channel' }));
 }
 
 // ---- tenant: overview ----
