@@ -163,4 +163,25 @@ class ConsoleAlertsTest {
     assertThrows(org.openqa.selenium.TimeoutException.class,
         () -> new WebDriverWait(browser, Duration.ofSeconds(1)).until(ExpectedConditions.alertIsPresent()));
   }
+
+  @Test
+  void aChannelMadeInThePageIsThereThroughTheApiAndIsDeletedFromThePage() {
+    browser.get(base + "/#/alerts");
+    waitFor(By.cssSelector(".alert-channel-form input[name=url]")).sendKeys(receiver.url("/console-alerts/made"));
+    browser.findElement(By.cssSelector(".alert-channel-form input[name=event_types]")).sendKeys("endpoint.disabled, delivery.dead_lettered");
+    browser.findElement(By.cssSelector(".alert-channel-form button[type=submit]")).click();
+
+    String id = waitFor(By.id("created-channel")).getText();
+    assertTrue(browser.findElement(By.cssSelector("#view [role=status]")).getText().contains("whsec_"), "the secret, shown once");
+    Response r = api.get("/v1/alert-channels/" + id, tenant.apiKey());
+    assertEquals(200, r.status(), r.body());
+    assertEquals(receiver.url("/console-alerts/made"), r.json().get("url").asText());
+    assertEquals(2, r.json().get("event_types").size());
+
+    waitFor(By.cssSelector(box(id) + "button.danger")).click();
+    browser.switchTo().alert().accept();
+    waitForText(By.cssSelector("#view [role=status]"), "Deleted.");
+    assertTrue(browser.findElements(By.cssSelector(box(id))).isEmpty());
+    assertEquals(404, api.get("/v1/alert-channels/" + id, tenant.apiKey()).status());
+  }
 }
