@@ -82,13 +82,15 @@ public final class Recovery {
             batch -> {
               if (batch.isEmpty()) return CompletableFuture.completedFuture(replayed.get());
               List<String> ids = batch.stream().map(DeadLetter::eventId).toList();
-              return Paced.forEach(ids, settings.maxInFlight(), id -> replay.apply(id).whenComplete((r, e) -> {
+              // On the system's dispatcher: the ask's stage would otherwise run this on the
+              // common pool, which on two cores starts a thread per replay.
+              return Paced.forEach(ids, settings.maxInFlight(), id -> replay.apply(id).whenCompleteAsync((r, e) -> {
                     if (e != null) {
                       LogContext.log(tenantId, id, endpointId,
                           () -> log.warn("Recover: replay of event {} not confirmed: {}", id, e.toString()));
                     }
                     replayed.incrementAndGet();
-                  }))
+                  }, system.executionContext()))
                   .thenCompose(
                       done ->
                           batch.size() < settings.batchSize()

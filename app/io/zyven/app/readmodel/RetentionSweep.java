@@ -152,7 +152,9 @@ public final class RetentionSweep {
                       c -> sharding.entityRefFor(EventEntity.TYPE_KEY, c.eventId())
                           .<EventEntity.RetireReply>ask(
                               replyTo -> new EventEntity.Retire(c.tenantId(), c.cutoff(), replyTo), settings.askTimeout())
-                          .handle((reply, error) -> Optional.ofNullable(reply)))
+                          // On the system's dispatcher: the ask's stage would otherwise run this
+                          // on the common pool, which on two cores starts a thread per retire.
+                          .handleAsync((reply, error) -> Optional.ofNullable(reply), system.executionContext()))
                   .runFold(new Tally(), Tally::add, system);
             })
         .thenCompose(
