@@ -193,6 +193,13 @@ class RetentionApiTest {
 
     assertTrue(metric("zyven_retention_events_removed_total") > removedBefore);
     assertTrue(metric("zyven_retention_rows_removed_total") > 0);
+    // The sweep's gauges come from the read model, refreshed every few seconds: the run
+    // shows once a refresh has passed it.
+    long sweptAt = after.getEpochSecond();
+    Await.until("the later sweep in /metrics", PATIENCE, () -> {
+      String v = value(api.get("/metrics", null).body(), "zyven_retention_last_run_timestamp_seconds");
+      return v != null && (long) Double.parseDouble(v) >= sweptAt;
+    });
     String text = api.get("/metrics", null).body();
     assertTrue(text.contains("# TYPE zyven_retention_oldest_event_age_seconds gauge"), text);
     long lastRun = (long) Double.parseDouble(value(text, "zyven_retention_last_run_timestamp_seconds"));
