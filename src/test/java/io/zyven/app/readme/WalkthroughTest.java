@@ -44,7 +44,9 @@ class WalkthroughTest {
             *) echo "walkthrough: unexpected mvn argument '$a'" >&2; return 2 ;;
           esac
         done
-        exec "$WALKTHROUGH_JAVA" -Xmx512m -cp "$WALKTHROUGH_CLASSPATH" io.zyven.app.Main $main_args
+        # A terminal delivers Ctrl-C; a test run started in the background (nohup … &)
+        # hands every child SIGINT ignored, which no shell can undo: reset it, as a terminal has it.
+        exec env --default-signal=INT "$WALKTHROUGH_JAVA" -Xmx512m -cp "$WALKTHROUGH_CLASSPATH" io.zyven.app.Main $main_args
       }
       """;
 
