@@ -229,6 +229,15 @@ public final class Zyven implements AutoCloseable {
             waker.getDuration("rewake-after"),
             waker.getInt("batch")));
 
+    // The keys this node's API needs, read before the background workers start querying:
+    // with a small zyven.db.queue-limit, their queries could otherwise fill the queue first.
+    String configuredKey = zyven.getString("admin-key");
+    AdminKey adminKey =
+        configuredKey.isEmpty()
+            ? AdminKey.fromDatabase(db, cluster.selfMember().address().toString())
+            : AdminKey.configured(configuredKey);
+    byte[] portalKey = PortalKeys.load(db, zyven.getString("portal.signing-key"));
+
     Config metrics = zyven.getConfig("metrics");
     MetricsRefresher.start(
         system,
@@ -268,16 +277,11 @@ public final class Zyven implements AutoCloseable {
                 zyven.getInt("endpoint-defaults.max-attempts")),
             zyven.getDuration("ingest.ask-timeout"));
 
-    String configuredKey = zyven.getString("admin-key");
-    AdminKey adminKey =
-        configuredKey.isEmpty()
-            ? AdminKey.fromDatabase(db, cluster.selfMember().address().toString())
-            : AdminKey.configured(configuredKey);
     HttpApi api =
         new HttpApi(
             system, db, tenants, index, guard, secrets, httpSettings(zyven, adminKey),
             new PortalRoutes.Settings(
-                PortalKeys.load(db, zyven.getString("portal.signing-key")), zyven.getString("http.public-url")),
+                portalKey, zyven.getString("http.public-url")),
             alerts);
     ServerBinding binding =
         Http.get(system)
