@@ -27,7 +27,10 @@ public final class EndpointApi {
       int maxAttempts,
       Map<String, String> headers,
       Instant createdAt,
-      Instant updatedAt) {
+      Instant updatedAt,
+      String transformation,
+      String status,
+      EndpointConfig.Verification verification) {
 
     public static EndpointView of(EndpointConfig c) {
       return new EndpointView(
@@ -44,13 +47,17 @@ public final class EndpointApi {
           c.maxAttempts(),
           c.headers(),
           c.createdAt(),
-          c.updatedAt());
+          c.updatedAt(),
+          c.transformation(),
+          c.status(),
+          c.verification());
     }
 
     /** This view with the current secret in clear: for create and rotate-secret only. */
     public EndpointView withSecret(String clear) {
       return new EndpointView(id, url, description, eventTypes, clear, previousSecretExpiresAt, enabled,
-          maxInFlight, rateLimitPerSecond, timeoutMs, maxAttempts, headers, createdAt, updatedAt);
+          maxInFlight, rateLimitPerSecond, timeoutMs, maxAttempts, headers, createdAt, updatedAt, transformation, status,
+          verification);
     }
   }
 

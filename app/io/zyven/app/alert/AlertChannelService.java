@@ -172,7 +172,7 @@ public final class AlertChannelService {
           CompletionStage<Void> endpoint = CompletableFuture.completedFuture(null);
           if (patch.url() != null && ch.endpointId() != null) {
             EndpointEntity.Patch p = new EndpointEntity.Patch(
-                patch.url(), null, false, null, null, null, null, false, null, null, null);
+                patch.url(), null, false, null, null, null, null, false, null, null, null, null, false);
             // A new url is a fresh start: a channel's endpoint disabled by its old receiver
             // (410 Gone, say) is enabled again.
             endpoint = guard.checkUrl(patch.url())

@@ -121,7 +121,8 @@ public final class EndpointEntity
 
   /**
    * A PATCH: null fields are left alone. {@code clearDescription} and {@code clearRateLimit}
-   * remove those optional fields, because null cannot say that.
+   * remove those optional fields, because null cannot say that; {@code clearTransformation}
+   * likewise.
    */
   public record Patch(
       String url,
@@ -134,7 +135,9 @@ public final class EndpointEntity
       boolean clearRateLimit,
       Integer timeoutMs,
       Integer maxAttempts,
-      Map<String, String> headers)
+      Map<String, String> headers,
+      String transformation,
+      boolean clearTransformation)
       implements CborSerializable {}
 
   public sealed interface Reply extends CborSerializable {}
@@ -515,7 +518,9 @@ public final class EndpointEntity
         c.createdAt(),
         now,
         version,
-        c.internal());
+        c.internal(),
+        p.clearTransformation() ? null : p.transformation() != null ? p.transformation() : c.transformation(),
+        c.verification());
   }
 
   @Override
@@ -540,7 +545,7 @@ public final class EndpointEntity
         c.id(), c.tenantId(), c.url(), c.description(), c.eventTypes(), c.secret(),
         c.previousSecret(), c.previousSecretExpiresAt(), false,
         c.maxInFlight(), c.rateLimitPerSecond(), c.timeoutMs(), c.maxAttempts(), c.headers(),
-        c.createdAt(), at, c.version() + 1, c.internal());
+        c.createdAt(), at, c.version() + 1, c.internal(), c.transformation(), c.verification());
   }
 
   /** The tag of the health changes that become operational events (endpoint.disabled, …). */

@@ -58,7 +58,9 @@ record EndpointRequest(Patch patch, String secret) {
             rate != null && rate.isNull(),
             integer(root.get("timeout_ms"), "timeout_ms", 1, MAX_TIMEOUT_MS),
             integer(root.get("max_attempts"), "max_attempts", 1, 100),
-            headers(root.get("headers")));
+            headers(root.get("headers")),
+            null,
+            false);
     return new EndpointRequest(patch, secret(root.get("secret")));
   }
 

@@ -103,7 +103,10 @@ public final class EndpointRoutes {
             p.headers() != null ? Map.copyOf(p.headers()) : Map.of(),
             now,
             now,
-            1);
+            1,
+            false,
+            p.transformation(),
+            null);
     // Counted before anything is written. Creates racing each other may pass the cap by
     // the few that count at the same moment; it bounds the work, it is not an invariant.
     return index
