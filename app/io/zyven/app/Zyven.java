@@ -184,7 +184,8 @@ public final class Zyven implements AutoCloseable {
             db,
             new TenantStore.Settings(
                 zyven.getDuration("api-keys.cache-ttl"), zyven.getDuration("api-keys.last-used-every")));
-    EndpointEntity.init(system, index, secrets, client, endpointSettings(zyven));
+    EndpointEntity.init(
+        system, index, secrets, client, endpointSettings(zyven), zyven.getDuration("verification.timeout"));
     ClusterSharding sharding = ClusterSharding.get(system);
     Dispatch.Endpoints endpoints =
         new Dispatch.Endpoints() {

@@ -53,6 +53,23 @@ public record EndpointConfig(
     public boolean pending() {
       return !"verified".equals(state);
     }
+
+    /** A challenge is to be sent, or is out and not answered yet. */
+    public boolean running() {
+      return "pending".equals(state);
+    }
+
+    public static Verification started(Instant at) {
+      return new Verification("pending", at, null);
+    }
+
+    public static Verification passed(Instant at) {
+      return new Verification("verified", at, null);
+    }
+
+    public static Verification failed(Instant at, String error) {
+      return new Verification("failed", at, error);
+    }
   }
 
   /** An endpoint with no transformation whose verification was never asked for. */

@@ -33,4 +33,16 @@ public sealed interface EndpointJournal extends CborSerializable {
 
   /** A request succeeded again and the circuit closed. */
   record CircuitClosed(Instant at) implements EndpointJournal {}
+
+  /**
+   * Challenge-response verification of the endpoint's URL was asked for (again): the
+   * endpoint is pending until it echoes a challenge. {@code config} is the new one.
+   */
+  record VerificationStarted(EndpointConfig config, Instant at) implements EndpointJournal {}
+
+  /** The endpoint echoed its challenge: it receives events from now on. */
+  record VerificationPassed(EndpointConfig config, Instant at) implements EndpointJournal {}
+
+  /** The endpoint did not echo its challenge; {@code config.verification().error()} says why. */
+  record VerificationFailed(EndpointConfig config, Instant at) implements EndpointJournal {}
 }

@@ -13,10 +13,12 @@ public final class TenantApi {
   /**
    * A tenant as the admin sees it: never its keys, only how many it has; its endpoints; its
    * dead-lettered events (counted up to 10 000); its own retention period in days (null:
-   * the node's {@code zyven.retention.period}).
+   * the node's {@code zyven.retention.period}); whether its endpoints are verified by
+   * default ({@code verify_endpoints}).
    */
   public record TenantView(
-      String id, String name, Instant createdAt, int apiKeys, int endpoints, int deadLetters, Integer retentionPeriodDays) {}
+      String id, String name, Instant createdAt, int apiKeys, int endpoints, int deadLetters, Integer retentionPeriodDays,
+      boolean verifyEndpoints) {}
 
   public record TenantList(List<TenantView> data) {}
 

@@ -288,9 +288,13 @@ public final class EndpointDispatcher {
     actions.add(new Send(d, config, probe));
   }
 
-  /** A disabled or deleted endpoint sends nothing: the delivery fails permanently. */
+  /**
+   * A disabled or deleted endpoint, or one whose verification has not passed, sends
+   * nothing: the delivery fails permanently.
+   */
   private void refuse(Dispatch d, List<Action> actions) {
-    String why = config == null || deleted ? "endpoint deleted" : "endpoint disabled";
+    String why = config == null || deleted ? "endpoint deleted"
+        : config.pendingVerification() ? "endpoint pending verification" : "endpoint disabled";
     reply(d, new DispatchReply.Refused(endpointId, d.request().attempt(), why), actions);
   }
 
@@ -309,7 +313,7 @@ public final class EndpointDispatcher {
   }
 
   private boolean accepting() {
-    return enabled() && !deleted;
+    return enabled() && !deleted && !config.pendingVerification();
   }
 
   private boolean enabled() {

@@ -1,10 +1,12 @@
 package io.zyven.app.endpoint;
 
 import io.zyven.app.metrics.Metrics;
+import io.zyven.app.delivery.DeliveryRequest;
 import io.zyven.app.delivery.Dispatch;
 import io.zyven.app.store.EndpointIndex;
 import io.zyven.app.store.SecretBox;
 import io.zyven.app.telemetry.LogContext;
+import io.zyven.protocol.Attempt;
 import io.zyven.protocol.CborSerializable;
 import io.zyven.protocol.EndpointConfig;
 import io.zyven.protocol.EndpointJournal;
@@ -13,7 +15,10 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
@@ -58,7 +63,26 @@ public final class EndpointEntity
 
   public record Create(EndpointConfig config, ActorRef<Reply> replyTo) implements Command {}
 
-  public record Update(String tenantId, Patch patch, ActorRef<Reply> replyTo) implements Command {}
+  /**
+   * A PATCH. {@code verify}: true asks for the URL's verification now, false drops it, null
+   * leaves it to the rule: a new URL is verified when {@code verifyByDefault} (the tenant's
+   * default) or when the endpoint was verified before.
+   */
+  public record Update(String tenantId, Patch patch, Boolean verify, boolean verifyByDefault, ActorRef<Reply> replyTo)
+      implements Command {
+    public Update(String tenantId, Patch patch, ActorRef<Reply> replyTo) {
+      this(tenantId, patch, null, false, replyTo);
+    }
+  }
+
+  /** Start (or start again) the challenge-response verification of the endpoint's URL. */
+  public record Verify(String tenantId, ActorRef<Reply> replyTo) implements Command {}
+
+  /**
+   * The answer to the challenge of run {@code run} (an attempt: status, body kept, error);
+   * only the latest run counts. Sent to itself, never across nodes.
+   */
+  record ChallengeAnswered(long run, String challenge, Attempt attempt) implements Command {}
 
   public record Delete(String tenantId, ActorRef<Reply> replyTo) implements Command {}
 
@@ -207,12 +231,13 @@ public final class EndpointEntity
       EndpointIndex index,
       SecretBox box,
       WebhookClient client,
-      EndpointDispatcher.Settings settings) {
+      EndpointDispatcher.Settings settings,
+      Duration verifyTimeout) {
     ClusterSharding.get(system)
         .init(
             Entity.of(
                     TYPE_KEY,
-                    ctx -> create(ctx.getEntityId(), index, box, client, settings, Clock.systemUTC()))
+                    ctx -> create(ctx.getEntityId(), index, box, client, settings, verifyTimeout, Clock.systemUTC()))
                 .withStopMessage(Stop.INSTANCE));
   }
 
@@ -222,6 +247,7 @@ public final class EndpointEntity
       SecretBox box,
       WebhookClient client,
       EndpointDispatcher.Settings settings,
+      Duration verifyTimeout,
       Clock clock) {
     return Behaviors.setup(
         ctx -> {
@@ -232,7 +258,7 @@ public final class EndpointEntity
           // As a command, not a signal: it then waits behind the dispatcher's last requests
           // to journal, even while a write is under way.
           ctx.watchWith(dispatcher, DispatcherStopped.INSTANCE);
-          return new EndpointEntity(endpointId, ctx, index, box, dispatcher, clock);
+          return new EndpointEntity(endpointId, ctx, index, box, dispatcher, client, verifyTimeout, clock);
         });
   }
 
@@ -244,6 +270,12 @@ public final class EndpointEntity
   private final Clock clock;
   /** The tenant's enables since this incarnation began; the dispatcher counts the same. */
   private int epoch;
+  private final WebhookClient client;
+  private final Duration verifyTimeout;
+  /** Connections for challenges, apart from deliveries; made at the first challenge. */
+  private WebhookClient.Pool challengePool;
+  /** Counts the challenges sent by this incarnation: an answer to an older one is stale. */
+  private long challengeRun;
 
   private EndpointEntity(
       String endpointId,
@@ -251,6 +283,8 @@ public final class EndpointEntity
       EndpointIndex index,
       SecretBox box,
       ActorRef<EndpointDispatcher.Message> dispatcher,
+      WebhookClient client,
+      Duration verifyTimeout,
       Clock clock) {
     super(PersistenceId.of(TYPE_KEY.name(), endpointId));
     this.endpointId = endpointId;
@@ -258,6 +292,8 @@ public final class EndpointEntity
     this.index = index;
     this.box = box;
     this.dispatcher = dispatcher;
+    this.client = client;
+    this.verifyTimeout = verifyTimeout;
     this.clock = clock;
   }
 
@@ -280,6 +316,8 @@ public final class EndpointEntity
         .onCommand(Enable.class, this::enable)
         .onCommand(GetHealth.class, this::getHealth)
         .onCommand(RotateSecret.class, this::rotateSecret)
+        .onCommand(Verify.class, this::verify)
+        .onCommand(ChallengeAnswered.class, this::challengeAnswered)
         .onCommand(Reseal.class, (state, cmd) -> reseal(state, cmd.replyTo()))
         .onCommand(ResealAfterRecovery.class, (state, cmd) -> reseal(state, null))
         .onCommand(OpenCircuit.class, this::openCircuit)
@@ -298,6 +336,7 @@ public final class EndpointEntity
         .onCommand(Reseal.class, (state, cmd) -> Effect().reply(cmd.replyTo(), new Resealed(true)))
         .onCommand(ResealAfterRecovery.class, (state, cmd) -> Effect().noReply())
         .onCommand(HealthChange.class, (state, cmd) -> Effect().noReply())
+        .onCommand(ChallengeAnswered.class, (state, cmd) -> Effect().noReply())
         .onCommand(Stop.class, (state, cmd) -> tellDispatcher(EndpointDispatcher.HandOff.INSTANCE))
         .onCommand(DispatcherStopped.class, (state, cmd) -> Effect().stop().thenNoReply());
     return builder.build();
@@ -311,7 +350,8 @@ public final class EndpointEntity
         .onCommand(Get.class, (s, cmd) -> notFound(cmd.replyTo()))
         .onCommand(Enable.class, (s, cmd) -> notFound(cmd.replyTo()))
         .onCommand(GetHealth.class, (s, cmd) -> notFound(cmd.replyTo()))
-        .onCommand(RotateSecret.class, (s, cmd) -> notFound(cmd.replyTo()));
+        .onCommand(RotateSecret.class, (s, cmd) -> notFound(cmd.replyTo()))
+        .onCommand(Verify.class, (s, cmd) -> notFound(cmd.replyTo()));
   }
 
 
@@ -321,6 +361,7 @@ public final class EndpointEntity
     return Effect()
         .persist(new EndpointJournal.Created(cmd.config(), clock.instant()))
         .thenRun(this::configureDispatcher)
+        .thenRun(this::challengeIfRunning)
         .thenReply(cmd.replyTo(), s -> new Current(s.config()));
   }
 
@@ -329,14 +370,23 @@ public final class EndpointEntity
   private ReplyEffect<EndpointJournal, State> update(State state, Update cmd) {
     if (!state.visibleTo(cmd.tenantId())) return notFound(cmd.replyTo());
     EndpointConfig current = state.config();
+    Instant now = clock.instant();
+    EndpointConfig.Verification verification =
+        verificationAfter(current, cmd.patch(), cmd.verify(), cmd.verifyByDefault(), now);
+    boolean verificationChanged = !Objects.equals(verification, current.verification());
     // A patch that changes nothing journals nothing.
-    if (apply(current, cmd.patch(), current.updatedAt(), current.version()).equals(current)) {
+    if (!verificationChanged && apply(current, cmd.patch(), current.updatedAt(), current.version()).equals(current)) {
       return Effect().reply(cmd.replyTo(), new Current(current));
     }
-    EndpointConfig updated = apply(current, cmd.patch(), clock.instant(), current.version() + 1);
+    EndpointConfig patched = apply(current, cmd.patch(), now, current.version() + 1);
+    EndpointConfig updated = verificationChanged ? patched.withVerification(verification, now) : patched;
     return Effect()
         .persist(new EndpointJournal.Updated(updated, updated.updatedAt()))
         .thenRun(this::configureDispatcher)
+        .thenRun((State s) -> {
+          // Only a verification this patch started: one already out keeps its run.
+          if (verificationChanged) challengeIfRunning(s);
+        })
         .thenReply(cmd.replyTo(), s -> new Current(s.config()));
   }
 
@@ -410,6 +460,90 @@ public final class EndpointEntity
               index.upsert(s.config(), s.deleted());
             });
     return replyTo == null ? persisted.thenNoReply() : persisted.thenReply(replyTo, s -> new Resealed(true));
+  }
+
+  // ---- verification ----
+
+  /**
+   * Where an update leaves the endpoint's verification: {@code verify} true starts it, false
+   * drops it; otherwise a new URL is verified again when the tenant verifies by default or
+   * when this endpoint was verified before (the old URL's consent says nothing of the new
+   * one's), and anything else keeps it as it is.
+   */
+  static EndpointConfig.Verification verificationAfter(
+      EndpointConfig current, Patch patch, Boolean verify, boolean verifyByDefault, Instant now) {
+    if (verify != null) return verify ? EndpointConfig.Verification.started(now) : null;
+    boolean newUrl = patch.url() != null && !patch.url().equals(current.url());
+    if (newUrl && (verifyByDefault || current.verification() != null)) return EndpointConfig.Verification.started(now);
+    return current.verification();
+  }
+
+  private ReplyEffect<EndpointJournal, State> verify(State state, Verify cmd) {
+    if (!state.visibleTo(cmd.tenantId())) return notFound(cmd.replyTo());
+    Instant now = clock.instant();
+    EndpointConfig started = state.config().withVerification(EndpointConfig.Verification.started(now), now);
+    return Effect()
+        .persist(new EndpointJournal.VerificationStarted(started, now))
+        .thenRun(this::configureDispatcher)
+        .thenRun(this::challengeIfRunning)
+        .thenReply(cmd.replyTo(), s -> new Current(s.config()));
+  }
+
+  /** Sends a new challenge when the endpoint's verification waits for one. */
+  private void challengeIfRunning(State state) {
+    EndpointConfig c = state.config();
+    if (state.isActive() && c.verification() != null && c.verification().running()) sendChallenge(c);
+  }
+
+  /**
+   * POSTs a signed {@code {"type":"webhook.verification","challenge":…}} to the endpoint's
+   * URL through the same client as deliveries (signing, the SSRF guard at connection, the
+   * 4 KiB bound on the body it reads), and tells itself the answer. Not through the
+   * dispatcher: a challenge is no delivery (no attempt spent, no circuit counted), and it
+   * goes as it is, never through the endpoint's transformation.
+   */
+  private void sendChallenge(EndpointConfig c) {
+    long run = ++challengeRun;
+    String challenge = Challenges.newChallenge();
+    DeliveryRequest request =
+        new DeliveryRequest(UUID.randomUUID().toString(), Challenges.TYPE, Challenges.body(challenge), 1);
+    if (challengePool == null) challengePool = client.newPool();
+    Instant startedAt = clock.instant();
+    Attempt timedOut =
+        new Attempt(1, startedAt, null, verifyTimeout.toMillis(), "timeout after " + verifyTimeout.toMillis() + " ms", null);
+    ctx.pipeToSelf(
+        client.send(challengePool, c, request)
+            .toCompletableFuture()
+            .thenApply(WebhookClient.Result::attempt)
+            .completeOnTimeout(timedOut, verifyTimeout.toMillis(), TimeUnit.MILLISECONDS),
+        (attempt, error) -> new ChallengeAnswered(
+            run, challenge, attempt != null ? attempt : new Attempt(1, startedAt, null, 0, String.valueOf(error), null)));
+  }
+
+  private ReplyEffect<EndpointJournal, State> challengeAnswered(State state, ChallengeAnswered cmd) {
+    EndpointConfig c = state.config();
+    if (cmd.run() != challengeRun || c.verification() == null || !c.verification().running()) return Effect().noReply();
+    String error = Challenges.check(cmd.attempt(), cmd.challenge());
+    Instant now = clock.instant();
+    EndpointConfig next =
+        c.withVerification(
+            error == null ? EndpointConfig.Verification.passed(now) : EndpointConfig.Verification.failed(now, error), now);
+    EndpointJournal event =
+        error == null ? new EndpointJournal.VerificationPassed(next, now) : new EndpointJournal.VerificationFailed(next, now);
+    return Effect()
+        .persist(event)
+        .thenRun(
+            (State s) -> {
+              LogContext.log(c.tenantId(), null, endpointId,
+                  () -> {
+                    if (error == null) log.info("Endpoint {} passed its verification", endpointId);
+                    else log.info("Endpoint {} failed its verification: {}", endpointId, error);
+                  });
+              configureDispatcher(s);
+              // The entity's own change: the index follows, so that fan-out includes it now.
+              index.upsert(s.config(), s.deleted());
+            })
+        .thenNoReply();
   }
 
   /** The journaled parts here, the live parts from the dispatcher, which answers. */
@@ -534,6 +668,9 @@ public final class EndpointEntity
         .onEvent(EndpointJournal.Enabled.class, (s, e) -> s.withConfig(e.config()).failingSince(null))
         .onEvent(EndpointJournal.SecretRotated.class, (s, e) -> s.withConfig(e.config()))
         .onEvent(EndpointJournal.SecretsResealed.class, (s, e) -> s.withConfig(e.config()))
+        .onEvent(EndpointJournal.VerificationStarted.class, (s, e) -> s.withConfig(e.config()))
+        .onEvent(EndpointJournal.VerificationPassed.class, (s, e) -> s.withConfig(e.config()))
+        .onEvent(EndpointJournal.VerificationFailed.class, (s, e) -> s.withConfig(e.config()))
         .onEvent(EndpointJournal.CircuitOpened.class, (s, e) -> s.failingSince(e.failingSince()))
         .onEvent(EndpointJournal.CircuitClosed.class, (s, e) -> s.failingSince(null))
         .build();
@@ -576,6 +713,9 @@ public final class EndpointEntity
                 dispatcher.tell(new EndpointDispatcher.RestoreCircuit(state.failingSince()));
               }
               if (state.isActive()) ctx.getSelf().tell(ResealAfterRecovery.INSTANCE);
+              // A challenge was out when the last incarnation stopped (a node died, or it
+              // moved): its answer is lost, so a new one goes now.
+              challengeIfRunning(state);
             })
         .build();
   }

@@ -19,13 +19,14 @@ import java.util.regex.Pattern;
 /**
  * The body of {@code POST} and {@code PATCH /v1/endpoints}, checked field by field so a
  * bad request says exactly what is wrong. Unknown fields are refused: a typo such as
- * {@code event_type} must not silently subscribe an endpoint to everything.
+ * {@code event_type} must not silently subscribe an endpoint to everything. {@code verify}
+ * (null: not given) asks for, or declines, the URL's challenge-response verification.
  */
-record EndpointRequest(Patch patch, String secret) {
+record EndpointRequest(Patch patch, String secret, Boolean verify) {
 
   private static final Set<String> FIELDS =
       Set.of("url", "description", "event_types", "secret", "enabled", "max_in_flight",
-          "rate_limit_per_second", "timeout_ms", "max_attempts", "headers");
+          "rate_limit_per_second", "timeout_ms", "max_attempts", "headers", "verify");
   private static final Pattern HEADER_NAME = Pattern.compile("[A-Za-z0-9-]{1,64}");
   // Headers Zyven sets itself on every delivery; an endpoint may not override them.
   // Hop-by-hop and framing headers would break the request if forwarded.
@@ -61,7 +62,7 @@ record EndpointRequest(Patch patch, String secret) {
             headers(root.get("headers")),
             null,
             false);
-    return new EndpointRequest(patch, secret(root.get("secret")));
+    return new EndpointRequest(patch, secret(root.get("secret")), bool(root.get("verify"), "verify"));
   }
 
   /** {@code whsec_} + base64 of 32 random bytes. */

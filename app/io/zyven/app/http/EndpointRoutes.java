@@ -2,12 +2,15 @@ package io.zyven.app.http;
 
 import io.zyven.app.endpoint.EndpointEntity;
 import io.zyven.app.endpoint.TargetGuard;
+import io.zyven.app.ingest.IngestResult;
+import io.zyven.app.ingest.TestSends;
 import io.zyven.app.readmodel.ReadModelQueries;
 import io.zyven.app.readmodel.ReadModelQueries.Cursor;
 import io.zyven.app.readmodel.Recovery;
 import io.zyven.app.readmodel.StatsQueries;
 import io.zyven.app.store.EndpointIndex;
 import io.zyven.app.store.SecretBox;
+import io.zyven.app.store.TenantStore;
 import io.zyven.protocol.EndpointApi.EndpointList;
 import io.zyven.protocol.EndpointApi.EndpointView;
 import io.zyven.protocol.EndpointApi.SecretView;
@@ -52,6 +55,8 @@ public final class EndpointRoutes {
   private final Defaults defaults;
   private final Limits limits;
   private final Recovery recovery;
+  private final TenantStore tenants;
+  private final TestSends testSends;
 
   EndpointRoutes(
       ActorSystem<?> system,
@@ -62,8 +67,12 @@ public final class EndpointRoutes {
       TargetGuard guard,
       Duration askTimeout,
       Defaults defaults,
-      Limits limits) {
+      Limits limits,
+      TenantStore tenants,
+      TestSends testSends) {
     this.system = system;
+    this.tenants = tenants;
+    this.testSends = testSends;
     this.sharding = ClusterSharding.get(system);
     this.index = index;
     this.secrets = secrets;
@@ -107,6 +116,14 @@ public final class EndpointRoutes {
             false,
             p.transformation(),
             null);
+    return verifyByDefault(principal.tenantId(), request.verify(), true)
+        .thenComposeAsync(
+            verify -> create(principal, verify ? config.withVerification(EndpointConfig.Verification.started(now), now) : config),
+            ec);
+  }
+
+  private CompletionStage<HttpResponse> create(Principal principal, EndpointConfig config) {
+    String id = config.id();
     // Counted before anything is written. Creates racing each other may pass the cap by
     // the few that count at the same moment; it bounds the work, it is not an invariant.
     return index
@@ -120,7 +137,7 @@ public final class EndpointRoutes {
                     "this tenant has " + count + " endpoints, the most allowed (" + limits.maxPerTenant()
                         + "); delete one first");
               }
-              return checkTarget(p.url());
+              return checkTarget(config.url());
             },
             ec)
         .thenComposeAsync(
@@ -212,10 +229,73 @@ public final class EndpointRoutes {
   CompletionStage<HttpResponse> update(Principal principal, String pathId, byte[] body) {
     String id = Ids.canonical(pathId, "endpoint");
     principal.requireEndpoint(id);
-    EndpointEntity.Patch patch = EndpointRequest.parse(body, false).patch();
+    EndpointRequest request = EndpointRequest.parse(body, false);
+    EndpointEntity.Patch patch = request.patch();
     return checkTarget(patch.url())
+        .thenComposeAsync(ok -> verifyByDefault(principal.tenantId(), null, patch.url() != null), ec)
         .thenComposeAsync(
-            ok -> change(principal.tenantId(), id, replyTo -> new EndpointEntity.Update(principal.tenantId(), patch, replyTo), false, 200, false), ec);
+            byDefault -> change(
+                principal.tenantId(), id,
+                replyTo -> new EndpointEntity.Update(principal.tenantId(), patch, request.verify(), byDefault, replyTo),
+                false, 200, false),
+            ec);
+  }
+
+  /**
+   * {@code verify} when the request gave it; otherwise, when {@code asked} (a create, or a
+   * new URL), the tenant's default, read from its row: settings change rarely and this is
+   * no hot path.
+   */
+  private CompletionStage<Boolean> verifyByDefault(String tenantId, Boolean verify, boolean asked) {
+    if (verify != null) return CompletableFuture.completedFuture(verify);
+    if (!asked) return CompletableFuture.completedFuture(false);
+    return tenants.verifyEndpoints(tenantId);
+  }
+
+  /**
+   * Starts the endpoint's challenge-response verification again (or for the first time):
+   * 202 with the endpoint, pending verification until the challenge is echoed. The outcome
+   * is journaled by the entity and shows in the endpoint's {@code verification}.
+   */
+  CompletionStage<HttpResponse> verify(Principal principal, String pathId) {
+    String id = Ids.canonical(pathId, "endpoint");
+    principal.requireEndpoint(id);
+    return change(principal.tenantId(), id, replyTo -> new EndpointEntity.Verify(principal.tenantId(), replyTo), false, 202, false);
+  }
+
+  /**
+   * A test send: an event of {@code type} (or a ping) ingested for this endpoint alone, so
+   * it goes the normal path. 409 when the endpoint cannot receive (disabled, or pending
+   * verification): the test would only dead-letter.
+   */
+  CompletionStage<HttpResponse> test(Principal principal, String pathId, byte[] body) {
+    String id = Ids.canonical(pathId, "endpoint");
+    principal.requireEndpoint(id);
+    String type = TestSendRequest.type(body);
+    return ask(principal.tenantId(), id, replyTo -> new EndpointEntity.Get(principal.tenantId(), replyTo))
+        .thenComposeAsync(
+            config -> {
+              if (config.pendingVerification()) {
+                throw notReceiving(id, "is pending verification: it receives nothing until it echoes its challenge"
+                    + " (POST /v1/endpoints/" + id + "/verify)");
+              }
+              if (!config.enabled()) throw notReceiving(id, "is disabled: enable it first");
+              return testSends.send(principal.tenantId(), id, type);
+            },
+            ec)
+        .thenApplyAsync(
+            result -> {
+              if (result instanceof IngestResult.Accepted a) return Responses.json(202, new TestSent(a.eventId(), type == null ? TestSends.PING_TYPE : type));
+              // The index had not caught up with the entity yet (it just changed).
+              throw notReceiving(id, "cannot receive events right now; try again");
+            },
+            ec);
+  }
+
+  record TestSent(String eventId, String type) {}
+
+  private static RuntimeException notReceiving(String id, String why) {
+    return Problems.conflict("endpoint-not-receiving", "Endpoint not receiving", "endpoint " + id + " " + why);
   }
 
   CompletionStage<HttpResponse> delete(Principal principal, String pathId) {

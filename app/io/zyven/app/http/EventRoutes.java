@@ -120,7 +120,7 @@ final class EventRoutes {
     }
     if (result instanceof IngestResult.EndpointUnavailable u) {
       throw Problems.endpointUnavailable(
-          "endpoint " + Problems.quote(u.endpointId()) + " is unknown or disabled");
+          "endpoint " + Problems.quote(u.endpointId()) + " is unknown, disabled or pending verification");
     }
     throw new IllegalStateException("unexpected ingest result " + result);
   }

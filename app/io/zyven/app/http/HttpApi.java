@@ -5,6 +5,7 @@ import io.zyven.app.metrics.Metrics;
 import io.zyven.app.endpoint.TargetGuard;
 import io.zyven.app.ingest.IngestRateLimiter;
 import io.zyven.app.ingest.IngestService;
+import io.zyven.app.ingest.TestSends;
 import io.zyven.app.readmodel.EventOwners;
 import io.zyven.app.readmodel.ExpungedPayloads;
 import io.zyven.app.readmodel.ReadModelQueries;
@@ -97,14 +98,16 @@ public final class HttpApi extends AllDirectives {
     this.auth = new Auth(tenants, settings.adminKey(), portalTokens);
     this.portal = new PortalRoutes(tenants, index, portalTokens, portalSettings.publicUrl(), ec);
     this.queries = new ReadModelQueries(db);
+    IngestService ingest =
+        new IngestService(
+            system,
+            index,
+            new IngestService.Settings(
+                settings.askTimeout(), settings.askTimeoutWhileUnreachable(), settings.resendAfter()));
     this.events =
         new EventRoutes(
             system,
-            new IngestService(
-                system,
-                index,
-                new IngestService.Settings(
-                    settings.askTimeout(), settings.askTimeoutWhileUnreachable(), settings.resendAfter())),
+            ingest,
             queries,
             new EventOwners(db, system),
             new ExpungedPayloads(db, system),
@@ -115,7 +118,10 @@ public final class HttpApi extends AllDirectives {
     this.endpoints =
         new EndpointRoutes(
             system, index, secrets, queries, statsQueries, guard, settings.askTimeout(), settings.endpointDefaults(),
-            settings.endpointLimits());
+            settings.endpointLimits(), tenants,
+            // Test sends go through the same ingest as POST /v1/events. The event-type
+            // catalogue's examples plug in here (TestSends.Examples); until then, a ping.
+            new TestSends(ingest, TestSends.NONE, ec));
     this.stats = new StatsRoutes(statsQueries, ec);
     this.console = new ConsoleRoutes(settings.frameAncestors());
     this.alertChannels = new AlertChannelRoutes(alerts, ec);
@@ -305,6 +311,13 @@ public final class HttpApi extends AllDirectives {
                 path(
                     PathMatchers.segment().slash("enable"),
                     id -> post(() -> asTenant((principal, request) -> endpoints.enable(principal, id)))),
+                path(
+                    PathMatchers.segment().slash("test"),
+                    id -> post(() -> asTenant((principal, request) ->
+                        optionalJsonBody(request).thenComposeAsync(body -> endpoints.test(principal, id, body), ec)))),
+                path(
+                    PathMatchers.segment().slash("verify"),
+                    id -> post(() -> asTenant((principal, request) -> endpoints.verify(principal, id)))),
                 path(
                     PathMatchers.segment().slash("recover"),
                     id -> post(() -> asTenant((principal, request) ->

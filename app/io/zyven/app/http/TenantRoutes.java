@@ -39,23 +39,33 @@ final class TenantRoutes {
     return tenants.get(id).thenApply(t -> Responses.json(200, view(t.orElseThrow(() -> Problems.notFound("no tenant " + id)))));
   }
 
-  /** {@code {"retention_period_days": n}} (1-36500 days), or null to follow the node's default. */
+  /**
+   * {@code {"retention_period_days": n}} (1-36500 days, or null to follow the node's
+   * default) and/or {@code {"verify_endpoints": true|false}}; at least one of them.
+   */
   CompletionStage<HttpResponse> update(String pathId, byte[] body) {
     String id = Ids.canonical(pathId, "tenant");
-    JsonNode days = RequestBodies.object(body, Set.of("retention_period_days")).get("retention_period_days");
-    if (days == null) throw Problems.badRequest("retention_period_days is required (null for the default)");
-    if (!days.isNull() && !(days.isIntegralNumber() && days.canConvertToInt() && days.asInt() >= 1 && days.asInt() <= 36500)) {
+    JsonNode root = RequestBodies.object(body, Set.of("retention_period_days", "verify_endpoints"));
+    JsonNode days = root.get("retention_period_days");
+    JsonNode verify = root.get("verify_endpoints");
+    if (days == null && verify == null) {
+      throw Problems.badRequest("give retention_period_days (null for the default) or verify_endpoints");
+    }
+    if (days != null && !days.isNull()
+        && !(days.isIntegralNumber() && days.canConvertToInt() && days.asInt() >= 1 && days.asInt() <= 36500)) {
       throw Problems.badRequest("retention_period_days must be a whole number of days from 1 to 36500, or null");
     }
-    Integer value = days.isNull() ? null : days.asInt();
+    if (verify != null && !verify.isBoolean()) throw Problems.badRequest("verify_endpoints must be true or false");
+    Integer value = days == null || days.isNull() ? null : days.asInt();
     return tenants
-        .setRetention(id, value)
+        .update(id, days != null, value, verify == null ? null : verify.asBoolean())
         .thenApply(t -> Responses.json(200, view(t.orElseThrow(() -> Problems.notFound("no tenant " + id)))));
   }
 
   private static TenantView view(TenantStore.TenantSummary t) {
     return new TenantView(
-        t.id(), t.name(), t.createdAt(), t.apiKeys(), t.endpoints(), t.deadLetters(), t.retentionPeriodDays());
+        t.id(), t.name(), t.createdAt(), t.apiKeys(), t.endpoints(), t.deadLetters(), t.retentionPeriodDays(),
+        t.verifyEndpoints());
   }
 
   /** A new key for a tenant that lost its own; its other keys keep working. */

@@ -47,12 +47,14 @@ public final class EndpointIndex {
           try (PreparedStatement st =
               c.prepareStatement(
                   "INSERT INTO endpoints"
-                      + " (id, tenant_id, event_types, enabled, deleted, version, config, created_at, secret_key_id, internal)"
-                      + " VALUES (?, ?, ?, ?, ?, ?, ?::jsonb, ?, ?, ?)"
+                      + " (id, tenant_id, event_types, enabled, deleted, version, config, created_at, secret_key_id, internal,"
+                      + " pending_verification)"
+                      + " VALUES (?, ?, ?, ?, ?, ?, ?::jsonb, ?, ?, ?, ?)"
                       + " ON CONFLICT (id) DO UPDATE SET event_types = EXCLUDED.event_types,"
                       + " enabled = EXCLUDED.enabled, deleted = EXCLUDED.deleted,"
                       + " version = EXCLUDED.version, config = EXCLUDED.config,"
-                      + " secret_key_id = EXCLUDED.secret_key_id"
+                      + " secret_key_id = EXCLUDED.secret_key_id,"
+                      + " pending_verification = EXCLUDED.pending_verification"
                       + " WHERE endpoints.version < EXCLUDED.version")) {
             st.setObject(1, UUID.fromString(config.id()));
             st.setObject(2, UUID.fromString(config.tenantId()));
@@ -64,6 +66,7 @@ public final class EndpointIndex {
             st.setTimestamp(8, Timestamp.from(config.createdAt()));
             st.setString(9, sealedUnder);
             st.setBoolean(10, config.internal());
+            st.setBoolean(11, config.pendingVerification());
             st.executeUpdate();
           }
           return null;
@@ -176,7 +179,10 @@ public final class EndpointIndex {
         });
   }
 
-  /** The tenant's enabled endpoints, or just {@code onlyId} when it is given; never an internal one. */
+  /**
+   * The tenant's enabled endpoints, or just {@code onlyId} when it is given; never an
+   * internal one, nor one pending verification (it receives no events until it passes).
+   */
   public CompletionStage<List<Subscription>> enabled(String tenantId, UUID onlyId) {
     return enabled(tenantId, onlyId, false);
   }
@@ -190,6 +196,7 @@ public final class EndpointIndex {
         c -> {
           String sql =
               "SELECT id, event_types FROM endpoints WHERE tenant_id = ? AND enabled AND NOT deleted"
+                  + " AND NOT pending_verification"
                   + (internal && onlyId != null ? "" : " AND NOT internal")
                   + (onlyId != null ? " AND id = ?" : "");
           try (PreparedStatement st = c.prepareStatement(sql)) {

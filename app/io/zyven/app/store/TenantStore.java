@@ -44,7 +44,8 @@ public final class TenantStore {
    * {@link #COUNT_CAP}, so that a list of tenants never walks millions of rows.
    */
   public record TenantSummary(
-      String id, String name, Instant createdAt, int apiKeys, int endpoints, int deadLetters, Integer retentionPeriodDays) {}
+      String id, String name, Instant createdAt, int apiKeys, int endpoints, int deadLetters, Integer retentionPeriodDays,
+      boolean verifyEndpoints) {}
 
   public static final int COUNT_CAP = 10_000;
 
@@ -134,15 +135,48 @@ public final class TenantStore {
    * default applies). Empty when there is no such tenant.
    */
   public CompletionStage<Optional<TenantSummary>> setRetention(String tenantId, Integer retentionPeriodDays) {
+    return update(tenantId, true, retentionPeriodDays, null);
+  }
+
+  /**
+   * Sets the settings given: the retention period when {@code setRetention} (null clears it),
+   * whether endpoints are verified by default when {@code verifyEndpoints} is not null. One
+   * statement, so both change or neither. Empty when there is no such tenant.
+   */
+  public CompletionStage<Optional<TenantSummary>> update(
+      String tenantId, boolean setRetention, Integer retentionPeriodDays, Boolean verifyEndpoints) {
     return db.query(
         c -> {
-          try (PreparedStatement st = c.prepareStatement("UPDATE tenants SET retention_period_days = ? WHERE id = ?")) {
-            if (retentionPeriodDays == null) st.setNull(1, Types.INTEGER);
-            else st.setInt(1, retentionPeriodDays);
-            st.setObject(2, UUID.fromString(tenantId));
-            if (st.executeUpdate() == 0) return Optional.empty();
+          List<String> sets = new ArrayList<>();
+          if (setRetention) sets.add("retention_period_days = ?");
+          if (verifyEndpoints != null) sets.add("verify_endpoints = ?");
+          if (!sets.isEmpty()) {
+            try (PreparedStatement st =
+                c.prepareStatement("UPDATE tenants SET " + String.join(", ", sets) + " WHERE id = ?")) {
+              int i = 1;
+              if (setRetention) {
+                if (retentionPeriodDays == null) st.setNull(i++, Types.INTEGER);
+                else st.setInt(i++, retentionPeriodDays);
+              }
+              if (verifyEndpoints != null) st.setBoolean(i++, verifyEndpoints);
+              st.setObject(i, UUID.fromString(tenantId));
+              if (st.executeUpdate() == 0) return Optional.empty();
+            }
           }
           return summaries(c, UUID.fromString(tenantId)).stream().findFirst();
+        });
+  }
+
+  /** Whether the tenant's new endpoints (and new URLs) are verified unless a request says otherwise. */
+  public CompletionStage<Boolean> verifyEndpoints(String tenantId) {
+    return db.query(
+        c -> {
+          try (PreparedStatement st = c.prepareStatement("SELECT verify_endpoints FROM tenants WHERE id = ?")) {
+            st.setObject(1, UUID.fromString(tenantId));
+            try (ResultSet rs = st.executeQuery()) {
+              return rs.next() && rs.getBoolean(1);
+            }
+          }
         });
   }
 
@@ -156,7 +190,7 @@ public final class TenantStore {
                 // events_tenant_status_idx: a bounded index range per tenant
                 + " (SELECT count(*) FROM (SELECT 1 FROM events v WHERE v.tenant_id = t.id"
                 + "   AND v.status = 'DEAD_LETTERED' LIMIT " + COUNT_CAP + ") d),"
-                + " t.retention_period_days"
+                + " t.retention_period_days, t.verify_endpoints"
                 + " FROM tenants t WHERE ?::uuid IS NULL OR t.id = ? ORDER BY t.created_at, t.id")) {
       st.setObject(1, only);
       st.setObject(2, only);
@@ -166,7 +200,7 @@ public final class TenantStore {
           tenants.add(
               new TenantSummary(
                   rs.getString(1), rs.getString(2), rs.getTimestamp(3).toInstant(), rs.getInt(4),
-                  rs.getInt(5), rs.getInt(6), rs.getObject(7, Integer.class)));
+                  rs.getInt(5), rs.getInt(6), rs.getObject(7, Integer.class), rs.getBoolean(8)));
         }
         return tenants;
       }
