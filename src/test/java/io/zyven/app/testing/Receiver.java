@@ -24,21 +24,37 @@ import java.util.function.IntFunction;
  */
 public final class Receiver implements AutoCloseable {
 
-  /** The answer to one request: status, headers, and how long to wait before it. */
-  public record Answer(int status, Map<String, String> headers, long delayMillis) {
+  /**
+   * The answer to one request: status, headers, how long to wait before it, and its body
+   * (null: {@code answer <status>}).
+   */
+  public record Answer(int status, Map<String, String> headers, long delayMillis, String body) {
+    public Answer(int status, Map<String, String> headers, long delayMillis) {
+      this(status, headers, delayMillis, null);
+    }
+
     public static Answer status(int status) {
       return new Answer(status, Map.of(), 0);
     }
 
     public Answer after(long millis) {
-      return new Answer(status, headers, millis);
+      return new Answer(status, headers, millis, body);
     }
 
     public Answer withHeader(String name, String value) {
       Map<String, String> h = new TreeMap<>(headers);
       h.put(name, value);
-      return new Answer(status, h, delayMillis);
+      return new Answer(status, h, delayMillis, body);
     }
+
+    public Answer withBody(String body) {
+      return new Answer(status, headers, delayMillis, body);
+    }
+  }
+
+  /** How a path answers its n-th request, seeing the request itself (to echo part of it, say). */
+  public interface Responder {
+    Answer answer(int n, Request request);
   }
 
   /** How a path answers its n-th request. */
@@ -57,6 +73,7 @@ public final class Receiver implements AutoCloseable {
 
   private final HttpServer server;
   private final Map<String, Behaviour> behaviours = new ConcurrentHashMap<>();
+  private final Map<String, Responder> responders = new ConcurrentHashMap<>();
   private final Map<String, AtomicInteger> counts = new ConcurrentHashMap<>();
   private final List<Request> requests = new CopyOnWriteArrayList<>();
   private final List<Request> arrivals = new CopyOnWriteArrayList<>();
@@ -81,7 +98,14 @@ public final class Receiver implements AutoCloseable {
   }
 
   public void on(String path, Behaviour behaviour) {
+    responders.remove(path);
     behaviours.put(path, behaviour);
+  }
+
+  /** Like {@link #on}, with the request in hand. */
+  public void respond(String path, Responder responder) {
+    behaviours.remove(path);
+    responders.put(path, responder);
   }
 
   public List<Request> requests(String path) {
@@ -118,9 +142,12 @@ public final class Receiver implements AutoCloseable {
       Map<String, String> headers = new TreeMap<>();
       exchange.getRequestHeaders().forEach((k, v) -> headers.put(k.toLowerCase(), String.join(",", v)));
       Instant at = Instant.now();
-      arrivals.add(new Request(path, headers, body, at, 0));
+      Request arrived = new Request(path, headers, body, at, 0);
+      arrivals.add(arrived);
       int n = counts.computeIfAbsent(path, p -> new AtomicInteger()).incrementAndGet();
-      Answer answer = behaviours.getOrDefault(path, i -> Answer.status(200)).apply(n);
+      Responder responder = responders.get(path);
+      Answer answer =
+          responder != null ? responder.answer(n, arrived) : behaviours.getOrDefault(path, i -> Answer.status(200)).apply(n);
       requests.add(new Request(path, headers, body, at, answer.status()));
       if (answer.delayMillis() > 0) Thread.sleep(answer.delayMillis()); // the receiver is slow: that is the behaviour under test
       // No longer in progress once the answer starts: the client may send its next request
@@ -128,7 +155,7 @@ public final class Receiver implements AutoCloseable {
       inProgress.decrementAndGet();
       counted = false;
       answer.headers().forEach((k, v) -> exchange.getResponseHeaders().add(k, v));
-      byte[] response = ("answer " + answer.status()).getBytes(StandardCharsets.UTF_8);
+      byte[] response = (answer.body() != null ? answer.body() : "answer " + answer.status()).getBytes(StandardCharsets.UTF_8);
       exchange.sendResponseHeaders(answer.status(), response.length);
       try (OutputStream out = exchange.getResponseBody()) {
         out.write(response);
