@@ -76,6 +76,8 @@ class OpenApiResponsesTest {
     conforms("PATCH /v1/tenants/{id}", api.patchJson("/v1/tenants/" + id, TestNode.ADMIN_KEY, "{\"retention_period_days\":90}"));
     conforms("PATCH /v1/tenants/{id}", api.patchJson("/v1/tenants/" + id, TestNode.ADMIN_KEY, "{\"retention_period_days\":null}"));
     conforms("PATCH /v1/tenants/{id}", api.patchJson("/v1/tenants/" + id, TestNode.ADMIN_KEY, "{\"retention_period_days\":0}"), 400);
+    conforms("PATCH /v1/tenants/{id}", api.patchJson("/v1/tenants/" + id, TestNode.ADMIN_KEY, "{\"verify_endpoints\":true}"));
+    conforms("PATCH /v1/tenants/{id}", api.patchJson("/v1/tenants/" + id, TestNode.ADMIN_KEY, "{}"), 400);
     conforms("GET /v1/tenants/{id}", api.get("/v1/tenants/" + UUID.randomUUID(), TestNode.ADMIN_KEY), 404);
 
     conforms("GET /v1/tenants", api.get("/v1/tenants", created.json().get("api_key").asText()), 401);
@@ -113,6 +115,20 @@ class OpenApiResponsesTest {
     assertTrue(secret.json().has("previous_secret"), secret.body());
     conforms("GET /v1/endpoints/{id}/secret", api.get("/v1/endpoints/" + UUID.randomUUID() + "/secret", key), 404);
     conforms("POST /v1/endpoints/{id}/enable", api.postJson(path + "/enable", key, ""));
+    Response sent = conforms("POST /v1/endpoints/{id}/test", api.postJson(path + "/test", key, "{\"type\":\"user.created\"}"));
+    awaitStatus(key, sent.json().get("event_id").asText(), "DELIVERED");
+    conforms("POST /v1/endpoints/{id}/test", api.postJson(path + "/test", key, ""));
+    conforms("POST /v1/endpoints/{id}/test", api.postJson(path + "/test", key, "{\"type\":\"a b\"}"), 400);
+    conforms("POST /v1/endpoints/{id}/test", api.postJson("/v1/endpoints/" + UUID.randomUUID() + "/test", key, ""), 404);
+    // /ok does not echo the challenge: the endpoint stays pending, and a test send is 409.
+    Response verifying = conforms("POST /v1/endpoints/{id}/verify", api.postJson(path + "/verify", key, ""));
+    assertEquals("pending_verification", verifying.json().get("status").asText(), verifying.body());
+    conforms("POST /v1/endpoints/{id}/test", api.postJson(path + "/test", key, "{}"), 409);
+    conforms("POST /v1/endpoints/{id}/verify", api.postJson("/v1/endpoints/" + UUID.randomUUID() + "/verify", key, ""), 404);
+    Await.until("verification failed", PATIENCE,
+        () -> api.get(path, key).json().path("verification").path("state").asText().equals("failed"));
+    conforms("GET /v1/endpoints/{id}", api.get(path, key));
+    conforms("PATCH /v1/endpoints/{id}", api.patchJson(path, key, "{\"verify\":false}"));
     conforms("POST /v1/endpoints/{id}/recover", api.postJson(path + "/recover", key, "{\"since\":\"2025-01-01T00:00:00Z\"}"));
 
     conforms("POST /v1/endpoints", api.postJson("/v1/endpoints", key, "{\"url\":\"ftp://example.com\"}"), 400);

@@ -57,6 +57,8 @@ class OpenApiTest {
           "POST /v1/endpoints",
           "GET /v1/endpoints/{id}",
           "GET /v1/endpoints/{id}/health",
+          "POST /v1/endpoints/{id}/test",
+          "POST /v1/endpoints/{id}/verify",
           "PATCH /v1/endpoints/{id}",
           "DELETE /v1/endpoints/{id}",
           "POST /v1/endpoints/{id}/enable",
