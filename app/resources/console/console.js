@@ -460,6 +460,7 @@ async function endpointsView(notice) {
           ? el('button', { type: 'button', class: 'secondary', text: 'Disable', onclick: () => change('PATCH', ep.id, '', { enabled: false }) })
           : el('button', { type: 'button', class: 'secondary', text: 'Enable', onclick: () => change('POST', ep.id, '/enable') }),
         el('button', { type: 'button', class: 'secondary', text: 'Rotate secret', onclick: () => rotate(ep.id) }),
+        ...endpointTools(ep, message),
         el('button', { type: 'button', class: 'danger', text: 'Delete', onclick: () => {
           if (window.confirm('Delete endpoint ' + ep.url + '?')) change('DELETE', ep.id, '');
         } }));
@@ -468,7 +469,7 @@ async function endpointsView(notice) {
       el('td', {}, el('div', { text: ep.url }), el('div', { class: 'muted', text: ep.description || '' }),
         el('div', { class: 'muted mono', text: ep.id })),
       el('td', { text: ep.event_types.length ? ep.event_types.join(', ') : 'every type' }),
-      el('td', { class: 'enabled', text: ep.enabled ? 'enabled' : 'disabled' }),
+      el('td', { class: 'state' }, endpointState(ep)),
       el('td', { class: 'health', text: '…' }),
       el('td', {}, secret), el('td', {}, actions));
   }
@@ -499,6 +500,63 @@ async function endpointsView(notice) {
         el('span', { class: 'mono', text: created.secret })))));
   }
   for (const ep of r.json.data) fillHealth(ep.id);
+}
+
+// An endpoint's status (active, disabled, pending verification) and, when it was asked
+// for, where its verification stands; the error is a receiver's doing: text only.
+function endpointState(ep) {
+  const status = ep.status || (ep.enabled ? 'active' : 'disabled');
+  const v = ep.verification;
+  return [
+    el('span', { class: 'endpoint-status', 'data-status': status, text: status.replace('_', ' ') }),
+    v ? el('div', { class: 'muted verification', 'data-state': v.state,
+      text: 'verification ' + v.state + (v.error ? ': ' + v.error : '') }) : null,
+  ];
+}
+
+// Verify (POST …/verify) and Send test (POST …/test) for one endpoint's row.
+function endpointTools(ep, message) {
+  async function verify() {
+    const r = await api('POST', '/v1/endpoints/' + ep.id + '/verify');
+    if (!r.ok) { message.replaceChildren(el('p', { class: 'error', text: problemText(r) })); return; }
+    message.replaceChildren(el('p', { text: 'Verification started: a challenge is on its way to ' + ep.url + '.' }));
+    const outcome = await verificationOutcome(ep.id);
+    if (message.isConnected) endpointsView(outcome); // unless the user has moved on
+  }
+  function sendTest() {
+    const type = el('input', { name: 'test_type', placeholder: 'empty: a webhook.test ping' });
+    async function submit(ev) {
+      ev.preventDefault();
+      const body = type.value.trim() ? { type: type.value.trim() } : {};
+      const r = await api('POST', '/v1/endpoints/' + ep.id + '/test', body);
+      if (!r.ok) { message.replaceChildren(el('p', { class: 'error', text: problemText(r) })); return; }
+      message.replaceChildren(el('p', {}, 'Test event ', el('a', { class: 'test-event mono', href: '#/events/' + r.json.event_id,
+        text: r.json.event_id }), ' (' + r.json.type + ') accepted for ' + ep.url + '.'));
+    }
+    message.replaceChildren(el('form', { class: 'inline send-test-form', onsubmit: submit },
+      el('label', {}, 'Send a test event to ' + ep.url + ' — type', type),
+      el('button', { type: 'submit', text: 'Send' })));
+    type.focus();
+  }
+  return [
+    el('button', { type: 'button', class: 'secondary verify', text: 'Verify', onclick: verify }),
+    el('button', { type: 'button', class: 'secondary send-test', text: 'Send test', disabled: ep.status !== 'active',
+      title: ep.status === 'active' ? null : 'the endpoint is ' + (ep.status || '').replace('_', ' '), onclick: sendTest }),
+  ];
+}
+
+// Asks for the endpoint until its verification is no longer under way (up to 30 s):
+// the outcome comes from the entity, which answers /verify before the receiver does.
+async function verificationOutcome(id) {
+  for (let i = 0; i < 30; i++) {
+    await new Promise(resolve => setTimeout(resolve, 1000));
+    const r = await api('GET', '/v1/endpoints/' + id);
+    if (!r.ok) return el('p', { class: 'error', text: problemText(r) });
+    const v = r.json.verification;
+    if (v && v.state === 'verified') return el('p', { text: 'Verified: ' + r.json.url + ' receives events now.' });
+    if (v && v.state === 'failed') return el('p', { class: 'error', text: 'Verification failed: ' + (v.error || '') });
+  }
+  return el('p', { text: 'The verification is still under way; its outcome shows in the list.' });
 }
 
 async function fillHealth(id) {
