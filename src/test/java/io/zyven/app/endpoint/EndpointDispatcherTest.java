@@ -255,6 +255,20 @@ class EndpointDispatcherTest {
   }
 
   @Test
+  void anEndpointPendingVerificationRefusesUntilItPasses() {
+    EndpointConfig pending = config(10, null, true).withVerification(EndpointConfig.Verification.started(T0), T0);
+    configure(pending);
+    assertEquals(List.of(refused(a, "endpoint pending verification")), deliver(T0, a));
+
+    configure(pending.withVerification(EndpointConfig.Verification.failed(T0, "HTTP 500"), T0));
+    assertEquals(List.of(refused(b, "endpoint pending verification")), deliver(T0, b), "failed is still pending");
+
+    EndpointConfig verified = pending.withVerification(EndpointConfig.Verification.passed(T0), T0);
+    configure(verified);
+    assertEquals(List.of(started(c), new Send(c, verified, false)), deliver(T0, c));
+  }
+
+  @Test
   void queuedAttemptsAreRefusedOnceTheEndpointIsDisabled() {
     configure(config(1, null, true));
     deliver(T0, a);

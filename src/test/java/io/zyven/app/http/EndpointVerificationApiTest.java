@@ -138,6 +138,12 @@ class EndpointVerificationApiTest {
     assertProblem(api.postJson("/v1/endpoints/" + UUID.randomUUID() + "/verify", tenant.apiKey(), ""), 404);
     assertProblem(api.postJson("/v1/endpoints/not-an-id/verify", tenant.apiKey(), ""), 400);
 
+    // Both change things: a read-only key may do neither.
+    String readOnly = api.postJson("/v1/api-keys", tenant.apiKey(), "{\"name\":\"ro\",\"scopes\":[\"read\"]}")
+        .json().get("key").asText();
+    assertProblem(api.postJson(test, readOnly, "{}"), 403, "forbidden");
+    assertProblem(api.postJson("/v1/endpoints/" + id + "/verify", readOnly, ""), 403, "forbidden");
+
     // Another tenant's endpoint is not there.
     Tenant other = api.createTenant("verify-other-" + UUID.randomUUID());
     assertProblem(api.postJson(test, other.apiKey(), "{}"), 404);
