@@ -322,6 +322,8 @@ class PortalSessionApiTest {
         api.delete("/v1/endpoints/" + other, token),
         api.postJson("/v1/endpoints/" + other + "/enable", token, "{}"),
         api.postJson("/v1/endpoints/" + other + "/recover", token, "{\"since\":\"2020-01-01T00:00:00Z\"}"),
+        api.postJson("/v1/endpoints/" + other + "/test", token, "{}"),
+        api.postJson("/v1/endpoints/" + other + "/verify", token, ""),
         api.postJson("/v1/endpoints", token, endpointBody("/a")),
         api.ingest(token, "lim-4", "{\"type\":\"user.created\",\"payload\":{}}"),
         api.get("/v1/events?endpoint_id=" + other, token))) {
