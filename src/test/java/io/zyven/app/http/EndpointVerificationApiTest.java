@@ -271,6 +271,42 @@ class EndpointVerificationApiTest {
   }
 
   @Test
+  void aDeliveryUnderWayWhenVerificationBeginsIsDeadLetteredNotSentAndReplaysOnceVerified() {
+    AtomicReference<Boolean> echo = new AtomicReference<>(false);
+    receiver.respond(path, (n, r) -> {
+      JsonNode body = json(r.bodyText());
+      if (body.path("type").asText().equals("webhook.verification")) {
+        return Answer.status(200).withBody(echo.get() ? body.get("challenge").asText() : "no");
+      }
+      // The event's first attempt: come back in 3 s (Retry-After), by when the endpoint is pending.
+      return n == 1 ? Answer.status(503).withHeader("Retry-After", "3") : Answer.status(200);
+    });
+    String id = createEndpoint("{\"url\":\"" + receiver.url(path) + "\"}").json().get("id").asText();
+    Response accepted = api.ingest(tenant.apiKey(), "under-way-" + id, "{\"type\":\"user.created\",\"payload\":{\"n\":1}}");
+    assertEquals(202, accepted.status(), accepted.body());
+    String eventId = accepted.json().get("event_id").asText();
+    Await.until("the first attempt failed", PATIENCE,
+        () -> api.get("/v1/events/" + eventId, tenant.apiKey()).json().path("status").asText().equals("RETRY_SCHEDULED"));
+
+    Response patched = api.patchJson("/v1/endpoints/" + id, tenant.apiKey(), "{\"verify\":true}");
+    assertEquals("pending_verification", patched.json().get("status").asText(), patched.body());
+    Await.until("dead-lettered", PATIENCE,
+        () -> api.get("/v1/events/" + eventId, tenant.apiKey()).json().path("status").asText().equals("DEAD_LETTERED"));
+    JsonNode delivery = api.get("/v1/events/" + eventId, tenant.apiKey()).json().get("deliveries").get(0);
+    assertTrue(delivery.get("last_error").asText().contains("endpoint pending verification"), delivery.toString());
+    // The receiver had the first attempt and the challenge, not the second attempt.
+    assertEquals(2, receiver.requests(path).size());
+    assertEquals("webhook.verification", json(receiver.requests(path).get(1).bodyText()).path("type").asText());
+
+    echo.set(true);
+    assertEquals(202, api.postJson("/v1/endpoints/" + id + "/verify", tenant.apiKey(), "").status());
+    Await.until("verified", PATIENCE, () -> verification(id).path("state").asText().equals("verified"));
+    assertEquals(202, api.postJson("/v1/events/" + eventId + "/replay", tenant.apiKey(), "").status());
+    Await.until("delivered after the replay", PATIENCE,
+        () -> api.get("/v1/events/" + eventId, tenant.apiKey()).json().path("status").asText().equals("DELIVERED"));
+  }
+
+  @Test
   void anErrorStatusOrNoAnswerInTimeFailsWithItsReason() {
     receiver.on(path, n -> n == 1 ? Answer.status(500) : Answer.status(200).after(3000));
     String id = createEndpoint("{\"url\":\"" + receiver.url(path) + "\",\"verify\":true}").json().get("id").asText();
