@@ -1,5 +1,7 @@
 package io.zyven.app.demo;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import io.zyven.protocol.Signature;
@@ -20,7 +22,9 @@ import java.util.concurrent.Executors;
  * A webhook receiver for trying Zyven on one machine: {@code zyven receiver --port <n>
  * --secret <whsec_…> [--status <code>]}. It checks each request's Standard Webhooks
  * signature as a real receiver must, prints one line per request, and answers with the
- * chosen status, so that retries and dead letters can be watched.
+ * chosen status, so that retries and dead letters can be watched. A verified
+ * {@code webhook.verification} challenge answered with a 2xx status is echoed
+ * ({@code {"challenge": …}}), so an endpoint pointing here passes verification.
  */
 public final class DemoReceiver implements AutoCloseable {
 
@@ -34,6 +38,7 @@ public final class DemoReceiver implements AutoCloseable {
   static final int MAX_BODY = 1024 * 1024;
 
   private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("HH:mm:ss");
+  private static final ObjectMapper JSON = new ObjectMapper();
 
   public record Options(int port, String secret, int status) {
     static final String USAGE =
@@ -131,17 +136,33 @@ public final class DemoReceiver implements AutoCloseable {
           check(options.secret(), id, header(exchange, "webhook-timestamp"),
               header(exchange, "webhook-signature"), body, clock);
       String type = header(exchange, "X-Event-Type");
+      String challenge = problem == null && "webhook.verification".equals(type) ? challenge(body) : null;
       out.println(
           LocalTime.now(clock.withZone(ZoneId.systemDefault())).format(TIME) + " "
               + printable(id == null ? "(no webhook-id)" : id, 80) + " "
               + printable(type == null ? "(no type)" : type, 128) + " "
               + (problem == null ? "verified" : "NOT verified (" + problem + ")")
               + " -> " + options.status() + " "
-              + printable(new String(body, StandardCharsets.UTF_8), SHOWN_BODY));
-      byte[] answer = ("{\"status\":" + options.status() + "}").getBytes(StandardCharsets.UTF_8);
+              + printable(new String(body, StandardCharsets.UTF_8), SHOWN_BODY)
+              + (challenge != null && options.status() < 300 ? " (challenge echoed)" : ""));
+      // Only a signed challenge is echoed: echoing anyone's would verify anyone's URL.
+      byte[] answer = (challenge != null && options.status() < 300
+              ? JSON.createObjectNode().put("challenge", challenge).toString()
+              : "{\"status\":" + options.status() + "}")
+          .getBytes(StandardCharsets.UTF_8);
       exchange.getResponseHeaders().set("Content-Type", "application/json");
       exchange.sendResponseHeaders(options.status(), answer.length);
       exchange.getResponseBody().write(answer);
+    }
+  }
+
+  /** The {@code challenge} of a verification request's body; null when it has none. */
+  private static String challenge(byte[] body) {
+    try {
+      JsonNode c = JSON.readTree(body).get("challenge");
+      return c != null && c.isTextual() ? c.asText() : null;
+    } catch (IOException | RuntimeException notJson) {
+      return null;
     }
   }
 

@@ -84,6 +84,40 @@ class DemoReceiverTest {
   }
 
   @Test
+  void aSignedVerificationChallengeIsEchoedAndAForgedOneIsNot() throws Exception {
+    byte[] challenge = "{\"type\":\"webhook.verification\",\"challenge\":\"c-123_abc\"}".getBytes(StandardCharsets.UTF_8);
+    ByteArrayOutputStream printed = new ByteArrayOutputStream();
+    try (DemoReceiver receiver = DemoReceiver.start(
+        new DemoReceiver.Options(0, SECRET, 200), new PrintStream(printed, true, StandardCharsets.UTF_8), Clock.systemUTC())) {
+      HttpClient http = HttpClient.newHttpClient();
+      URI uri = URI.create("http://127.0.0.1:" + receiver.port() + "/hooks");
+      long ts = Instant.now().getEpochSecond();
+      HttpResponse<String> signed = http.send(
+          HttpRequest.newBuilder(uri)
+              .header("webhook-id", "ver-1").header("webhook-timestamp", Long.toString(ts))
+              .header("webhook-signature", Signature.sign(SECRET, "ver-1", ts, challenge))
+              .header("X-Event-Type", "webhook.verification")
+              .POST(HttpRequest.BodyPublishers.ofByteArray(challenge)).build(),
+          HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> forged = http.send(
+          HttpRequest.newBuilder(uri)
+              .header("webhook-id", "ver-2").header("webhook-timestamp", Long.toString(ts))
+              .header("webhook-signature", Signature.sign("whsec_" + "A".repeat(32), "ver-2", ts, challenge))
+              .header("X-Event-Type", "webhook.verification")
+              .POST(HttpRequest.BodyPublishers.ofByteArray(challenge)).build(),
+          HttpResponse.BodyHandlers.ofString());
+
+      assertEquals(200, signed.statusCode());
+      assertEquals("c-123_abc", new ObjectMapper().readTree(signed.body()).get("challenge").asText(), signed.body());
+      assertEquals("{\"status\":200}", forged.body());
+    }
+    List<String> lines = printed.toString(StandardCharsets.UTF_8).lines().toList();
+    assertTrue(lines.get(1).contains("ver-1 webhook.verification verified -> 200") && lines.get(1).endsWith("(challenge echoed)"),
+        lines.get(1));
+    assertFalse(lines.get(2).contains("echoed"), lines.get(2));
+  }
+
+  @Test
   void itAnswersWithTheChosenStatusAndPrintsOneLinePerWebhook() throws Exception {
     ByteArrayOutputStream printed = new ByteArrayOutputStream();
     PrintStream out = new PrintStream(printed, true, StandardCharsets.UTF_8);
