@@ -285,9 +285,15 @@ public final class EndpointRoutes {
             ec)
         .thenApplyAsync(
             result -> {
-              if (result instanceof IngestResult.Accepted a) return Responses.json(202, new TestSent(a.eventId(), type == null ? TestSends.PING_TYPE : type));
+              if (result instanceof IngestResult.Accepted a) {
+                return Responses.json(202, new TestSent(a.eventId(), type == null ? TestSends.PING_TYPE : type));
+              }
               // The index had not caught up with the entity yet (it just changed).
-              throw notReceiving(id, "cannot receive events right now; try again");
+              if (result instanceof IngestResult.EndpointUnavailable) {
+                throw notReceiving(id, "cannot receive events right now; try again");
+              }
+              // Any other refusal of ingest's rules (none today: a fresh key cannot conflict).
+              throw Problems.unprocessable("the test event was refused: " + result.getClass().getSimpleName());
             },
             ec);
   }
