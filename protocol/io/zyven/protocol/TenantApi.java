@@ -16,7 +16,8 @@ public final class TenantApi {
    * the node's {@code zyven.retention.period}).
    */
   public record TenantView(
-      String id, String name, Instant createdAt, int apiKeys, int endpoints, int deadLetters, Integer retentionPeriodDays) {}
+      String id, String name, Instant createdAt, int apiKeys, int endpoints, int deadLetters, Integer retentionPeriodDays,
+      boolean requireRegisteredTypes) {}
 
   public record TenantList(List<TenantView> data) {}
 

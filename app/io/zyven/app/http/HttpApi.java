@@ -4,6 +4,7 @@ import io.zyven.app.alert.AlertChannelService;
 import io.zyven.app.metrics.Metrics;
 import io.zyven.app.endpoint.TargetGuard;
 import io.zyven.app.ingest.IngestRateLimiter;
+import io.zyven.app.ingest.EventTypeCatalogue;
 import io.zyven.app.ingest.IngestService;
 import io.zyven.app.readmodel.EventOwners;
 import io.zyven.app.readmodel.ExpungedPayloads;
@@ -12,6 +13,7 @@ import io.zyven.app.readmodel.StatsQueries;
 import io.zyven.app.store.AdminKey;
 import io.zyven.app.store.Database;
 import io.zyven.app.store.EndpointIndex;
+import io.zyven.app.store.EventTypeStore;
 import io.zyven.app.store.SecretBox;
 import io.zyven.app.store.TenantStore;
 import java.time.Clock;
@@ -75,6 +77,7 @@ public final class HttpApi extends AllDirectives {
   private final PortalRoutes portal;
   private final ApiKeyRoutes apiKeys;
   private final AlertChannelRoutes alertChannels;
+  private final EventTypeRoutes eventTypes;
   private final IngestRateLimiter rateLimiter = new IngestRateLimiter();
   private final Settings settings;
 
@@ -119,6 +122,7 @@ public final class HttpApi extends AllDirectives {
     this.stats = new StatsRoutes(statsQueries, ec);
     this.console = new ConsoleRoutes(settings.frameAncestors());
     this.alertChannels = new AlertChannelRoutes(alerts, ec);
+    this.eventTypes = new EventTypeRoutes(new EventTypeCatalogue(new EventTypeStore(db)), ec);
     this.settings = settings;
   }
 
@@ -138,7 +142,7 @@ public final class HttpApi extends AllDirectives {
                     concat(
                         pathPrefix("v1", () -> concat(
                             meRoute(), tenantRoutes(), endpointRoutes(), eventRoutes(), statsRoutes(), portalRoutes(),
-                            apiKeyRoutes(), alertChannelRoutes(), clusterRoutes())),
+                            apiKeyRoutes(), alertChannelRoutes(), eventTypeRoutes(), clusterRoutes())),
                         healthRoutes(),
                         console.route(),
                         path("metrics", () -> get(() -> respond(request -> CompletableFuture.completedFuture(metrics())))),
@@ -274,6 +278,42 @@ public final class HttpApi extends AllDirectives {
                     id -> post(() -> asTenant((principal, request) -> alertChannels.test(principal, id))))));
   }
 
+  /** The tenant's event-type catalogue: reads with the read scope, changes with manage (asTenant's method check). */
+  private Route eventTypeRoutes() {
+    return concat(
+        pathPrefix(
+            "event-types",
+            () ->
+                concat(
+                    pathEnd(
+                        () ->
+                            concat(
+                                get(() -> asTenant(eventTypes::list)),
+                                post(() -> asTenant((principal, request) ->
+                                    jsonBody(request, MAX_CONFIG_BODY)
+                                        .thenComposeAsync(body -> eventTypes.create(principal, body), ec))))),
+                    path(
+                        PathMatchers.segment(),
+                        name ->
+                            concat(
+                                get(() -> asTenant((principal, request) -> eventTypes.get(principal, name))),
+                                patch(() -> asTenant((principal, request) ->
+                                    jsonBody(request, MAX_CONFIG_BODY)
+                                        .thenComposeAsync(body -> eventTypes.update(principal, name, body), ec))),
+                                delete(() -> asTenant((principal, request) -> eventTypes.delete(principal, name))))),
+                    path(
+                        PathMatchers.segment().slash("audit"),
+                        name -> get(() -> asTenant((principal, request) -> eventTypes.audit(principal, name)))))),
+        path(
+            "event-type-settings",
+            () ->
+                concat(
+                    get(() -> asTenant((principal, request) -> eventTypes.settings(principal))),
+                    patch(() -> asTenant((principal, request) ->
+                        jsonBody(request, MAX_CONFIG_BODY)
+                            .thenComposeAsync(body -> eventTypes.updateSettings(principal, body), ec))))));
+  }
+
   private Route clusterRoutes() {
     return path("cluster", () -> get(() -> asAdmin(request -> cluster.status())));
   }
@@ -289,7 +329,7 @@ public final class HttpApi extends AllDirectives {
                             get(() -> asTenant((principal, request) -> endpoints.list(principal, request.getUri().query().toMap()))),
                             post(() -> asTenant((principal, request) ->
                                 jsonBody(request, MAX_CONFIG_BODY)
-                                    .thenComposeAsync(body -> endpoints.create(principal, body), ec))))),
+                                    .thenComposeAsync(body -> eventTypes.withFilterWarnings(principal, body, endpoints.create(principal, body)), ec))))),
                 path(
                     PathMatchers.segment(),
                     id ->
@@ -297,7 +337,7 @@ public final class HttpApi extends AllDirectives {
                             get(() -> asTenant((principal, request) -> endpoints.get(principal, id))),
                             patch(() -> asTenant((principal, request) ->
                                 jsonBody(request, MAX_CONFIG_BODY)
-                                    .thenComposeAsync(body -> endpoints.update(principal, id, body), ec))),
+                                    .thenComposeAsync(body -> eventTypes.withFilterWarnings(principal, body, endpoints.update(principal, id, body)), ec))),
                             delete(() -> asTenant((principal, request) -> endpoints.delete(principal, id))))),
                 path(
                     PathMatchers.segment().slash("health"),

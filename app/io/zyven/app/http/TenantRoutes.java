@@ -39,23 +39,37 @@ final class TenantRoutes {
     return tenants.get(id).thenApply(t -> Responses.json(200, view(t.orElseThrow(() -> Problems.notFound("no tenant " + id)))));
   }
 
-  /** {@code {"retention_period_days": n}} (1-36500 days), or null to follow the node's default. */
+  /**
+   * {@code {"retention_period_days": n}} (1-36500 days, or null to follow the node's
+   * default) and/or {@code {"require_registered_types": bool}}; at least one of them.
+   */
   CompletionStage<HttpResponse> update(String pathId, byte[] body) {
     String id = Ids.canonical(pathId, "tenant");
-    JsonNode days = RequestBodies.object(body, Set.of("retention_period_days")).get("retention_period_days");
-    if (days == null) throw Problems.badRequest("retention_period_days is required (null for the default)");
-    if (!days.isNull() && !(days.isIntegralNumber() && days.canConvertToInt() && days.asInt() >= 1 && days.asInt() <= 36500)) {
+    JsonNode root = RequestBodies.object(body, Set.of("retention_period_days", "require_registered_types"));
+    JsonNode days = root.get("retention_period_days");
+    JsonNode require = root.get("require_registered_types");
+    if (days == null && require == null) {
+      throw Problems.badRequest("give retention_period_days (null for the default) or require_registered_types");
+    }
+    if (days != null && !days.isNull() && !(days.isIntegralNumber() && days.canConvertToInt() && days.asInt() >= 1 && days.asInt() <= 36500)) {
       throw Problems.badRequest("retention_period_days must be a whole number of days from 1 to 36500, or null");
     }
-    Integer value = days.isNull() ? null : days.asInt();
-    return tenants
-        .setRetention(id, value)
-        .thenApply(t -> Responses.json(200, view(t.orElseThrow(() -> Problems.notFound("no tenant " + id)))));
+    if (require != null && !require.isBoolean()) throw Problems.badRequest("require_registered_types must be true or false");
+    Integer value = days == null || days.isNull() ? null : days.asInt();
+    CompletionStage<java.util.Optional<TenantStore.TenantSummary>> updated =
+        days != null ? tenants.setRetention(id, value) : tenants.get(id);
+    if (require != null) {
+      updated = updated.thenCompose(t -> t.isEmpty()
+          ? java.util.concurrent.CompletableFuture.completedStage(t)
+          : tenants.setRequireRegisteredTypes(id, require.asBoolean()));
+    }
+    return updated.thenApply(t -> Responses.json(200, view(t.orElseThrow(() -> Problems.notFound("no tenant " + id)))));
   }
 
   private static TenantView view(TenantStore.TenantSummary t) {
     return new TenantView(
-        t.id(), t.name(), t.createdAt(), t.apiKeys(), t.endpoints(), t.deadLetters(), t.retentionPeriodDays());
+        t.id(), t.name(), t.createdAt(), t.apiKeys(), t.endpoints(), t.deadLetters(), t.retentionPeriodDays(),
+        t.requireRegisteredTypes());
   }
 
   /** A new key for a tenant that lost its own; its other keys keep working. */

@@ -44,7 +44,8 @@ public final class TenantStore {
    * {@link #COUNT_CAP}, so that a list of tenants never walks millions of rows.
    */
   public record TenantSummary(
-      String id, String name, Instant createdAt, int apiKeys, int endpoints, int deadLetters, Integer retentionPeriodDays) {}
+      String id, String name, Instant createdAt, int apiKeys, int endpoints, int deadLetters, Integer retentionPeriodDays,
+      boolean requireRegisteredTypes) {}
 
   public static final int COUNT_CAP = 10_000;
 
@@ -146,6 +147,22 @@ public final class TenantStore {
         });
   }
 
+  /**
+   * Sets whether ingest refuses types that are not in the tenant's catalogue. Empty when
+   * there is no such tenant.
+   */
+  public CompletionStage<Optional<TenantSummary>> setRequireRegisteredTypes(String tenantId, boolean require) {
+    return db.query(
+        c -> {
+          try (PreparedStatement st = c.prepareStatement("UPDATE tenants SET require_registered_types = ? WHERE id = ?")) {
+            st.setBoolean(1, require);
+            st.setObject(2, UUID.fromString(tenantId));
+            if (st.executeUpdate() == 0) return Optional.empty();
+          }
+          return summaries(c, UUID.fromString(tenantId)).stream().findFirst();
+        });
+  }
+
   /** Every tenant's summary, or only {@code only}'s. */
   private static List<TenantSummary> summaries(Connection c, UUID only) throws SQLException {
     try (PreparedStatement st =
@@ -156,7 +173,7 @@ public final class TenantStore {
                 // events_tenant_status_idx: a bounded index range per tenant
                 + " (SELECT count(*) FROM (SELECT 1 FROM events v WHERE v.tenant_id = t.id"
                 + "   AND v.status = 'DEAD_LETTERED' LIMIT " + COUNT_CAP + ") d),"
-                + " t.retention_period_days"
+                + " t.retention_period_days, t.require_registered_types"
                 + " FROM tenants t WHERE ?::uuid IS NULL OR t.id = ? ORDER BY t.created_at, t.id")) {
       st.setObject(1, only);
       st.setObject(2, only);
@@ -166,7 +183,7 @@ public final class TenantStore {
           tenants.add(
               new TenantSummary(
                   rs.getString(1), rs.getString(2), rs.getTimestamp(3).toInstant(), rs.getInt(4),
-                  rs.getInt(5), rs.getInt(6), rs.getObject(7, Integer.class)));
+                  rs.getInt(5), rs.getInt(6), rs.getObject(7, Integer.class), rs.getBoolean(8)));
         }
         return tenants;
       }
