@@ -4,7 +4,6 @@ import com.networknt.schema.Error;
 import com.networknt.schema.ExecutionContextCustomizer;
 import com.networknt.schema.InputFormat;
 import com.networknt.schema.Schema;
-import com.networknt.schema.SchemaException;
 import com.networknt.schema.SchemaLocation;
 import com.networknt.schema.SchemaRegistry;
 import com.networknt.schema.SchemaRegistryConfig;
@@ -109,11 +108,21 @@ public final class EventSchemas {
       Schema schema = REGISTRY.getSchema(node);
       schema.initializeValidators(); // resolves every $ref now, so a dangling one fails here and not at ingest
       return schema;
-    } catch (SchemaException | IllegalArgumentException | IllegalStateException e) {
-      throw new InvalidSchema("the schema cannot be used: " + String.valueOf(e.getMessage()));
     } catch (RuntimeException e) {
-      throw new InvalidSchema("the schema cannot be used: " + e.getClass().getSimpleName());
+      throw new InvalidSchema("the schema cannot be used: " + reason(e));
     }
+  }
+
+  /** Why the library could not build a schema, without its internals (class names, stack). */
+  private static String reason(RuntimeException e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof java.io.IOException) {
+        return "a $ref does not resolve within the schema (references to other documents are not fetched)";
+      }
+      if (t instanceof java.util.regex.PatternSyntaxException p) return "a pattern is not a valid regular expression: " + p.getDescription();
+    }
+    String m = e.getMessage();
+    return m == null || m.contains("Exception") ? "it does not compile" : m;
   }
 
   /** The payload's violations of the schema, at most {@link #MAX_VIOLATIONS}; empty when it is valid. */

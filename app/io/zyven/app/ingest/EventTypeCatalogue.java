@@ -45,11 +45,16 @@ public final class EventTypeCatalogue {
 
   /** Empty when the tenant has a type of that name already. */
   public CompletionStage<Optional<EventType>> create(String tenantId, String name, Draft draft, String by) {
-    EventType type = check(new EventType(
-        name, draft.description() == null ? "" : draft.description(),
-        draft.schema() == null ? null : draft.schema().orElse(null),
-        draft.example() == null ? null : draft.example().orElse(null),
-        Boolean.TRUE.equals(draft.archived()), 0, null, null));
+    EventType type;
+    try {
+      type = check(new EventType(
+          name, draft.description() == null ? "" : draft.description(),
+          draft.schema() == null ? null : draft.schema().orElse(null),
+          draft.example() == null ? null : draft.example().orElse(null),
+          Boolean.TRUE.equals(draft.archived()), 0, null, null));
+    } catch (RuntimeException refused) {
+      return CompletableFuture.failedStage(refused); // a refusal, answered like the store's
+    }
     return store.create(tenantId, type, by, MAX_PER_TENANT);
   }
 
