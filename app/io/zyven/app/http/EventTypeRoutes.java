@@ -40,6 +40,7 @@ final class EventTypeRoutes {
   }
 
   CompletionStage<HttpResponse> list(Principal principal, HttpRequest request) {
+    requireWholeTenant(principal);
     EventTypeRequest.ListQuery query = EventTypeRequest.list(QueryParameters.single(request));
     return catalogue.page(principal.tenantId(), query.includeArchived(), query.afterName(), query.limit())
         .thenApply(page -> {
@@ -51,6 +52,7 @@ final class EventTypeRoutes {
   }
 
   CompletionStage<HttpResponse> get(Principal principal, String pathName) {
+    requireWholeTenant(principal);
     String name = EventTypeRequest.name(pathName);
     return catalogue.get(principal.tenantId(), name)
         .thenApply(found -> Responses.json(200, view(found.orElseThrow(() -> notFound(name)))));
@@ -75,6 +77,7 @@ final class EventTypeRoutes {
 
   /** {@code GET /v1/event-types/{name}/audit}: the latest 100 changes, newest first, also after a delete. */
   CompletionStage<HttpResponse> audit(Principal principal, String pathName) {
+    requireWholeTenant(principal);
     String name = EventTypeRequest.name(pathName);
     return catalogue.history(principal.tenantId(), name).thenApply(changes -> {
       if (changes.isEmpty()) throw notFound(name);
@@ -86,6 +89,7 @@ final class EventTypeRoutes {
   }
 
   CompletionStage<HttpResponse> settings(Principal principal) {
+    requireWholeTenant(principal);
     return catalogue.requireRegistered(principal.tenantId())
         .thenApply(require -> Responses.json(200, Map.of("require_registered_types", require)));
   }
@@ -139,6 +143,11 @@ final class EventTypeRoutes {
     } catch (java.io.IOException | RuntimeException e) {
       return List.of();
     }
+  }
+
+  /** The catalogue is the whole tenant's: a portal token limited to some endpoints sees none of it, as with stats. */
+  private static void requireWholeTenant(Principal principal) {
+    principal.requireAllEndpoints("read the event-type catalogue");
   }
 
   private static String by(Principal principal) {
