@@ -18,6 +18,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Pattern;
+import tools.jackson.core.StreamReadConstraints;
+import tools.jackson.core.json.JsonFactory;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.ObjectMapper;
 import tools.jackson.databind.json.JsonMapper;
@@ -55,7 +57,13 @@ public final class EventSchemas {
   /** How long one {@code pattern} may take on one string. */
   private static final long REGEX_NANOS = 50_000_000L;
 
-  private static final ObjectMapper MAPPER = JsonMapper.builder().build();
+  /** Reads what ingest accepted: JSON nested up to 1000 levels (Jackson 3's default is 500). */
+  private static final ObjectMapper MAPPER =
+      JsonMapper.builder(
+              JsonFactory.builder()
+                  .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(1000).build())
+                  .build())
+          .build();
   private static final String META_SCHEMA = "https://json-schema.org/draft/2020-12/schema";
 
   private static final SchemaRegistry REGISTRY =
@@ -131,7 +139,7 @@ public final class EventSchemas {
     try {
       payload = MAPPER.readTree(payloadJson);
     } catch (RuntimeException e) {
-      return List.of(new Violation("", "the payload is not JSON"));
+      throw new TooComplex("the payload could not be read for validation");
     }
     List<Error> errors;
     try {

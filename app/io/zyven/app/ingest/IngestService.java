@@ -124,13 +124,15 @@ public final class IngestService {
     return lookup(tenantId, onlyEndpoint, internal, event.type(), cached, deadline)
         .thenComposeAsync(
             fanout -> {
-              IngestResult refused = internal ? null : catalogueCheck(tenantId, event, fanout.also());
-              if (refused == RELOOK) {
-                // The compiled schema went from the cache after the lookup: read the text this time.
+              if (internal) return CompletableFuture.completedStage(new Checked(fanout.subscriptions(), null));
+              Verdict verdict = catalogueCheck(tenantId, event, fanout.also());
+              if (verdict.relook()) {
+                // The compiled schema left the cache after the lookup: read its text this time.
                 return lookup(tenantId, onlyEndpoint, internal, event.type(), 0, deadline)
-                    .thenApplyAsync(again -> new Checked(again.subscriptions(), catalogueCheck(tenantId, event, again.also())), ec);
+                    .thenApplyAsync(
+                        again -> new Checked(again.subscriptions(), catalogueCheck(tenantId, event, again.also()).refused()), ec);
               }
-              return CompletableFuture.completedStage(new Checked(fanout.subscriptions(), refused));
+              return CompletableFuture.completedStage(new Checked(fanout.subscriptions(), verdict.refused()));
             },
             ec)
         .thenComposeAsync(
@@ -155,8 +157,10 @@ public final class IngestService {
 
   private record Checked(List<Subscription> subscriptions, IngestResult refused) {}
 
-  /** Marks a lookup to make again: see {@link #catalogueCheck}. */
-  private static final IngestResult RELOOK = new IngestResult.NoSubscribers("");
+  /** The catalogue's answer: refused (null: accepted), or look again with the schema's text. */
+  private record Verdict(IngestResult refused, boolean relook) {
+    static final Verdict ACCEPTED = new Verdict(null, false);
+  }
 
   private CompletionStage<EndpointIndex.Fanout<TypeState>> lookup(
       String tenantId, UUID onlyEndpoint, boolean internal, String type, long cachedVersion, Instant deadline) {
@@ -171,23 +175,25 @@ public final class IngestService {
    * The catalogue's verdict: archived types are refused, and so are unregistered ones when
    * the tenant requires registration; a payload must match its type's schema. Null: accepted.
    */
-  private IngestResult catalogueCheck(String tenantId, NewEvent event, TypeState type) {
-    if (type.registered() && type.archived()) return new IngestResult.TypeRefused(event.type(), true);
-    if (!type.registered() && type.requireRegistered()) return new IngestResult.TypeRefused(event.type(), false);
-    if (!type.hasSchema()) return null;
+  private Verdict catalogueCheck(String tenantId, NewEvent event, TypeState type) {
+    if (type.registered() && type.archived()) return new Verdict(new IngestResult.TypeRefused(event.type(), true), false);
+    if (!type.registered() && type.requireRegistered()) {
+      return new Verdict(new IngestResult.TypeRefused(event.type(), false), false);
+    }
+    if (!type.hasSchema()) return Verdict.ACCEPTED;
     com.networknt.schema.Schema schema;
     try {
       schema = schemas.schema(tenantId, event.type(), type.version(), type.schemaText());
     } catch (EventSchemas.InvalidSchema e) {
-      // Checked when saved; a schema the library of a newer version refuses must not take ingest down.
-      return new IngestResult.SchemaTooComplex(event.type());
+      // Checked when saved; a schema a newer library refuses must not take ingest down.
+      return new Verdict(new IngestResult.SchemaTooComplex(event.type()), false);
     }
-    if (schema == null) return RELOOK;
+    if (schema == null) return new Verdict(null, true);
     try {
       List<EventSchemas.Violation> violations = EventSchemas.validate(schema, event.payload());
-      return violations.isEmpty() ? null : new IngestResult.SchemaViolation(event.type(), violations);
+      return violations.isEmpty() ? Verdict.ACCEPTED : new Verdict(new IngestResult.SchemaViolation(event.type(), violations), false);
     } catch (EventSchemas.TooComplex e) {
-      return new IngestResult.SchemaTooComplex(event.type());
+      return new Verdict(new IngestResult.SchemaTooComplex(event.type()), false);
     }
   }
 

@@ -42,4 +42,12 @@ class EventSchemasTest {
     assertEquals(List.of("/customer/email", "/extra", "/id", "/status"), pointers, v.toString());
     assertEquals(List.of(), EventSchemas.validate(s, "{\"id\":\"ord_1\",\"customer\":{\"email\":\"a\"}}"));
   }
+
+  @Test
+  void deepPayloadsAreReadAndARecursiveSchemaStopsAtItsDepthLimit() {
+    String deep = "{\"a\":".repeat(900) + "1" + "}".repeat(900);
+    assertEquals(List.of(), EventSchemas.validate(EventSchemas.compile("{\"type\":\"object\"}"), deep));
+    Schema recursive = EventSchemas.compile("{\"type\":\"object\",\"additionalProperties\":{\"$ref\":\"#\"}}");
+    assertThrows(EventSchemas.TooComplex.class, () -> EventSchemas.validate(recursive, deep));
+  }
 }
