@@ -50,4 +50,15 @@ class EventSchemasTest {
     Schema recursive = EventSchemas.compile("{\"type\":\"object\",\"additionalProperties\":{\"$ref\":\"#\"}}");
     assertThrows(EventSchemas.TooComplex.class, () -> EventSchemas.validate(recursive, deep));
   }
+
+  @Test
+  void aBacktrackingPatternGivesUpWithinItsTimeInsteadOfHoldingTheThread() {
+    // Without the deadline this takes the JDK's regex seconds to minutes (a backreference defeats its memo).
+    Schema s = EventSchemas.compile("{\"properties\":{\"a\":{\"type\":\"string\",\"pattern\":\"^(\\\\w+)*\\\\1$\"}}}");
+    long start = System.nanoTime();
+    assertThrows(EventSchemas.TooComplex.class,
+        () -> EventSchemas.validate(s, "{\"a\":\"abcdefghijklmnopqrstuvwxyz0123456789!\"}"));
+    long millis = (System.nanoTime() - start) / 1_000_000;
+    assertTrue(millis < 1000, millis + " ms");
+  }
 }
