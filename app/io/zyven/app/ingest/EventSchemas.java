@@ -54,8 +54,11 @@ public final class EventSchemas {
   static final int MAX_VIOLATIONS = 50;
   private static final long MAX_STEPS = 1_000_000;
   private static final int MAX_DEPTH = 200;
-  /** How long one {@code pattern} may take on one string. */
+  /** How long the {@code pattern}s of one validation may take together, on all its strings. */
   private static final long REGEX_NANOS = 50_000_000L;
+
+  /** The deadline of the validation running on this thread (0: none running; each match gets the whole budget). */
+  private static final ThreadLocal<long[]> REGEX_DEADLINE = ThreadLocal.withInitial(() -> new long[1]);
 
   /** Reads what ingest accepted: JSON nested up to 1000 levels (Jackson 3's default is 500). */
   private static final ObjectMapper MAPPER =
@@ -142,10 +145,14 @@ public final class EventSchemas {
       throw new TooComplex("the payload could not be read for validation");
     }
     List<Error> errors;
+    long[] deadline = REGEX_DEADLINE.get();
+    deadline[0] = System.nanoTime() + REGEX_NANOS;
     try {
       errors = schema.validate(payload, BOUNDS);
     } catch (ValidationLimitExceededException | RegexTimeout e) {
       throw new TooComplex("the payload could not be checked against its schema within the limits");
+    } finally {
+      deadline[0] = 0;
     }
     Map<String, Violation> unique = new LinkedHashMap<>();
     for (Error e : errors) {
@@ -194,13 +201,17 @@ public final class EventSchemas {
 
   /**
    * JDK regexes, as the library's default, with a deadline: the matcher reads its input
-   * through a CharSequence that checks the clock every few thousand reads.
+   * through a CharSequence that checks the clock every few thousand reads. Within a
+   * validation the deadline is the validation's, so many strings cannot add up to more.
    */
   static final class BoundedRegex implements RegularExpressionFactory {
     @Override
     public RegularExpression getRegularExpression(String regex) {
       Pattern pattern = Pattern.compile(regex);
-      return value -> pattern.matcher(new Deadline(value, System.nanoTime() + REGEX_NANOS)).find();
+      return value -> {
+        long deadline = REGEX_DEADLINE.get()[0];
+        return pattern.matcher(new Deadline(value, deadline != 0 ? deadline : System.nanoTime() + REGEX_NANOS)).find();
+      };
     }
   }
 
