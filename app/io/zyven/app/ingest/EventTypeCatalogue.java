@@ -77,6 +77,14 @@ public final class EventTypeCatalogue {
     return store.page(tenantId, includeArchived, afterName, limit);
   }
 
+  /**
+   * A type's example payload (JSON object text), or empty when the type has none or is not
+   * in the catalogue: what a test send of that type sends.
+   */
+  public CompletionStage<Optional<String>> example(String tenantId, String type) {
+    return store.get(tenantId, type).thenApply(t -> t.map(EventType::example));
+  }
+
   public CompletionStage<Boolean> delete(String tenantId, String name, String by) {
     return store.delete(tenantId, name, by);
   }
