@@ -10,6 +10,9 @@
 --   rate=R threads=T       pace the run at R requests/s in total (T = wrk's -t), sending on a
 --                          fixed schedule like an open-loop client while connections allow
 --   quota=N threads=T      each thread stops after N/T responses (then SIGINT ends wrk)
+--   type=NAME              the events' type (default bench.ingest)
+--   payload=typed          a payload of the same size shaped like a typical event (10 properties,
+--                          a nested object, an enum, patterned strings), for bench/schema.sh
 --
 -- At the end it prints one machine-readable line starting with "BENCH".
 
@@ -34,7 +37,10 @@ function setup(thread)
 end
 
 local pad = string.rep("x", 630)
+local typed_pad = string.rep("x", 430)
+local statuses = { "new", "paid", "shipped", "cancelled" }
 local key_prefix, endpoints, counter = nil, nil, 0
+local event_type, typed = "bench.ingest", false
 local headers = {}
 
 function init(args)
@@ -50,6 +56,8 @@ function init(args)
     endpoints = {}
     for id in string.gmatch(opts.endpoints, "[^,]+") do table.insert(endpoints, id) end
   end
+  if opts.type then event_type = opts.type end
+  typed = opts.payload == "typed"
   local nthreads = tonumber(opts.threads or "1")
   if opts.rate then
     -- This thread's share of the rate, as a schedule: each send takes the next slot.
@@ -81,8 +89,17 @@ function request()
   if endpoints then
     target = '"endpoint_id":"' .. endpoints[(counter % #endpoints) + 1] .. '",'
   end
-  local body = '{"type":"bench.ingest",' .. target .. '"payload":{"sent_us":' .. string.format("%.0f", now_us())
-      .. ',"seq":' .. counter .. ',"source":"zyven-bench","pad":"' .. pad .. '"}}'
+  local payload
+  if typed then
+    payload = '{"id":"ord_' .. counter .. '","sent_us":' .. string.format("%.0f", now_us()) .. ',"seq":' .. counter
+      .. ',"source":"zyven-bench","status":"' .. statuses[(counter % 4) + 1] .. '","amount":' .. (counter % 1000) .. '.5'
+      .. ',"currency":"EUR","customer":{"id":"cus_' .. (counter % 97) .. '","email":"c' .. (counter % 97)
+      .. '@example.com","name":"Customer ' .. (counter % 97) .. '"},"tags":["bench","typed"],"pad":"' .. typed_pad .. '"}'
+  else
+    payload = '{"sent_us":' .. string.format("%.0f", now_us()) .. ',"seq":' .. counter .. ',"source":"zyven-bench","pad":"'
+      .. pad .. '"}'
+  end
+  local body = '{"type":"' .. event_type .. '",' .. target .. '"payload":' .. payload .. '}'
   headers["Idempotency-Key"] = key_prefix .. counter
   return wrk.format("POST", nil, headers, body)
 end

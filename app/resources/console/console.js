@@ -132,7 +132,8 @@ function renderChrome() {
     ? [['#/tenants', 'Tenants'], ['#/cluster', 'Cluster']]
     : (me.endpoint_ids ? [] : [['#/overview', 'Overview']])   // the whole tenant's figures
       .concat([['#/events', 'Events'], ['#/dead-letters', 'Dead letters'], ['#/endpoints', 'Endpoints']])
-      .concat(canManage() && !me.endpoint_ids ? [['#/send', 'Send'], ['#/alerts', 'Alerts']] : []);
+      .concat(canManage() && !me.endpoint_ids ? [['#/send', 'Send'], ['#/alerts', 'Alerts']] : [])
+      .concat(me.endpoint_ids ? [] : [['#/event-types', 'Event types']]);   // the whole tenant's catalogue
   nav.replaceChildren(...links.map(([href, label]) =>
     el('a', { href, class: location.hash.startsWith(href) ? 'active' : null, text: label })));
   nav.hidden = false;
@@ -155,7 +156,8 @@ async function render() {
   const views = me.kind === 'admin'
     ? { tenants: tenantsView, cluster: clusterView }
     : { overview: overviewView, events: id ? () => eventView(id) : eventsView,
-        'dead-letters': deadLettersView, endpoints: endpointsView, send: sendView, alerts: alertsView };
+        'dead-letters': deadLettersView, endpoints: endpointsView, send: sendView, alerts: alertsView,
+        'event-types': id ? () => eventTypeView(decodeURIComponent(id)) : eventTypesView };
   const handler = views[view] || Object.values(views)[0];
   try {
     await handler();
@@ -837,6 +839,137 @@ async function clusterView() {
         el('td', {}, el('code', { text: m.address }), m.self ? ' (this node)' : ''), el('td', { text: m.status }),
         el('td', { text: m.reachable ? 'yes' : 'NO' }),
         el('td', { text: Object.entries(m.sharding || {}).map(([k, v]) => k + ': ' + v.shards + ' shards, ' + v.entities + ' entities').join('; ') })))))));
+}
+
+// ---- tenant: event types (the catalogue) ----
+
+// A JSON textarea's value: undefined when empty (leave it out), or the parsed value; throws
+// with the field's name when it is not JSON.
+function jsonField(textarea, label) {
+  const text = textarea.value.trim();
+  if (!text) return undefined;
+  try { return JSON.parse(text); } catch (e) { throw new Error(label + ' is not JSON: ' + e.message); }
+}
+
+// A problem as text, with a schema violation's errors listed one per line (pointer: message).
+function problemBlock(r) {
+  const box = el('div', { class: 'error', role: 'alert' }, el('p', { text: problemText(r) }));
+  const errors = (r.json && Array.isArray(r.json.errors)) ? r.json.errors : [];
+  if (errors.length) {
+    box.append(el('ul', { class: 'violations' }, errors.map(e =>
+      el('li', {}, el('code', { class: 'pointer', text: e.pointer || '(the whole payload)' }), ' ', e.message))));
+  }
+  return box;
+}
+
+function eventTypeForm(existing, onDone) {
+  const v = existing || {};
+  const name = el('input', { name: 'name', value: v.name || '', size: 30, required: true,
+    disabled: existing ? true : null });
+  const description = el('input', { name: 'description', value: v.description || '', size: 50 });
+  const schema = el('textarea', { name: 'schema', rows: 10, cols: 60, placeholder: '{"type": "object", ...}  (JSON Schema 2020-12; empty: none)' });
+  schema.value = v.schema === undefined || v.schema === null ? '' : pretty(v.schema);
+  const example = el('textarea', { name: 'example', rows: 5, cols: 60, placeholder: '{...}  (an example payload; empty: none)' });
+  example.value = v.example === undefined || v.example === null ? '' : pretty(v.example);
+  const error = el('div', { class: 'form-error' });
+  async function submit(ev) {
+    ev.preventDefault();
+    error.replaceChildren();
+    const body = { description: description.value };
+    try {
+      const s = jsonField(schema, 'The schema');
+      const x = jsonField(example, 'The example');
+      // Emptied on an existing type: removed.
+      body.schema = s === undefined ? (existing ? null : undefined) : s;
+      body.example = x === undefined ? (existing ? null : undefined) : x;
+    } catch (e) { error.replaceChildren(el('p', { class: 'error', text: e.message })); return; }
+    if (!existing) body.name = name.value.trim();
+    const r = existing
+      ? await api('PATCH', '/v1/event-types/' + encodeURIComponent(existing.name), body)
+      : await api('POST', '/v1/event-types', body);
+    if (!r.ok) { error.replaceChildren(problemBlock(r)); return; }
+    onDone(r.json);
+  }
+  return el('form', { class: 'inline event-type-form', onsubmit: submit },
+    el('label', {}, 'Name', name), el('label', {}, 'Description', description),
+    el('label', {}, 'Schema (JSON Schema 2020-12)', schema), el('label', {}, 'Example payload (JSON)', example),
+    el('button', { type: 'submit', text: existing ? 'Save' : 'Create event type' }), error);
+}
+
+async function setArchived(t, archived, message, after) {
+  const r = await api('PATCH', '/v1/event-types/' + encodeURIComponent(t.name), { archived });
+  if (!r.ok) { message.replaceChildren(problemBlock(r)); return; }
+  after(el('p', { text: (archived ? 'Archived ' : 'Unarchived ') + t.name + '.' }));
+}
+
+async function eventTypesView(notice) {
+  const message = el('div', { role: 'status' });
+  const types = [];
+  let cursor = null;
+  do {   // the whole catalogue: at most 1000 types, 100 a page
+    const r = await api('GET', '/v1/event-types?limit=100' + (cursor ? '&cursor=' + encodeURIComponent(cursor) : ''));
+    if (!r.ok) return show(el('div', {}, el('h1', { text: 'Event types' }), problemBlock(r)));
+    types.push(...r.json.data);
+    cursor = r.json.next_cursor;
+  } while (cursor);
+  const settings = await api('GET', '/v1/event-type-settings');
+  const require = el('input', { type: 'checkbox', name: 'require_registered_types', id: 'require-registered',
+    checked: settings.ok && settings.json.require_registered_types, disabled: !canManage() });
+  require.addEventListener('change', async () => {
+    const r = await api('PATCH', '/v1/event-type-settings', { require_registered_types: require.checked });
+    message.replaceChildren(r.ok ? el('p', { text: r.json.require_registered_types
+      ? 'Events of types that are not in the catalogue are now refused.' : 'Events of any type are accepted again.' })
+      : problemBlock(r));
+    if (!r.ok) require.checked = !require.checked;
+  });
+  const rows = types.map(t => el('tr', { class: 'event-type' + (t.archived ? ' archived' : ''), 'data-name': t.name },
+    el('td', {}, el('a', { href: '#/event-types/' + encodeURIComponent(t.name), class: 'mono', text: t.name })),
+    el('td', { text: t.description }),
+    el('td', { text: t.schema === null ? 'none' : 'yes' }),
+    el('td', { class: 'archived-flag', text: t.archived ? 'archived' : '' }),
+    el('td', { text: age(t.updated_at) + ' ago' }),
+    canManage() ? el('td', {}, el('button', { type: 'button', class: 'secondary archive', text: t.archived ? 'Unarchive' : 'Archive',
+      onclick: () => setArchived(t, !t.archived, message, eventTypesView) })) : null));
+  show(el('div', {}, el('h1', { text: 'Event types' }),
+    el('p', { class: 'muted', text: 'The types your producers send, with the JSON Schema each payload must match. '
+      + 'Archived types are refused at ingest.' }),
+    el('p', {}, el('label', {}, require, ' Refuse events whose type is not in this catalogue')),
+    message,
+    types.length
+      ? el('table', { id: 'event-types' }, el('thead', {}, el('tr', {}, ['Name', 'Description', 'Schema', '', 'Changed']
+          .concat(canManage() ? [''] : []).map(h => el('th', { text: h })))), el('tbody', {}, rows))
+      : el('p', { class: 'muted', text: 'No event types yet.' }),
+    canManage() ? [el('h2', { text: 'New event type' }),
+      eventTypeForm(null, t => eventTypesView(el('p', {}, 'Created ', el('span', { class: 'mono', id: 'created-type', text: t.name }), '.')))] : null));
+  if (notice) message.replaceChildren(notice);
+}
+
+async function eventTypeView(name) {
+  const r = await api('GET', '/v1/event-types/' + encodeURIComponent(name));
+  if (!r.ok) return show(el('div', {}, el('h1', { text: 'Event type' }), problemBlock(r)));
+  const t = r.json;
+  const message = el('div', { role: 'status' });
+  const audit = await api('GET', '/v1/event-types/' + encodeURIComponent(name) + '/audit');
+  const reload = (notice) => eventTypeView(name).then(() => notice && document.querySelector('#event-type [role=status]')?.replaceChildren(notice));
+  show(el('div', { id: 'event-type' },
+    el('p', {}, el('a', { href: '#/event-types', text: '← Event types' })),
+    el('h1', {}, el('span', { class: 'mono', id: 'type-name', text: t.name }), t.archived ? el('span', { class: 'muted', text: ' (archived)' }) : null),
+    el('p', { id: 'type-description', text: t.description }),
+    message,
+    el('h2', { text: 'Schema' }),
+    t.schema === null ? el('p', { class: 'muted', text: 'None: any JSON object is accepted.' }) : el('pre', { id: 'type-schema', text: pretty(t.schema) }),
+    el('h2', { text: 'Example' }),
+    t.example === null ? el('p', { class: 'muted', text: 'None.' }) : el('pre', { id: 'type-example', text: pretty(t.example) }),
+    canManage() ? [el('h2', { text: 'Change' }),
+      el('p', {}, el('button', { type: 'button', class: 'secondary archive', text: t.archived ? 'Unarchive' : 'Archive',
+        onclick: () => setArchived(t, !t.archived, message, reload) })),
+      eventTypeForm(t, () => reload(el('p', { text: 'Saved.' })))] : null,
+    el('h2', { text: 'History' }),
+    audit.ok ? el('table', { id: 'type-audit' }, el('thead', {}, el('tr', {}, ['When', 'What', 'Who', 'Changed'].map(h => el('th', { text: h })))),
+      el('tbody', {}, audit.json.entries.map(e => el('tr', {},
+        el('td', { text: e.at }), el('td', { text: e.action }), el('td', { class: 'mono', text: e.by }),
+        el('td', { class: 'mono', text: Object.keys(e.changes).join(', ') })))))
+      : problemBlock(audit)));
 }
 
 // ---- start ----

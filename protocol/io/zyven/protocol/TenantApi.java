@@ -14,11 +14,12 @@ public final class TenantApi {
    * A tenant as the admin sees it: never its keys, only how many it has; its endpoints; its
    * dead-lettered events (counted up to 10 000); its own retention period in days (null:
    * the node's {@code zyven.retention.period}); whether its endpoints are verified by
-   * default ({@code verify_endpoints}).
+   * default ({@code verify_endpoints}); whether ingest refuses types not in its catalogue
+   * ({@code require_registered_types}).
    */
   public record TenantView(
       String id, String name, Instant createdAt, int apiKeys, int endpoints, int deadLetters, Integer retentionPeriodDays,
-      boolean verifyEndpoints) {}
+      boolean verifyEndpoints, boolean requireRegisteredTypes) {}
 
   public record TenantList(List<TenantView> data) {}
 

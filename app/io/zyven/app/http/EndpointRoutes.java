@@ -292,6 +292,8 @@ public final class EndpointRoutes {
               if (result instanceof IngestResult.EndpointUnavailable) {
                 throw notReceiving(id, "cannot receive events right now; try again");
               }
+              // A named type goes through the catalogue's rules like any producer's event.
+              EventRoutes.throwCatalogueRefusal(result);
               // Any other refusal of ingest's rules (none today: a fresh key cannot conflict).
               throw Problems.unprocessable("the test event was refused: " + result.getClass().getSimpleName());
             },

@@ -122,7 +122,28 @@ final class EventRoutes {
       throw Problems.endpointUnavailable(
           "endpoint " + Problems.quote(u.endpointId()) + " is unknown, disabled or pending verification");
     }
+    throwCatalogueRefusal(result);
     throw new IllegalStateException("unexpected ingest result " + result);
+  }
+
+  /** Throws the problem for a refusal by the tenant's event-type catalogue; any other result passes. */
+  static void throwCatalogueRefusal(IngestResult result) {
+    if (result instanceof IngestResult.TypeRefused t) {
+      throw Problems.eventTypeRefused(t.archived(), t.archived()
+          ? "event type " + Problems.quote(t.type()) + " is archived in this tenant's catalogue"
+          : "event type " + Problems.quote(t.type()) + " is not in this tenant's catalogue, and the tenant requires registered types");
+    }
+    if (result instanceof IngestResult.SchemaViolation v) {
+      throw Problems.schemaViolation(
+          "the payload does not match the schema of event type " + Problems.quote(v.type()) + " ("
+              + v.violations().size() + (v.violations().size() == 1 ? " violation)" : " violations)"),
+          v.violations());
+    }
+    if (result instanceof IngestResult.SchemaTooComplex c) {
+      throw Problems.unprocessable(
+          "the payload could not be checked against the schema of event type " + Problems.quote(c.type())
+              + " within the validator's limits (evaluation steps, depth, or a pattern's time)");
+    }
   }
 
   private static IdempotencyKey idempotencyKey(HttpRequest request) {

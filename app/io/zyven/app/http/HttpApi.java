@@ -4,6 +4,7 @@ import io.zyven.app.alert.AlertChannelService;
 import io.zyven.app.metrics.Metrics;
 import io.zyven.app.endpoint.TargetGuard;
 import io.zyven.app.ingest.IngestRateLimiter;
+import io.zyven.app.ingest.EventTypeCatalogue;
 import io.zyven.app.ingest.IngestService;
 import io.zyven.app.ingest.TestSends;
 import io.zyven.app.readmodel.EventOwners;
@@ -13,6 +14,7 @@ import io.zyven.app.readmodel.StatsQueries;
 import io.zyven.app.store.AdminKey;
 import io.zyven.app.store.Database;
 import io.zyven.app.store.EndpointIndex;
+import io.zyven.app.store.EventTypeStore;
 import io.zyven.app.store.SecretBox;
 import io.zyven.app.store.TenantStore;
 import java.time.Clock;
@@ -76,6 +78,7 @@ public final class HttpApi extends AllDirectives {
   private final PortalRoutes portal;
   private final ApiKeyRoutes apiKeys;
   private final AlertChannelRoutes alertChannels;
+  private final EventTypeRoutes eventTypes;
   private final IngestRateLimiter rateLimiter = new IngestRateLimiter();
   private final Settings settings;
 
@@ -115,16 +118,18 @@ public final class HttpApi extends AllDirectives {
             settings.askTimeout());
     this.cluster = new ClusterRoutes(system, settings.askTimeout());
     StatsQueries statsQueries = new StatsQueries(db);
+    EventTypeCatalogue catalogue = new EventTypeCatalogue(new EventTypeStore(db));
     this.endpoints =
         new EndpointRoutes(
             system, index, secrets, queries, statsQueries, guard, settings.askTimeout(), settings.endpointDefaults(),
             settings.endpointLimits(), tenants,
-            // Test sends go through the same ingest as POST /v1/events. The event-type
-            // catalogue's examples plug in here (TestSends.Examples); until then, a ping.
-            new TestSends(ingest, TestSends.NONE, ec));
+            // Test sends go through the same ingest as POST /v1/events, with the catalogue's
+            // example of the type asked for (a ping when it has none).
+            new TestSends(ingest, catalogue::example, ec));
     this.stats = new StatsRoutes(statsQueries, ec);
     this.console = new ConsoleRoutes(settings.frameAncestors());
     this.alertChannels = new AlertChannelRoutes(alerts, ec);
+    this.eventTypes = new EventTypeRoutes(catalogue, ec);
     this.settings = settings;
   }
 
@@ -144,7 +149,7 @@ public final class HttpApi extends AllDirectives {
                     concat(
                         pathPrefix("v1", () -> concat(
                             meRoute(), tenantRoutes(), endpointRoutes(), eventRoutes(), statsRoutes(), portalRoutes(),
-                            apiKeyRoutes(), alertChannelRoutes(), clusterRoutes())),
+                            apiKeyRoutes(), alertChannelRoutes(), eventTypeRoutes(), clusterRoutes())),
                         healthRoutes(),
                         console.route(),
                         path("metrics", () -> get(() -> respond(request -> CompletableFuture.completedFuture(metrics())))),
@@ -280,6 +285,42 @@ public final class HttpApi extends AllDirectives {
                     id -> post(() -> asTenant((principal, request) -> alertChannels.test(principal, id))))));
   }
 
+  /** The tenant's event-type catalogue: reads with the read scope, changes with manage (asTenant's method check). */
+  private Route eventTypeRoutes() {
+    return concat(
+        pathPrefix(
+            "event-types",
+            () ->
+                concat(
+                    pathEnd(
+                        () ->
+                            concat(
+                                get(() -> asTenant(eventTypes::list)),
+                                post(() -> asTenant((principal, request) ->
+                                    jsonBody(request, MAX_CONFIG_BODY)
+                                        .thenComposeAsync(body -> eventTypes.create(principal, body), ec))))),
+                    path(
+                        PathMatchers.segment(),
+                        name ->
+                            concat(
+                                get(() -> asTenant((principal, request) -> eventTypes.get(principal, name))),
+                                patch(() -> asTenant((principal, request) ->
+                                    jsonBody(request, MAX_CONFIG_BODY)
+                                        .thenComposeAsync(body -> eventTypes.update(principal, name, body), ec))),
+                                delete(() -> asTenant((principal, request) -> eventTypes.delete(principal, name))))),
+                    path(
+                        PathMatchers.segment().slash("audit"),
+                        name -> get(() -> asTenant((principal, request) -> eventTypes.audit(principal, name)))))),
+        path(
+            "event-type-settings",
+            () ->
+                concat(
+                    get(() -> asTenant((principal, request) -> eventTypes.settings(principal))),
+                    patch(() -> asTenant((principal, request) ->
+                        jsonBody(request, MAX_CONFIG_BODY)
+                            .thenComposeAsync(body -> eventTypes.updateSettings(principal, body), ec))))));
+  }
+
   private Route clusterRoutes() {
     return path("cluster", () -> get(() -> asAdmin(request -> cluster.status())));
   }
@@ -295,7 +336,7 @@ public final class HttpApi extends AllDirectives {
                             get(() -> asTenant((principal, request) -> endpoints.list(principal, request.getUri().query().toMap()))),
                             post(() -> asTenant((principal, request) ->
                                 jsonBody(request, MAX_CONFIG_BODY)
-                                    .thenComposeAsync(body -> endpoints.create(principal, body), ec))))),
+                                    .thenComposeAsync(body -> eventTypes.withFilterWarnings(principal, body, endpoints.create(principal, body)), ec))))),
                 path(
                     PathMatchers.segment(),
                     id ->
@@ -303,7 +344,7 @@ public final class HttpApi extends AllDirectives {
                             get(() -> asTenant((principal, request) -> endpoints.get(principal, id))),
                             patch(() -> asTenant((principal, request) ->
                                 jsonBody(request, MAX_CONFIG_BODY)
-                                    .thenComposeAsync(body -> endpoints.update(principal, id, body), ec))),
+                                    .thenComposeAsync(body -> eventTypes.withFilterWarnings(principal, body, endpoints.update(principal, id, body)), ec))),
                             delete(() -> asTenant((principal, request) -> endpoints.delete(principal, id))))),
                 path(
                     PathMatchers.segment().slash("health"),

@@ -176,6 +176,33 @@ public final class Problems {
     return new ApiException(response(422, "target-not-allowed", "Target not allowed", detail));
   }
 
+  /**
+   * 422: JSON that does not match a JSON Schema (an event's payload, a type's example), with
+   * {@code errors: [{pointer, message}]}, each pointer an RFC 6901 JSON Pointer into that JSON.
+   */
+  public static ApiException schemaViolation(String detail, List<?> errors) {
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put("type", TYPE_PREFIX + "schema-violation");
+    body.put("title", "Schema violation");
+    body.put("status", 422);
+    body.put("detail", detail);
+    body.put("errors", errors);
+    return new ApiException(
+        HttpResponse.create().withStatus(422).withEntity(PROBLEM_JSON, Json.bytes(body)).addAttribute(SLUG, "schema-violation"));
+  }
+
+  /** 422: a type's schema that is not a usable JSON Schema 2020-12 document. */
+  public static ApiException invalidSchema(String detail) {
+    return new ApiException(response(422, "invalid-schema", "Invalid schema", detail));
+  }
+
+  /** 422: ingest of a type the tenant's catalogue refuses (archived, or unregistered when registration is required). */
+  public static ApiException eventTypeRefused(boolean archived, String detail) {
+    return archived
+        ? new ApiException(response(422, "event-type-archived", "Event type archived", detail))
+        : new ApiException(response(422, "event-type-unregistered", "Event type not registered", detail));
+  }
+
   /** 422 of no more specific kind. */
   public static ApiException unprocessable(String detail) {
     return new ApiException(response(422, "unprocessable", "Unprocessable request", detail));

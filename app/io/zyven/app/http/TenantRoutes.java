@@ -41,31 +41,36 @@ final class TenantRoutes {
 
   /**
    * {@code {"retention_period_days": n}} (1-36500 days, or null to follow the node's
-   * default) and/or {@code {"verify_endpoints": true|false}}; at least one of them.
+   * default), {@code {"verify_endpoints": true|false}} and/or
+   * {@code {"require_registered_types": true|false}}; at least one of them.
    */
   CompletionStage<HttpResponse> update(String pathId, byte[] body) {
     String id = Ids.canonical(pathId, "tenant");
-    JsonNode root = RequestBodies.object(body, Set.of("retention_period_days", "verify_endpoints"));
+    JsonNode root = RequestBodies.object(body, Set.of("retention_period_days", "verify_endpoints", "require_registered_types"));
     JsonNode days = root.get("retention_period_days");
     JsonNode verify = root.get("verify_endpoints");
-    if (days == null && verify == null) {
-      throw Problems.badRequest("give retention_period_days (null for the default) or verify_endpoints");
+    JsonNode require = root.get("require_registered_types");
+    if (days == null && verify == null && require == null) {
+      throw Problems.badRequest(
+          "give retention_period_days (null for the default), verify_endpoints or require_registered_types");
     }
     if (days != null && !days.isNull()
         && !(days.isIntegralNumber() && days.canConvertToInt() && days.asInt() >= 1 && days.asInt() <= 36500)) {
       throw Problems.badRequest("retention_period_days must be a whole number of days from 1 to 36500, or null");
     }
     if (verify != null && !verify.isBoolean()) throw Problems.badRequest("verify_endpoints must be true or false");
+    if (require != null && !require.isBoolean()) throw Problems.badRequest("require_registered_types must be true or false");
     Integer value = days == null || days.isNull() ? null : days.asInt();
     return tenants
-        .update(id, days != null, value, verify == null ? null : verify.asBoolean())
+        .update(id, days != null, value, verify == null ? null : verify.asBoolean(),
+            require == null ? null : require.asBoolean())
         .thenApply(t -> Responses.json(200, view(t.orElseThrow(() -> Problems.notFound("no tenant " + id)))));
   }
 
   private static TenantView view(TenantStore.TenantSummary t) {
     return new TenantView(
         t.id(), t.name(), t.createdAt(), t.apiKeys(), t.endpoints(), t.deadLetters(), t.retentionPeriodDays(),
-        t.verifyEndpoints());
+        t.verifyEndpoints(), t.requireRegisteredTypes());
   }
 
   /** A new key for a tenant that lost its own; its other keys keep working. */

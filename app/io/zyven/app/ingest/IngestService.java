@@ -5,6 +5,8 @@ import io.zyven.app.event.EventEntity;
 import io.zyven.app.store.Database.DatabaseUnavailable;
 import io.zyven.app.store.EndpointIndex;
 import io.zyven.app.store.EndpointIndex.Subscription;
+import io.zyven.app.store.EventTypeStore;
+import io.zyven.app.store.EventTypeStore.TypeState;
 import io.zyven.app.telemetry.TraceParent;
 import io.zyven.app.telemetry.Tracing;
 import java.nio.charset.StandardCharsets;
@@ -56,6 +58,10 @@ public final class IngestService {
   private final Executor ec;
   private final Settings settings;
   private final Tracing tracing;
+  private final SchemaCache schemas = new SchemaCache(SCHEMA_CACHE_SIZE);
+
+  /** Compiled schemas kept per node; a tenant with more types in use recompiles the least used. */
+  static final int SCHEMA_CACHE_SIZE = 2000;
 
   public IngestService(ActorSystem<?> system, EndpointIndex endpoints, Settings settings) {
     this.system = system;
@@ -111,25 +117,84 @@ public final class IngestService {
     // The whole accept, fan-out lookup included, answers within the ask timeout: the
     // lookup's pool may wait longer for a connection while PostgreSQL is away.
     Instant deadline = Instant.now().plus(acceptTimeout());
-    return endpoints
-        .enabled(tenantId, onlyEndpoint, internal)
-        .toCompletableFuture()
-        .orTimeout(Math.max(1, Duration.between(Instant.now(), deadline).toMillis()), TimeUnit.MILLISECONDS)
-        .exceptionally(IngestService::lookupFailed)
+    // The type's catalogue state is read with the fan-out, on the same connection, on every
+    // request: a schema changed on any node applies to the next request here. Zyven's own
+    // (internal) events are not in any tenant's catalogue.
+    long cached = internal ? 0 : schemas.version(tenantId, event.type());
+    return lookup(tenantId, onlyEndpoint, internal, event.type(), cached, deadline)
         .thenComposeAsync(
-            subscriptions -> {
-              List<String> targets = targets(subscriptions, event.type(), onlyEndpoint);
+            fanout -> {
+              if (internal) return CompletableFuture.completedStage(new Checked(fanout.subscriptions(), null));
+              Verdict verdict = catalogueCheck(tenantId, event, fanout.also());
+              if (verdict.relook()) {
+                // The compiled schema left the cache after the lookup: read its text this time.
+                return lookup(tenantId, onlyEndpoint, internal, event.type(), 0, deadline)
+                    .thenApplyAsync(
+                        again -> new Checked(again.subscriptions(), catalogueCheck(tenantId, event, again.also()).refused()), ec);
+              }
+              return CompletableFuture.completedStage(new Checked(fanout.subscriptions(), verdict.refused()));
+            },
+            ec)
+        .thenComposeAsync(
+            checked -> {
+              // A refused event goes nowhere; the entity is still asked, as for an event no
+              // endpoint subscribes to, so that a key it accepted earlier is answered as before.
+              List<String> targets =
+                  checked.refused() != null ? List.of() : targets(checked.subscriptions(), event.type(), onlyEndpoint);
               // Asked even with no targets: a known key is answered from the entity's state.
               Function<ActorRef<EventEntity.AcceptReply>, EventEntity.Accept> accept =
                   replyTo ->
                       new EventEntity.Accept(
                           tenantId, event.type(), event.payload(), key.value(), bodyHash, requestId, targets, context,
                           replyTo);
-              return askAccept(sharding.entityRefFor(EventEntity.TYPE_KEY, eventId), accept, deadline);
+              return askAccept(sharding.entityRefFor(EventEntity.TYPE_KEY, eventId), accept, deadline)
+                  .thenApplyAsync(reply -> checked.refused() != null && !(reply instanceof EventEntity.Accepted)
+                      && !(reply instanceof EventEntity.Conflict) ? checked.refused() : result(reply, event), ec);
             },
             ec)
-        .thenApplyAsync(reply -> result(reply, event), ec)
         .whenComplete((result, error) -> endSpan(span, result, error));
+  }
+
+  private record Checked(List<Subscription> subscriptions, IngestResult refused) {}
+
+  /** The catalogue's answer: refused (null: accepted), or look again with the schema's text. */
+  private record Verdict(IngestResult refused, boolean relook) {
+    static final Verdict ACCEPTED = new Verdict(null, false);
+  }
+
+  private CompletionStage<EndpointIndex.Fanout<TypeState>> lookup(
+      String tenantId, UUID onlyEndpoint, boolean internal, String type, long cachedVersion, Instant deadline) {
+    return endpoints
+        .enabled(tenantId, onlyEndpoint, internal, c -> internal ? null : EventTypeStore.typeState(c, tenantId, type, cachedVersion))
+        .toCompletableFuture()
+        .orTimeout(Math.max(1, Duration.between(Instant.now(), deadline).toMillis()), TimeUnit.MILLISECONDS)
+        .exceptionally(IngestService::lookupFailed);
+  }
+
+  /**
+   * The catalogue's verdict: archived types are refused, and so are unregistered ones when
+   * the tenant requires registration; a payload must match its type's schema. Null: accepted.
+   */
+  private Verdict catalogueCheck(String tenantId, NewEvent event, TypeState type) {
+    if (type.registered() && type.archived()) return new Verdict(new IngestResult.TypeRefused(event.type(), true), false);
+    if (!type.registered() && type.requireRegistered()) {
+      return new Verdict(new IngestResult.TypeRefused(event.type(), false), false);
+    }
+    if (!type.hasSchema()) return Verdict.ACCEPTED;
+    com.networknt.schema.Schema schema;
+    try {
+      schema = schemas.schema(tenantId, event.type(), type.version(), type.schemaText());
+    } catch (EventSchemas.InvalidSchema e) {
+      // Checked when saved; a schema a newer library refuses must not take ingest down.
+      return new Verdict(new IngestResult.SchemaTooComplex(event.type()), false);
+    }
+    if (schema == null) return new Verdict(null, true);
+    try {
+      List<EventSchemas.Violation> violations = EventSchemas.validate(schema, event.payload());
+      return violations.isEmpty() ? Verdict.ACCEPTED : new Verdict(new IngestResult.SchemaViolation(event.type(), violations), false);
+    } catch (EventSchemas.TooComplex e) {
+      return new Verdict(new IngestResult.SchemaTooComplex(event.type()), false);
+    }
   }
 
   private static void endSpan(Tracing.Span span, IngestResult result, Throwable error) {
@@ -224,7 +289,7 @@ public final class IngestService {
   }
 
   /** A lookup with no answer in time is storage unavailable, like one that failed. */
-  private static List<Subscription> lookupFailed(Throwable error) {
+  private static <T> T lookupFailed(Throwable error) {
     Throwable cause = error instanceof CompletionException ? error.getCause() : error;
     if (cause instanceof TimeoutException) {
       throw new CompletionException(new DatabaseUnavailable(

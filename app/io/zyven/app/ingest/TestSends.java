@@ -5,7 +5,6 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.Optional;
 import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 
@@ -22,14 +21,12 @@ public final class TestSends {
 
   /**
    * Where a type's example payload comes from (JSON object text), or empty when none is
-   * known. The event-type catalogue plugs in here; {@link #NONE} knows no example.
+   * known: the event-type catalogue.
    */
   @FunctionalInterface
   public interface Examples {
     CompletionStage<Optional<String>> example(String tenantId, String type);
   }
-
-  public static final Examples NONE = (tenantId, type) -> CompletableFuture.completedFuture(Optional.empty());
 
   private final IngestService ingest;
   private final Examples examples;
@@ -54,9 +51,12 @@ public final class TestSends {
               String payload = example.orElseGet(() -> ping(eventType, endpointId, Instant.now()));
               // Fresh every time: a test send is a new event, never the replay of an earlier one.
               IdempotencyKey key = new IdempotencyKey("zyven-test-send-" + UUID.randomUUID());
+              // The ping is Zyven's own type, like a verification challenge: the tenant's
+              // catalogue rules (registered types only) do not apply to it. A named type
+              // goes through them like any producer's event.
               return ingest.ingest(
                   tenantId, key, new NewEvent(eventType, payload, endpointId),
-                  (key.value() + "\n" + payload).getBytes(StandardCharsets.UTF_8));
+                  (key.value() + "\n" + payload).getBytes(StandardCharsets.UTF_8), null, type == null);
             },
             ec);
   }

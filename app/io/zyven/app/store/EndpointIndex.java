@@ -5,8 +5,10 @@ import io.zyven.app.json.Json;
 import io.zyven.protocol.EndpointApi.EndpointView;
 import io.zyven.protocol.EndpointConfig;
 import java.sql.Array;
+import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -192,28 +194,39 @@ public final class EndpointIndex {
    * (the alert dispatcher targets it), which no tenant request reaches.
    */
   public CompletionStage<List<Subscription>> enabled(String tenantId, UUID onlyId, boolean internal) {
-    return db.query(
-        c -> {
-          String sql =
-              "SELECT id, event_types FROM endpoints WHERE tenant_id = ? AND enabled AND NOT deleted"
-                  + " AND NOT pending_verification"
-                  + (internal && onlyId != null ? "" : " AND NOT internal")
-                  + (onlyId != null ? " AND id = ?" : "");
-          try (PreparedStatement st = c.prepareStatement(sql)) {
-            st.setObject(1, UUID.fromString(tenantId));
-            if (onlyId != null) st.setObject(2, onlyId);
-            List<Subscription> subs = new ArrayList<>();
-            try (ResultSet rs = st.executeQuery()) {
-              while (rs.next()) {
-                Array types = rs.getArray(2);
-                subs.add(
-                    new Subscription(
-                        rs.getString(1), Arrays.asList((String[]) types.getArray())));
-              }
-            }
-            return subs;
-          }
-        });
+    return db.query(c -> enabled(c, tenantId, onlyId, internal));
+  }
+
+  /** The enabled endpoints and what {@code also} reads, on one connection: ingest's one pool checkout. */
+  public record Fanout<T>(List<Subscription> subscriptions, T also) {}
+
+  /** {@link #enabled(String, UUID, boolean)}, after {@code also} has run on the same connection. */
+  public <T> CompletionStage<Fanout<T>> enabled(String tenantId, UUID onlyId, boolean internal, Database.Sql<T> also) {
+    return db.query(c -> {
+      T first = also.run(c);
+      return new Fanout<>(enabled(c, tenantId, onlyId, internal), first);
+    });
+  }
+
+  private static List<Subscription> enabled(Connection c, String tenantId, UUID onlyId, boolean internal)
+      throws SQLException {
+    String sql =
+        "SELECT id, event_types FROM endpoints WHERE tenant_id = ? AND enabled AND NOT deleted"
+            + " AND NOT pending_verification"
+            + (internal && onlyId != null ? "" : " AND NOT internal")
+            + (onlyId != null ? " AND id = ?" : "");
+    try (PreparedStatement st = c.prepareStatement(sql)) {
+      st.setObject(1, UUID.fromString(tenantId));
+      if (onlyId != null) st.setObject(2, onlyId);
+      List<Subscription> subs = new ArrayList<>();
+      try (ResultSet rs = st.executeQuery()) {
+        while (rs.next()) {
+          Array types = rs.getArray(2);
+          subs.add(new Subscription(rs.getString(1), Arrays.asList((String[]) types.getArray())));
+        }
+      }
+      return subs;
+    }
   }
 
   /**

@@ -45,7 +45,7 @@ public final class TenantStore {
    */
   public record TenantSummary(
       String id, String name, Instant createdAt, int apiKeys, int endpoints, int deadLetters, Integer retentionPeriodDays,
-      boolean verifyEndpoints) {}
+      boolean verifyEndpoints, boolean requireRegisteredTypes) {}
 
   public static final int COUNT_CAP = 10_000;
 
@@ -135,21 +135,24 @@ public final class TenantStore {
    * default applies). Empty when there is no such tenant.
    */
   public CompletionStage<Optional<TenantSummary>> setRetention(String tenantId, Integer retentionPeriodDays) {
-    return update(tenantId, true, retentionPeriodDays, null);
+    return update(tenantId, true, retentionPeriodDays, null, null);
   }
 
   /**
    * Sets the settings given: the retention period when {@code setRetention} (null clears it),
-   * whether endpoints are verified by default when {@code verifyEndpoints} is not null. One
-   * statement, so both change or neither. Empty when there is no such tenant.
+   * whether endpoints are verified by default when {@code verifyEndpoints} is not null, whether
+   * ingest refuses types not in the catalogue when {@code requireRegisteredTypes} is not null.
+   * One statement, so all change or none. Empty when there is no such tenant.
    */
   public CompletionStage<Optional<TenantSummary>> update(
-      String tenantId, boolean setRetention, Integer retentionPeriodDays, Boolean verifyEndpoints) {
+      String tenantId, boolean setRetention, Integer retentionPeriodDays, Boolean verifyEndpoints,
+      Boolean requireRegisteredTypes) {
     return db.query(
         c -> {
           List<String> sets = new ArrayList<>();
           if (setRetention) sets.add("retention_period_days = ?");
           if (verifyEndpoints != null) sets.add("verify_endpoints = ?");
+          if (requireRegisteredTypes != null) sets.add("require_registered_types = ?");
           if (!sets.isEmpty()) {
             try (PreparedStatement st =
                 c.prepareStatement("UPDATE tenants SET " + String.join(", ", sets) + " WHERE id = ?")) {
@@ -159,6 +162,7 @@ public final class TenantStore {
                 else st.setInt(i++, retentionPeriodDays);
               }
               if (verifyEndpoints != null) st.setBoolean(i++, verifyEndpoints);
+              if (requireRegisteredTypes != null) st.setBoolean(i++, requireRegisteredTypes);
               st.setObject(i, UUID.fromString(tenantId));
               if (st.executeUpdate() == 0) return Optional.empty();
             }
@@ -190,7 +194,7 @@ public final class TenantStore {
                 // events_tenant_status_idx: a bounded index range per tenant
                 + " (SELECT count(*) FROM (SELECT 1 FROM events v WHERE v.tenant_id = t.id"
                 + "   AND v.status = 'DEAD_LETTERED' LIMIT " + COUNT_CAP + ") d),"
-                + " t.retention_period_days, t.verify_endpoints"
+                + " t.retention_period_days, t.verify_endpoints, t.require_registered_types"
                 + " FROM tenants t WHERE ?::uuid IS NULL OR t.id = ? ORDER BY t.created_at, t.id")) {
       st.setObject(1, only);
       st.setObject(2, only);
@@ -200,7 +204,8 @@ public final class TenantStore {
           tenants.add(
               new TenantSummary(
                   rs.getString(1), rs.getString(2), rs.getTimestamp(3).toInstant(), rs.getInt(4),
-                  rs.getInt(5), rs.getInt(6), rs.getObject(7, Integer.class), rs.getBoolean(8)));
+                  rs.getInt(5), rs.getInt(6), rs.getObject(7, Integer.class), rs.getBoolean(8),
+                  rs.getBoolean(9)));
         }
         return tenants;
       }

@@ -108,6 +108,36 @@ class EndpointVerificationApiTest {
   }
 
   @Test
+  void aTestSendOfACatalogueTypeSendsItsExampleAndThePingPassesTheRegistrationRule() {
+    Response created = createEndpoint("{\"url\":\"" + receiver.url(path) + "\"}");
+    String id = created.json().get("id").asText();
+    String secret = created.json().get("secret").asText();
+    Response type = api.postJson("/v1/event-types", tenant.apiKey(),
+        "{\"name\":\"order.paid\",\"schema\":{\"type\":\"object\",\"required\":[\"order_id\"],"
+            + "\"properties\":{\"order_id\":{\"type\":\"string\"}}},\"example\":{\"order_id\":\"ord_42\"}}");
+    assertEquals(201, type.status(), type.body());
+    Response required = api.patchJson("/v1/event-type-settings", tenant.apiKey(), "{\"require_registered_types\":true}");
+    assertEquals(200, required.status(), required.body());
+
+    Response typed = api.postJson("/v1/endpoints/" + id + "/test", tenant.apiKey(), "{\"type\":\"order.paid\"}");
+    assertEquals(202, typed.status(), typed.body());
+    Await.until("the example at the receiver", PATIENCE, () -> receiver.requests(path).size() == 1);
+    Receiver.Request example = receiver.requests(path).get(0);
+    assertSigned(secret, example);
+    assertEquals("order.paid", example.header("X-Event-Type"));
+    assertEquals(json("{\"order_id\":\"ord_42\"}"), json(example.bodyText()));
+
+    // The ping is Zyven's own type, not the tenant's: the registration rule does not refuse it...
+    Response ping = api.postJson("/v1/endpoints/" + id + "/test", tenant.apiKey(), "{}");
+    assertEquals(202, ping.status(), ping.body());
+    Await.until("the ping at the receiver", PATIENCE, () -> receiver.requests(path).size() == 2);
+    assertEquals("webhook.test", receiver.requests(path).get(1).header("X-Event-Type"));
+    // ...while a named type outside the catalogue is refused like any producer's.
+    assertProblem(api.postJson("/v1/endpoints/" + id + "/test", tenant.apiKey(), "{\"type\":\"order.lost\"}"),
+        422, "event-type-unregistered");
+  }
+
+  @Test
   void aTestSendToAnEndpointThatCannotReceiveIs409AndWritesNothing() {
     String id = createEndpoint("{\"url\":\"" + receiver.url(path) + "\",\"enabled\":false}").json().get("id").asText();
     assertProblem(api.postJson("/v1/endpoints/" + id + "/test", tenant.apiKey(), "{}"), 409, "endpoint-not-receiving");

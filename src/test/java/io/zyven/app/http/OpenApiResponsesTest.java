@@ -314,6 +314,41 @@ class OpenApiResponsesTest {
   }
 
   @Test
+  void eventTypes() {
+    Tenant tenant = newTenant();
+    String key = tenant.apiKey();
+    String schema = "{\"type\":\"object\",\"required\":[\"id\"],\"properties\":{\"id\":{\"type\":\"string\"}}}";
+    conforms("POST /v1/event-types", api.postJson("/v1/event-types", key,
+        "{\"name\":\"order.created\",\"description\":\"d\",\"schema\":" + schema + ",\"example\":{\"id\":\"1\"}}"));
+    conforms("POST /v1/event-types", api.postJson("/v1/event-types", key, "{\"name\":\"order.created\"}"), 409);
+    conforms("POST /v1/event-types", api.postJson("/v1/event-types", key, "{\"name\":\"a*\"}"), 400);
+    conforms("POST /v1/event-types", api.postJson("/v1/event-types", key, "{\"name\":\"b\",\"schema\":{\"type\":1}}"), 422);
+    conforms("POST /v1/event-types", api.postJson("/v1/event-types", key,
+        "{\"name\":\"b\",\"schema\":" + schema + ",\"example\":{}}"), 422);
+    conforms("GET /v1/event-types", api.get("/v1/event-types", key));
+    conforms("GET /v1/event-types", api.get("/v1/event-types?include_archived=maybe", key), 400);
+    conforms("GET /v1/event-types/{name}", api.get("/v1/event-types/order.created", key));
+    conforms("GET /v1/event-types/{name}", api.get("/v1/event-types/nope", key), 404);
+    conforms("PATCH /v1/event-types/{name}", api.patchJson("/v1/event-types/order.created", key, "{\"example\":null}"));
+    conforms("PATCH /v1/event-types/{name}", api.patchJson("/v1/event-types/order.created", key, "{\"example\":{\"id\":2}}"), 422);
+    conforms("GET /v1/event-type-settings", api.get("/v1/event-type-settings", key));
+    conforms("PATCH /v1/event-type-settings", api.patchJson("/v1/event-type-settings", key, "{\"require_registered_types\":false}"));
+    conforms("PATCH /v1/event-type-settings", api.patchJson("/v1/event-type-settings", key, "{}"), 400);
+    conforms("PATCH /v1/tenants/{id}", api.patchJson("/v1/tenants/" + tenant.id(), TestNode.ADMIN_KEY, "{\"require_registered_types\":false}"));
+
+    api.createEndpoint(key, "{\"url\":\"" + receiver.url("/ok") + "\"}");
+    Response violation = conforms("POST /v1/events", api.ingest(key, "schema-1", "{\"type\":\"order.created\",\"payload\":{}}"), 422);
+    assertEquals("/id", violation.json().get("errors").get(0).get("pointer").asText(), violation.body());
+    Response warned = conforms("POST /v1/endpoints", api.postJson("/v1/endpoints", key,
+        "{\"url\":\"" + receiver.url("/ok") + "\",\"event_types\":[\"invoice.*\"]}"), 201);
+    assertEquals(1, warned.json().get("warnings").size(), warned.body());
+
+    conforms("DELETE /v1/event-types/{name}", api.delete("/v1/event-types/order.created", key));
+    conforms("GET /v1/event-types/{name}/audit", api.get("/v1/event-types/order.created/audit", key));
+    conforms("GET /v1/event-types/{name}/audit", api.get("/v1/event-types/never/audit", key), 404);
+  }
+
+  @Test
   void me() {
     Tenant tenant = newTenant();
     assertEquals("admin", conforms("GET /v1/me", api.get("/v1/me", TestNode.ADMIN_KEY)).json().get("kind").asText());
@@ -364,7 +399,7 @@ class OpenApiResponsesTest {
     for (String operation : spec.operations()) {
       if (!spec.operation(operation).path("responses").has("403") || itsReads.contains(operation)) continue;
       String[] parts = operation.split(" ", 2);
-      String path = parts[1].replace("{id}", parts[1].startsWith("/v1/endpoints/") ? other : event)
+      String path = parts[1].replace("{id}", parts[1].startsWith("/v1/endpoints/") ? other : event).replace("{name}", "a.b")
           + (operation.equals("GET /v1/events") || operation.equals("GET /v1/events/{id}/attempts")
               ? "?endpoint_id=" + other : "");
       // With the operation's example body, so that only the token is wrong.

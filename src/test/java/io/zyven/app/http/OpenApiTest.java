@@ -73,6 +73,14 @@ class OpenApiTest {
           "POST /v1/events/{id}/replay",
           "POST /v1/events/{id}/retry",
           "DELETE /v1/events/{id}/payload",
+          "GET /v1/event-types",
+          "POST /v1/event-types",
+          "GET /v1/event-types/{name}",
+          "PATCH /v1/event-types/{name}",
+          "DELETE /v1/event-types/{name}",
+          "GET /v1/event-types/{name}/audit",
+          "GET /v1/event-type-settings",
+          "PATCH /v1/event-type-settings",
           "GET /v1/stats",
           "POST /v1/portal-sessions",
           "GET /v1/api-keys",
@@ -104,6 +112,8 @@ class OpenApiTest {
           "GET /v1",
           "GET /v1/me/",
           "GET /v1/stats/{endpoint}",
+          "GET /v1/event-type",
+          "GET /v1/event-types/a/b/c",
           "GET /v1/endpoints/{endpoint}/stats",
           "GET /v1/portal-sessions/x",
           "GET /v1/api-key",
@@ -311,7 +321,7 @@ class OpenApiTest {
         : template.startsWith("/v1/endpoints/") ? endpointId
         : eventId;
     String file = template.startsWith("/console/") ? "console.js" : "init.js";
-    return template.replace("{id}", id).replace("{file}", file);
+    return template.replace("{id}", id).replace("{file}", file).replace("{name}", "order.created");
   }
 
   /** Neither "no route for this path" nor "no route for this method". */
