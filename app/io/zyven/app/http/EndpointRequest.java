@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.zyven.app.endpoint.EndpointEntity.Patch;
 import io.zyven.app.endpoint.EventTypeFilter;
 import io.zyven.app.transform.HeaderRules;
+import io.zyven.app.transform.Transformations;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.security.SecureRandom;
@@ -25,7 +26,7 @@ record EndpointRequest(Patch patch, String secret) {
 
   private static final Set<String> FIELDS =
       Set.of("url", "description", "event_types", "secret", "enabled", "max_in_flight",
-          "rate_limit_per_second", "timeout_ms", "max_attempts", "headers");
+          "rate_limit_per_second", "timeout_ms", "max_attempts", "headers", "transformation");
   private static final SecureRandom RANDOM = new SecureRandom();
   // Bounded so that an attempt always ends well within an event entity's idle passivation.
   static final int MAX_TIMEOUT_MS = 120_000;
@@ -51,8 +52,9 @@ record EndpointRequest(Patch patch, String secret) {
             integer(root.get("timeout_ms"), "timeout_ms", 1, MAX_TIMEOUT_MS),
             integer(root.get("max_attempts"), "max_attempts", 1, 100),
             headers(root.get("headers")),
-            null,
-            false);
+            // Only its size here; whether it compiles is checked in the sandbox before saving.
+            text(root.get("transformation"), "transformation", Transformations.MAX_SOURCE_CHARS),
+            root.has("transformation") && root.get("transformation").isNull());
     return new EndpointRequest(patch, secret(root.get("secret")));
   }
 

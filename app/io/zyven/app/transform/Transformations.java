@@ -116,7 +116,7 @@ public final class Transformations implements Extension, AutoCloseable {
   }
 
   /** The longest source an endpoint may hold. */
-  public static final int MAX_SOURCE_CHARS = 64 * 1024;
+  public static final int MAX_SOURCE_CHARS = 16 * 1024;
 
   private static final String NAME = "transformation.js";
   // Runs the handler and hands back JSON text: only a string crosses into Java.
