@@ -43,7 +43,10 @@ public final class HeaderRules {
     return null;
   }
 
+  /** Untrusted, so cut short as the API's problems cut every echo (40 code points). */
   private static String quote(String name) {
-    return "'" + (name.length() > 64 ? name.substring(0, 64) + "…" : name) + "'";
+    String s = name;
+    if (s.codePointCount(0, s.length()) > 40) s = s.substring(0, s.offsetByCodePoints(0, 40)) + "…";
+    return "'" + s + "'";
   }
 }
