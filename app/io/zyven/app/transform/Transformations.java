@@ -397,7 +397,11 @@ public final class Transformations implements Extension, AutoCloseable {
       if (e.isResourceExhausted() || e.isCancelled()) {
         return "transformation exceeded its limit of " + settings.statements() + " statements";
       }
-      if (e.isSyntaxError()) return "transformation has a syntax error: " + clip(e.getMessage()) + where(e);
+      if (e.isSyntaxError()) {
+        // GraalJS adds the source line and a caret below the first line; the first line has the position.
+        String message = e.getMessage() == null ? "" : e.getMessage().lines().findFirst().orElse("");
+        return "transformation has a syntax error: " + clip(message.replace(NAME + ":", "at "));
+      }
       if (e.isHostException() || e.isInternalError()) return "transformation failed inside the engine";
       return "transformation threw " + clip(e.getMessage()) + where(e);
     }

@@ -114,7 +114,7 @@ class TransformationsTest {
     CompletionException syntax =
         assertThrows(CompletionException.class, () -> T.check("function handler(w) { return w").toCompletableFuture().join());
     assertInstanceOf(Transformations.Invalid.class, syntax.getCause());
-    assertTrue(syntax.getCause().getMessage().startsWith("transformation has a syntax error"), syntax.getCause().getMessage());
+    assertEquals("transformation has a syntax error: SyntaxError: at 1:30 Expected } but found eof", syntax.getCause().getMessage());
     CompletionException noHandler =
         assertThrows(CompletionException.class, () -> T.check("function handle(w) { return w }").toCompletableFuture().join());
     assertEquals("transformation must define function handler(webhook)", noHandler.getCause().getMessage());
