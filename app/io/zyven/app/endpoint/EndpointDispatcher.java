@@ -115,8 +115,8 @@ public final class EndpointDispatcher {
 
   /**
    * Gate and breaker settings, from {@code zyven.delivery} and {@code zyven.circuit};
-   * {@code transformationTime} is the longest a transformation runs before its request
-   * ({@code zyven.transformation.wall-time}).
+   * {@code transformationTime} is the longest a transformation waits for a runner, and then
+   * runs, before its request ({@code zyven.transformation.wall-time}).
    */
   public record Settings(
       int queueLimit, Duration queueTimeout, CircuitBreaker.Settings circuit, Duration disableAfter,
@@ -319,9 +319,10 @@ public final class EndpointDispatcher {
   // ---- answers ----
 
   private void send(Dispatch d, boolean probe, List<Action> actions) {
-    // A transformation runs first, within its own time: the event waits for that too.
+    // A transformation runs first: it may wait for a runner for up to its time, then run
+    // for up to as long again. The event waits for that too.
     int timeoutMs =
-        config.timeoutMs() + (config.transformation() != null ? (int) settings.transformationTime().toMillis() : 0);
+        config.timeoutMs() + (config.transformation() != null ? 2 * (int) settings.transformationTime().toMillis() : 0);
     reply(d, new DispatchReply.Started(endpointId, d.request().attempt(), timeoutMs, config.maxAttempts()), actions);
     actions.add(new Send(d, config, probe));
   }

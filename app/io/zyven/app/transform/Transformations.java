@@ -105,7 +105,10 @@ public final class Transformations implements Extension, AutoCloseable {
   /** The script failed, passed a bound, or returned something Zyven cannot send. */
   public record Failed(String reason) implements Result {}
 
-  /** Every runner is busy and the queue is full: not the script's fault; try again soon. */
+  /**
+   * Every runner is busy: the queue was full, or the run waited in it longer than its wall
+   * time. Not the script's fault; try again soon.
+   */
   public record Busy() implements Result {}
 
   /** Why a source cannot be saved. */
@@ -225,9 +228,16 @@ public final class Transformations implements Extension, AutoCloseable {
     webhook.set("headers", JsonNodeFactory.instance.objectNode());
     String input = webhook.toString();
     CompletableFuture<Result> result = new CompletableFuture<>();
+    long queuedAt = System.nanoTime();
     try {
       runners.execute(() -> {
         try {
+          // Waited its whole time in the queue: not the script's fault, so not run late and
+          // judged by a shorter bound, but handed back to come again.
+          if (System.nanoTime() - queuedAt > settings.wallTime().toNanos()) {
+            result.complete(new Busy());
+            return;
+          }
           result.complete(run(source, input));
         } catch (Throwable e) { // the engine itself failed: the future must still end
           result.complete(new Failed("transformation could not run: " + e.getClass().getSimpleName()));

@@ -247,7 +247,7 @@ class EndpointDispatcherTest {
                 DISABLE_AFTER, HAND_OFF_WAIT, Duration.ofSeconds(2)));
     withTime.step(T0, new Configure(transformed, false));
     assertEquals(
-        List.of(new Reply(a, new DispatchReply.Started(ID, 1, TIMEOUT_MS + 2000, MAX_ATTEMPTS)), new Send(a, transformed, false)),
+        List.of(new Reply(a, new DispatchReply.Started(ID, 1, TIMEOUT_MS + 4000, MAX_ATTEMPTS)), new Send(a, transformed, false)),
         withTime.step(T0, new Deliver(a)));
   }
 
