@@ -83,6 +83,19 @@ class TransformationsTest {
   }
 
   @Test
+  void aCatastrophicRegexIsStoppedWithinItsBounds() throws Exception {
+    long t0 = System.nanoTime();
+    // The backreference forces a backtracking matcher, exponential on this input.
+    Transformations.Failed f =
+        assertInstanceOf(
+            Transformations.Failed.class,
+            run("function handler(w) { w.payload = {m: /^(a+)+\\1$/.test('a'.repeat(40) + 'b')}; return w; }", "{}"));
+    long ms = (System.nanoTime() - t0) / 1_000_000;
+    assertTrue(f.reason().startsWith("transformation exceeded its"), f.reason());
+    assertTrue(ms < 3_000, "stopped after " + ms + " ms");
+  }
+
+  @Test
   void reservedHeadersAndGarbageAreRefused() throws Exception {
     assertEquals(
         "transformation returned header 'webhook-signature' is not allowed",
