@@ -147,6 +147,8 @@ public final class Transformations implements Extension, AutoCloseable {
   private final ThreadPoolExecutor runners;
   private final ScheduledExecutorService watchdog;
   private final Map<Run, Boolean> running = new ConcurrentHashMap<>();
+  /** When the warm-up ended (far in the future until then): waiting in the queue counts from here. */
+  private volatile long warmedAt = Long.MAX_VALUE;
 
   public Transformations(Settings settings) {
     this.settings = settings;
@@ -179,6 +181,7 @@ public final class Transformations implements Extension, AutoCloseable {
    * more CPU than a run may: done here, outside any run's bounds, once per runner thread.
    */
   private void warmUp() {
+    AtomicInteger left = new AtomicInteger(settings.threads());
     for (int i = 0; i < settings.threads(); i++) {
       runners.execute(() -> {
         try (Context c = newContext()) {
@@ -186,6 +189,8 @@ public final class Transformations implements Extension, AutoCloseable {
           c.eval(RUN).execute("{\"payload\":{}}");
         } catch (RuntimeException e) {
           log.warn("Warming up the transformation engine failed", e);
+        } finally {
+          if (left.decrementAndGet() == 0) warmedAt = System.nanoTime();
         }
       });
     }
@@ -234,7 +239,8 @@ public final class Transformations implements Extension, AutoCloseable {
         try {
           // Waited its whole time in the queue: not the script's fault, so not run late and
           // judged by a shorter bound, but handed back to come again.
-          if (System.nanoTime() - queuedAt > settings.wallTime().toNanos()) {
+          // The engine's warm-up is not counted: the first runs after it would all be deferred.
+          if (System.nanoTime() - Math.max(queuedAt, warmedAt) > settings.wallTime().toNanos()) {
             result.complete(new Busy());
             return;
           }
