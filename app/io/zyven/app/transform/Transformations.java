@@ -142,7 +142,7 @@ public final class Transformations implements Extension, AutoCloseable {
   private static final Duration WATCH_EVERY = Duration.ofMillis(5);
 
   private final Settings settings;
-  private final Engine engine;
+  private Engine engine; // built by the first run, on a runner thread: see engine()
   private final ResourceLimits limits;
   private final ThreadPoolExecutor runners;
   private final ScheduledExecutorService watchdog;
@@ -152,17 +152,6 @@ public final class Transformations implements Extension, AutoCloseable {
 
   public Transformations(Settings settings) {
     this.settings = settings;
-    this.engine =
-        Engine.newBuilder("js")
-            .sandbox(SandboxPolicy.CONSTRAINED)
-            .out(OutputStream.nullOutputStream())
-            .err(OutputStream.nullOutputStream())
-            // A stock JDK has no Graal compiler: the interpreter is expected, not a problem.
-            .option("engine.WarnInterpreterOnly", "false")
-            // Plain ECMAScript: no shell built-ins (load, print, quit...), no Java package globals.
-            .option("js.load", "false")
-            .option("js.print", "false")
-            .build();
     // One instance for every context of the shared engine.
     this.limits = ResourceLimits.newBuilder().statementLimit(settings.statements(), null).build();
     AtomicInteger n = new AtomicInteger();
@@ -196,9 +185,30 @@ public final class Transformations implements Extension, AutoCloseable {
     }
   }
 
+  /**
+   * The shared engine, built on first use by a runner thread (its warm-up), so that neither
+   * the node's start nor the thread that asks for a run pays for it.
+   */
+  private synchronized Engine engine() {
+    if (engine == null) {
+      engine =
+          Engine.newBuilder("js")
+              .sandbox(SandboxPolicy.CONSTRAINED)
+              .out(OutputStream.nullOutputStream())
+              .err(OutputStream.nullOutputStream())
+              // A stock JDK has no Graal compiler: the interpreter is expected, not a problem.
+              .option("engine.WarnInterpreterOnly", "false")
+              // Plain ECMAScript: no shell built-ins. (Java's global stays, but finds no class.)
+              .option("js.load", "false")
+              .option("js.print", "false")
+              .build();
+    }
+    return engine;
+  }
+
   private Context newContext() {
     return Context.newBuilder("js")
-        .engine(engine)
+        .engine(engine())
         .sandbox(SandboxPolicy.CONSTRAINED)
         .allowAllAccess(false)
         // CONSTRAINED's own host access: only members annotated for export, and Zyven exports none.
@@ -473,6 +483,8 @@ public final class Transformations implements Extension, AutoCloseable {
     watchdog.shutdownNow();
     runners.shutdownNow();
     for (Run run : running.keySet()) run.close();
-    engine.close(true);
+    synchronized (this) {
+      if (engine != null) engine.close(true);
+    }
   }
 }
