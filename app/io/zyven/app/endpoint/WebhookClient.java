@@ -135,7 +135,7 @@ public final class WebhookClient {
    * transformed body is what is signed and sent.
    */
   public CompletionStage<Result> send(Pool pool, EndpointConfig endpoint, DeliveryRequest request) {
-    if (endpoint.transformation() == null) return send(pool, endpoint, request, request.payload(), Map.of());
+    if (endpoint.transformation() == null) return sendAsIs(pool, endpoint, request);
     return Transformations.get(system)
         .apply(endpoint.transformation(), request.eventType(), request.eventId(), request.payload())
         .thenComposeAsync(
@@ -150,6 +150,15 @@ public final class WebhookClient {
               return CompletableFuture.completedFuture(new Result(null, null, notSent));
             },
             ec);
+  }
+
+  /**
+   * Sends the request's payload as it is, never through the endpoint's transformation: for
+   * what Zyven itself sends to an endpoint (a verification challenge), whose shape is
+   * Zyven's contract with the receiver. The result always has an attempt.
+   */
+  public CompletionStage<Result> sendAsIs(Pool pool, EndpointConfig endpoint, DeliveryRequest request) {
+    return send(pool, endpoint, request, request.payload(), Map.of());
   }
 
   private CompletionStage<Result> send(
