@@ -5,7 +5,7 @@
 const KEY = 'zyven.key';
 const OPERATOR_KEY = 'zyven.operator-key';
 const POLL_MS = 2000;
-const STATUSES = ['RECEIVED', 'DISPATCHING', 'RETRY_SCHEDULED', 'DELIVERED', 'DEAD_LETTERED'];
+const STATUSES = ['RECEIVED', 'DISPATCHING', 'RETRY_SCHEDULED', 'DELIVERED', 'DEAD_LETTERED', 'CANCELLED'];
 
 let me = null;          // who is signed in: {kind, tenant_id, tenant_name, scope, endpoint_ids}
 let stopView = null;    // stops the current view's polling when the view changes
@@ -415,6 +415,9 @@ function endpointForm(existing, onDone) {
   const attempts = el('input', { name: 'max_attempts', type: 'number', value: v.max_attempts || 9, min: 1 });
   const headers = el('textarea', { name: 'headers' });
   headers.value = pretty(v.headers || {});
+  const transformation = el('textarea', { name: 'transformation', class: 'transformation', spellcheck: 'false',
+    placeholder: 'function handler(webhook) {\n  // webhook: {type, id, payload, headers}\n  return webhook;\n}' });
+  transformation.value = v.transformation || '';
   const error = el('p', { class: 'error', role: 'alert' });
   async function submit(ev) {
     ev.preventDefault();
@@ -426,7 +429,10 @@ function endpointForm(existing, onDone) {
       max_in_flight: Number(maxInFlight.value), timeout_ms: Number(timeout.value), max_attempts: Number(attempts.value),
       rate_limit_per_second: rate.value ? Number(rate.value) : null,
     };
+    // Empty clears the transformation; a new endpoint simply has none.
+    body.transformation = transformation.value.trim() ? transformation.value : null;
     if (!existing && body.rate_limit_per_second === null) delete body.rate_limit_per_second;
+    if (!existing && body.transformation === null) delete body.transformation;
     const r = existing ? await api('PATCH', '/v1/endpoints/' + existing.id, body) : await api('POST', '/v1/endpoints', body);
     if (!r.ok) { error.textContent = problemText(r); return; }
     onDone(r.json);
@@ -435,7 +441,35 @@ function endpointForm(existing, onDone) {
     el('label', {}, 'URL', url), el('label', {}, 'Description', description), el('label', {}, 'Event types', types),
     el('label', {}, 'Max in flight', maxInFlight), el('label', {}, 'Rate limit /s', rate), el('label', {}, 'Timeout ms', timeout),
     el('label', {}, 'Max attempts', attempts), el('label', {}, 'Headers (JSON)', headers),
+    el('label', { class: 'wide' }, 'Transformation (JavaScript, optional)', transformation),
+    existing ? transformationPreview(existing.id, transformation) : null,
     el('button', { type: 'submit', text: existing ? 'Save' : 'Create endpoint' }), error);
+}
+
+// Runs a sample payload through the transformation as it stands in the form (saved or not)
+// and shows what would be sent, as text. Nothing is sent.
+function transformationPreview(endpointId, source) {
+  const payload = el('textarea', { name: 'preview_payload' });
+  payload.value = pretty({ example: true });
+  // Enter previews here; it must not submit (save) the endpoint form around it.
+  const type = el('input', { name: 'preview_type', value: 'preview', size: 20,
+    onkeydown: (e) => { if (e.key === 'Enter') { e.preventDefault(); run(); } } });
+  const result = el('pre', { class: 'preview-result', 'aria-live': 'polite' });
+  async function run() {
+    let parsed;
+    try { parsed = JSON.parse(payload.value || '{}'); } catch (e) { result.textContent = 'The payload is not JSON: ' + e.message; return; }
+    const body = { payload: parsed, type: type.value.trim() || null };
+    if (source.value.trim()) body.transformation = source.value;
+    const r = await api('POST', '/v1/endpoints/' + endpointId + '/transformation/preview', body);
+    if (!r.ok) { result.className = 'preview-result error'; result.textContent = problemText(r); return; }
+    result.className = 'preview-result';
+    result.textContent = r.json.cancelled
+      ? 'Cancelled: this delivery would not be sent.'
+      : 'Body:\n' + pretty(r.json.payload) + '\n\nAdded headers:\n' + pretty(r.json.headers);
+  }
+  return el('fieldset', { class: 'wide transformation-preview' }, el('legend', { text: 'Preview the transformation' }),
+    el('label', {}, 'Sample payload (JSON)', payload), el('label', {}, 'Event type', type),
+    el('button', { type: 'button', class: 'secondary', text: 'Preview', onclick: run }), result);
 }
 
 async function endpointsView(notice) {
@@ -577,7 +611,7 @@ async function fillHealth(id) {
 const ALERT_KINDS = ['webhook', 'slack', 'pagerduty', 'email'];
 const ALERT_TYPES = ['endpoint.disabled', 'endpoint.enabled', 'endpoint.circuit_opened', 'endpoint.circuit_closed',
   'delivery.dead_lettered'];
-const SETTLED = ['DELIVERED', 'DEAD_LETTERED'];
+const SETTLED = ['DELIVERED', 'DEAD_LETTERED', 'CANCELLED'];
 
 // A channel's URL can be a credential (a Slack incoming-webhook URL is one), so only its
 // host and the last four characters of the rest are shown; the API masks a routing key.

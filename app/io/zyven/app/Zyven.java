@@ -370,7 +370,8 @@ public final class Zyven implements AutoCloseable {
         new CircuitBreaker.Settings(
             circuit.getInt("failure-threshold"), circuit.getDuration("cooldown"), circuit.getDuration("max-cooldown")),
         circuit.getDuration("disable-after"),
-        zyven.getDuration("delivery.handoff-wait"));
+        zyven.getDuration("delivery.handoff-wait"),
+        zyven.getDuration("transformation.wall-time"));
   }
 
   /**

@@ -137,6 +137,16 @@ public sealed interface EventJournal extends CborSerializable {
   }
 
   /**
+   * DISPATCHING → CANCELLED: the endpoint's transformation cancelled attempt {@code attempt}
+   * before it was sent. Nothing was sent, and nothing failed.
+   */
+  record Cancelled(String endpointId, int attempt, String reason, Instant at) implements DeliveryTransition {
+    public DeliveryStatus to() {
+      return DeliveryStatus.CANCELLED;
+    }
+  }
+
+  /**
    * An operator sent a terminal delivery back to DISPATCHING; attempt {@code attempt}
    * begins, with a fresh retry budget.
    */

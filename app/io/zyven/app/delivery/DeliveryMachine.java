@@ -22,7 +22,8 @@ import java.util.random.RandomGenerator;
  * <pre>
  * RECEIVED ─▶ DISPATCHING ─┬─▶ DELIVERED ───────────────┐
  *                          ├─▶ RETRY_SCHEDULED ─▶ DISPATCHING … (capped)
- *                          └─▶ DEAD_LETTERED ──(replay)──┴─▶ DISPATCHING
+ *                          ├─▶ DEAD_LETTERED ──(replay)──┴─▶ DISPATCHING
+ *                          └─▶ CANCELLED (the endpoint's transformation chose not to send)
  * </pre>
  *
  * and an expunged payload takes any delivery not yet finished to DEAD_LETTERED (there is
@@ -111,8 +112,11 @@ public final class DeliveryMachine {
   /** The endpoint did not make the attempt and asks to come back at {@code until}. */
   public record Deferral(int attempt, Instant until, String reason) implements Input {}
 
-  /** The endpoint will never make it: it is disabled or deleted. */
+  /** The endpoint will never make it: it is disabled or deleted, or its transformation failed. */
   public record Refusal(int attempt, String reason) implements Input {}
+
+  /** The endpoint's transformation cancelled the attempt: it is not sent, and that is no failure. */
+  public record Cancel(int attempt, String reason) implements Input {}
 
   /** No outcome came back for the attempt within its time. */
   public record LostReply(int attempt) implements Input {}
@@ -198,6 +202,10 @@ public final class DeliveryMachine {
       if (!d.dispatching(refusal.attempt())) return refused(Why.STALE);
       Attempt notSent = new Attempt(refusal.attempt(), now, null, 0, refusal.reason() + "; not sent", null);
       return persist(new EventJournal.DeadLettered(id, notSent, refusal.reason(), now));
+    }
+    if (input instanceof Cancel cancel) {
+      if (!d.dispatching(cancel.attempt())) return refused(Why.STALE);
+      return persist(new EventJournal.Cancelled(id, cancel.attempt(), cancel.reason(), now));
     }
     if (input instanceof LostReply lost) {
       if (!d.dispatching(lost.attempt())) return refused(Why.STALE);
@@ -296,6 +304,12 @@ public final class DeliveryMachine {
     }
     if (t instanceof EventJournal.DeadLettered e) {
       return withAttempt(d, DeliveryStatus.DEAD_LETTERED, e.attempt(), null, attemptsKept);
+    }
+    if (t instanceof EventJournal.Cancelled) {
+      // No attempt was made (its number is given back), and no error is left standing:
+      // cancelling is not failing.
+      return new Delivery(
+          d.endpointId(), DeliveryStatus.CANCELLED, d.attemptCount() - 1, d.budgetBase(), null, null, d.attempts());
     }
     EventJournal.AttemptDeferred e = (EventJournal.AttemptDeferred) t;
     // The attempt was not made: its number is given back.

@@ -76,6 +76,9 @@ public final class DeliveryPolicy {
     return Verdict.PERMANENT;
   }
 
+  /** How the reason of a delivery whose transformation failed begins. */
+  public static final String TRANSFORMATION = "transformation ";
+
   /** How the reason of a delivery dead-lettered for running out of attempts begins. */
   static final String GAVE_UP = "gave up after ";
 
@@ -83,10 +86,11 @@ public final class DeliveryPolicy {
    * Why a delivery was dead-lettered, for the dead-letter counter: {@code expunged} (no
    * attempt: the payload went), {@code exhausted} (out of attempts), {@code gone} (410),
    * {@code permanent} (another 4xx), or {@code refused} (not sent: the endpoint was deleted
-   * or disabled).
+   * or disabled), or {@code transformation} (not sent: the endpoint's transformation failed).
    */
   public static String deadLetterCause(EventJournal.DeadLettered d) {
     if (d.attempt() == null) return "expunged";
+    if (d.reason().startsWith(TRANSFORMATION)) return "transformation";
     if (d.reason().startsWith(GAVE_UP)) return "exhausted";
     return switch (classify(d.attempt().statusCode())) {
       case GONE -> "gone";

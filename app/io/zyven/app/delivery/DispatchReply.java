@@ -37,6 +37,12 @@ public sealed interface DispatchReply extends CborSerializable {
   record Deferred(String endpointId, int attemptNumber, Instant until, String reason)
       implements DispatchReply {}
 
-  /** The attempt was not made and never will be: the endpoint is disabled or deleted. */
+  /**
+   * The attempt was not made and never will be: the endpoint is disabled or deleted, or its
+   * transformation failed.
+   */
   record Refused(String endpointId, int attemptNumber, String reason) implements DispatchReply {}
+
+  /** The endpoint's transformation cancelled the attempt: nothing was sent, and nothing failed. */
+  record Cancelled(String endpointId, int attemptNumber, String reason) implements DispatchReply {}
 }

@@ -88,6 +88,14 @@ public final class CircuitBreaker {
     return probeInFlight;
   }
 
+  /**
+   * A request admitted was not sent after all (its transformation cancelled or failed): it
+   * tells nothing of the receiver; if it was the probe, the next request probes instead.
+   */
+  void probeNotMade(boolean wasProbe) {
+    if (wasProbe) probeInFlight = false;
+  }
+
   /** The receiver answered in a way that shows it is up (2xx, or a permanent 4xx). */
   Change onSuccess() {
     boolean wasOpen = openUntil != null;

@@ -113,10 +113,21 @@ public final class EndpointDispatcher {
   /** Every request is back after a hand-off, or the rest are left behind. */
   record Stop() implements Action {}
 
-  /** Gate and breaker settings, from {@code zyven.delivery} and {@code zyven.circuit}. */
+  /**
+   * Gate and breaker settings, from {@code zyven.delivery} and {@code zyven.circuit};
+   * {@code transformationTime} is the longest a transformation waits for a runner, and then
+   * runs, before its request ({@code zyven.transformation.wall-time}).
+   */
   public record Settings(
       int queueLimit, Duration queueTimeout, CircuitBreaker.Settings circuit, Duration disableAfter,
-      Duration handOffWait) {}
+      Duration handOffWait, Duration transformationTime) {
+
+    public Settings(
+        int queueLimit, Duration queueTimeout, CircuitBreaker.Settings circuit, Duration disableAfter,
+        Duration handOffWait) {
+      this(queueLimit, queueTimeout, circuit, disableAfter, handOffWait, Duration.ZERO);
+    }
+  }
 
   static final Duration DRAIN_EVERY = Duration.ofMillis(100);
 
@@ -208,6 +219,10 @@ public final class EndpointDispatcher {
 
   private void requestDone(RequestDone done, Instant now, List<Action> actions) {
     gate.finished();
+    if (done.result().notSent() != null) {
+      notSent(done, now, actions);
+      return;
+    }
     Attempt attempt = done.result().attempt();
     // What counts as a failure, and what disables, is the policy's to say.
     Verdict verdict = DeliveryPolicy.classify(attempt.statusCode());
@@ -227,6 +242,26 @@ public final class EndpointDispatcher {
     }
     int maxAttempts = config == null ? 1 : config.maxAttempts();
     reply(done.dispatch(), new DispatchReply.Outcome(endpointId, attempt, done.result().retryAfter(), maxAttempts), actions);
+    slotFreed(now, actions);
+  }
+
+  /**
+   * The transformation kept the request from being sent: it says nothing of the receiver's
+   * health, and a probe not made leaves the next request to probe.
+   */
+  private void notSent(RequestDone done, Instant now, List<Action> actions) {
+    breaker.probeNotMade(done.probe());
+    WebhookClient.NotSent why = done.result().notSent();
+    int attempt = done.dispatch().request().attempt();
+    switch (why.kind()) {
+      case CANCELLED -> reply(done.dispatch(), new DispatchReply.Cancelled(endpointId, attempt, why.reason()), actions);
+      case FAILED -> reply(done.dispatch(), new DispatchReply.Refused(endpointId, attempt, why.reason()), actions);
+      case BUSY -> deferBriefly(done.dispatch(), now, why.reason(), actions);
+    }
+    slotFreed(now, actions);
+  }
+
+  private void slotFreed(Instant now, List<Action> actions) {
     if (stopping) {
       if (gate.inFlight() == 0) actions.add(new Stop());
     } else {
@@ -284,7 +319,11 @@ public final class EndpointDispatcher {
   // ---- answers ----
 
   private void send(Dispatch d, boolean probe, List<Action> actions) {
-    reply(d, new DispatchReply.Started(endpointId, d.request().attempt(), config.timeoutMs(), config.maxAttempts()), actions);
+    // A transformation runs first: it may wait for a runner for up to its time, then run
+    // for up to as long again. The event waits for that too.
+    int timeoutMs =
+        config.timeoutMs() + (config.transformation() != null ? 2 * (int) settings.transformationTime().toMillis() : 0);
+    reply(d, new DispatchReply.Started(endpointId, d.request().attempt(), timeoutMs, config.maxAttempts()), actions);
     actions.add(new Send(d, config, probe));
   }
 

@@ -512,7 +512,7 @@ public final class EndpointEntity
     Attempt timedOut =
         new Attempt(1, startedAt, null, verifyTimeout.toMillis(), "timeout after " + verifyTimeout.toMillis() + " ms", null);
     ctx.pipeToSelf(
-        client.send(challengePool, c, request)
+        client.sendAsIs(challengePool, c, request)
             .toCompletableFuture()
             .thenApply(WebhookClient.Result::attempt)
             .completeOnTimeout(timedOut, verifyTimeout.toMillis(), TimeUnit.MILLISECONDS),

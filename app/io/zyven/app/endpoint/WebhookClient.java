@@ -5,6 +5,7 @@ import io.zyven.app.store.SecretBox;
 import io.zyven.app.telemetry.LogContext;
 import io.zyven.app.telemetry.TraceParent;
 import io.zyven.app.telemetry.Tracing;
+import io.zyven.app.transform.Transformations;
 import io.zyven.protocol.Attempt;
 import io.zyven.protocol.EndpointConfig;
 import io.zyven.protocol.Signature;
@@ -54,8 +55,27 @@ public final class WebhookClient {
   private static final Set<String> TRACE_HEADERS = Set.of("traceparent", "tracestate");
   private static final Logger log = LoggerFactory.getLogger(WebhookClient.class);
 
-  /** The attempt, and the receiver's Retry-After if it gave one. */
-  public record Result(Attempt attempt, Duration retryAfter) {}
+  /**
+   * The attempt, and the receiver's Retry-After if it gave one; or, with {@code notSent},
+   * no attempt (null): the endpoint's transformation kept the request from being sent.
+   */
+  public record Result(Attempt attempt, Duration retryAfter, NotSent notSent) {
+    public Result(Attempt attempt, Duration retryAfter) {
+      this(attempt, retryAfter, null);
+    }
+  }
+
+  /** Why no request was sent, and what the delivery does about it. */
+  public record NotSent(Kind kind, String reason) {
+    public enum Kind {
+      /** The transformation cancelled the delivery. */
+      CANCELLED,
+      /** The transformation failed: the delivery is dead-lettered. */
+      FAILED,
+      /** Every transformation runner was busy: try again in a moment. */
+      BUSY
+    }
+  }
 
   /**
    * The connection pool of one endpoint. Pekko HTTP keys its host pools by host, port and
@@ -110,10 +130,42 @@ public final class WebhookClient {
     return new Pool(ClientTransport.withCustomResolver((host, port) -> guard.resolveAsync(host, (Integer) port)));
   }
 
+  /**
+   * Sends the request, through the endpoint's transformation first when it has one: the
+   * transformed body is what is signed and sent.
+   */
   public CompletionStage<Result> send(Pool pool, EndpointConfig endpoint, DeliveryRequest request) {
+    if (endpoint.transformation() == null) return sendAsIs(pool, endpoint, request);
+    return Transformations.get(system)
+        .apply(endpoint.transformation(), request.eventType(), request.eventId(), request.payload())
+        .thenComposeAsync(
+            result -> {
+              if (result instanceof Transformations.Transformed t) return send(pool, endpoint, request, t.body(), t.headers());
+              NotSent notSent =
+                  result instanceof Transformations.Cancelled
+                      ? new NotSent(NotSent.Kind.CANCELLED, "cancelled by the endpoint's transformation")
+                      : result instanceof Transformations.Failed f
+                          ? new NotSent(NotSent.Kind.FAILED, f.reason())
+                          : new NotSent(NotSent.Kind.BUSY, "transformation runners busy");
+              return CompletableFuture.completedFuture(new Result(null, null, notSent));
+            },
+            ec);
+  }
+
+  /**
+   * Sends the request's payload as it is, never through the endpoint's transformation: for
+   * what Zyven itself sends to an endpoint (a verification challenge), whose shape is
+   * Zyven's contract with the receiver. The result always has an attempt.
+   */
+  public CompletionStage<Result> sendAsIs(Pool pool, EndpointConfig endpoint, DeliveryRequest request) {
+    return send(pool, endpoint, request, request.payload(), Map.of());
+  }
+
+  private CompletionStage<Result> send(
+      Pool pool, EndpointConfig endpoint, DeliveryRequest request, String payload, Map<String, String> extraHeaders) {
     Instant startedAt = Instant.now();
     long t0 = System.nanoTime();
-    byte[] body = request.payload().getBytes(StandardCharsets.UTF_8);
+    byte[] body = payload.getBytes(StandardCharsets.UTF_8);
     // Each attempt is a span of the event's trace; the receiver gets its context.
     Tracing.Span span =
         tracing
@@ -132,7 +184,7 @@ public final class WebhookClient {
     HttpRequest httpRequest =
         HttpRequest.POST(endpoint.url())
             .withEntity(ContentTypes.APPLICATION_JSON, body)
-            .addHeaders(headers(endpoint, secrets, request, startedAt, body, span.context()));
+            .addHeaders(headers(endpoint, extraHeaders, secrets, request, startedAt, body, span.context()));
     Duration timeout = Duration.ofMillis(endpoint.timeoutMs());
 
     CompletableFuture<HttpResponse> response =
@@ -166,7 +218,8 @@ public final class WebhookClient {
   private record Received(HttpResponse response, String body) {}
 
   private List<HttpHeader> headers(
-      EndpointConfig endpoint, Secrets secrets, DeliveryRequest request, Instant now, byte[] body, TraceParent trace) {
+      EndpointConfig endpoint, Map<String, String> extra, Secrets secrets, DeliveryRequest request, Instant now,
+      byte[] body, TraceParent trace) {
     long timestamp = now.getEpochSecond();
     List<String> signing =
         endpoint.previousSecretSigns(now) ? List.of(secrets.current(), secrets.previous()) : List.of(secrets.current());
@@ -175,8 +228,12 @@ public final class WebhookClient {
     for (Map.Entry<String, String> h : endpoint.headers().entrySet()) {
       // The trace context is Zyven's to set (an endpoint saved before these were reserved).
       if (TRACE_HEADERS.contains(h.getKey().toLowerCase(Locale.ROOT))) continue;
+      // A header the transformation sets replaces the endpoint's own of that name.
+      if (extra.keySet().stream().anyMatch(h.getKey()::equalsIgnoreCase)) continue;
       headers.add(RawHeader.create(h.getKey(), h.getValue()));
     }
+    // Checked by the transformation's runner already (HeaderRules): none is Zyven's own.
+    extra.forEach((name, value) -> headers.add(RawHeader.create(name, value)));
     headers.add(RawHeader.create(TraceParent.HEADER, trace.header()));
     headers.add(RawHeader.create("webhook-id", request.eventId()));
     headers.add(RawHeader.create("webhook-timestamp", Long.toString(timestamp)));

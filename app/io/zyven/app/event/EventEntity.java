@@ -740,6 +740,8 @@ public final class EventEntity
       input = new DeliveryMachine.Outcome(outcome.attempt(), outcome.retryAfter());
     } else if (reply instanceof DispatchReply.Deferred deferred) {
       input = new DeliveryMachine.Deferral(deferred.attemptNumber(), deferred.until(), deferred.reason());
+    } else if (reply instanceof DispatchReply.Cancelled cancelled) {
+      input = new DeliveryMachine.Cancel(cancelled.attemptNumber(), cancelled.reason());
     } else {
       DispatchReply.Refused refused = (DispatchReply.Refused) reply;
       input = new DeliveryMachine.Refusal(refused.attemptNumber(), refused.reason());
@@ -786,6 +788,8 @@ public final class EventEntity
       log.info(
           "Delivery failed: event {} endpoint {} attempt {}: {}; next attempt at {} ({})",
           eventId, r.endpointId(), r.attempt().number(), r.attempt().error(), r.nextAttemptAt(), r.reason());
+    } else if (t instanceof EventJournal.Cancelled c) {
+      log.info("Delivery cancelled: event {} endpoint {}: {}", eventId, c.endpointId(), c.reason());
     } else if (t instanceof EventJournal.DeadLettered d && d.attempt() == null) {
       log.warn("Delivery dead-lettered: event {} endpoint {}: {}", eventId, d.endpointId(), d.reason());
     } else if (t instanceof EventJournal.DeadLettered d) {
@@ -800,6 +804,7 @@ public final class EventEntity
     if (t instanceof EventJournal.Delivered d) Metrics.delivered(Duration.between(s.received().at(), d.at()));
     else if (t instanceof EventJournal.DeadLettered d) Metrics.deadLettered(DeliveryPolicy.deadLetterCause(d));
     else if (t instanceof EventJournal.Replayed) Metrics.replayed();
+    else if (t instanceof EventJournal.Cancelled) Metrics.cancelled();
   }
 
   /**

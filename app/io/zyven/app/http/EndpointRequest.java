@@ -3,6 +3,8 @@ package io.zyven.app.http;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.zyven.app.endpoint.EndpointEntity.Patch;
 import io.zyven.app.endpoint.EventTypeFilter;
+import io.zyven.app.transform.HeaderRules;
+import io.zyven.app.transform.Transformations;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.security.SecureRandom;
@@ -14,7 +16,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import java.util.regex.Pattern;
 
 /**
  * The body of {@code POST} and {@code PATCH /v1/endpoints}, checked field by field so a
@@ -26,15 +27,7 @@ record EndpointRequest(Patch patch, String secret, Boolean verify) {
 
   private static final Set<String> FIELDS =
       Set.of("url", "description", "event_types", "secret", "enabled", "max_in_flight",
-          "rate_limit_per_second", "timeout_ms", "max_attempts", "headers", "verify");
-  private static final Pattern HEADER_NAME = Pattern.compile("[A-Za-z0-9-]{1,64}");
-  // Headers Zyven sets itself on every delivery; an endpoint may not override them.
-  // Hop-by-hop and framing headers would break the request if forwarded.
-  private static final Set<String> RESERVED_HEADERS =
-      Set.of("content-type", "content-length", "content-encoding", "host", "user-agent",
-          "transfer-encoding", "connection", "keep-alive", "upgrade", "expect", "te", "trailer",
-          "proxy-authorization", "proxy-connection", "x-webhook-id", "x-delivery-id",
-          "x-timestamp", "x-signature", "x-event-type", "traceparent", "tracestate");
+          "rate_limit_per_second", "timeout_ms", "max_attempts", "headers", "transformation", "verify");
   private static final SecureRandom RANDOM = new SecureRandom();
   // Bounded so that an attempt always ends well within an event entity's idle passivation.
   static final int MAX_TIMEOUT_MS = 120_000;
@@ -60,8 +53,9 @@ record EndpointRequest(Patch patch, String secret, Boolean verify) {
             integer(root.get("timeout_ms"), "timeout_ms", 1, MAX_TIMEOUT_MS),
             integer(root.get("max_attempts"), "max_attempts", 1, 100),
             headers(root.get("headers")),
-            null,
-            false);
+            // Only its size here; whether it compiles is checked in the sandbox before saving.
+            text(root.get("transformation"), "transformation", Transformations.MAX_SOURCE_CHARS),
+            root.has("transformation") && root.get("transformation").isNull());
     return new EndpointRequest(patch, secret(root.get("secret")), bool(root.get("verify"), "verify"));
   }
 
@@ -136,21 +130,10 @@ record EndpointRequest(Patch patch, String secret, Boolean verify) {
     Map<String, String> headers = new LinkedHashMap<>();
     for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
       Map.Entry<String, JsonNode> h = it.next();
-      String name = h.getKey();
-      String lower = name.toLowerCase(Locale.ROOT);
-      if (!HEADER_NAME.matcher(name).matches()
-          || RESERVED_HEADERS.contains(lower)
-          || lower.startsWith("webhook-")) {
-        throw Problems.badRequest("header " + Problems.quote(name) + " is not allowed");
-      }
       String value = h.getValue().isTextual() ? h.getValue().asText() : null;
-      if (value == null || value.length() > 1024 || !value.chars().allMatch(c -> c >= 0x20 && c <= 0x7e)) {
-        throw Problems.badRequest("header " + Problems.quote(name) + " must be printable ASCII of at most 1024 characters");
-      }
-      if (headers.keySet().stream().anyMatch(name::equalsIgnoreCase)) {
-        throw Problems.badRequest("header " + Problems.quote(name) + " is given twice");
-      }
-      headers.put(name, value);
+      String problem = HeaderRules.problem(h.getKey(), value, headers.keySet());
+      if (problem != null) throw Problems.badRequest(problem);
+      headers.put(h.getKey(), value);
     }
     return headers;
   }

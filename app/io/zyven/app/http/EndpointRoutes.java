@@ -11,6 +11,7 @@ import io.zyven.app.readmodel.StatsQueries;
 import io.zyven.app.store.EndpointIndex;
 import io.zyven.app.store.SecretBox;
 import io.zyven.app.store.TenantStore;
+import io.zyven.app.transform.Transformations;
 import io.zyven.protocol.EndpointApi.EndpointList;
 import io.zyven.protocol.EndpointApi.EndpointView;
 import io.zyven.protocol.EndpointApi.SecretView;
@@ -26,6 +27,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.function.Function;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -89,6 +91,10 @@ public final class EndpointRoutes {
   CompletionStage<HttpResponse> create(Principal principal, byte[] body) {
     principal.requireAllEndpoints("create endpoints");
     EndpointRequest request = EndpointRequest.parse(body, true);
+    return checkTransformation(request.patch().transformation()).thenComposeAsync(ok -> create(principal, request), ec);
+  }
+
+  private CompletionStage<HttpResponse> create(Principal principal, EndpointRequest request) {
     EndpointEntity.Patch p = request.patch();
     Instant now = Instant.now();
     String id = UUID.randomUUID().toString();
@@ -164,6 +170,50 @@ public final class EndpointRoutes {
             });
   }
 
+  /** A transformation is saved only if it compiles and defines its handler: 422 otherwise. */
+  private CompletionStage<Void> checkTransformation(String source) {
+    if (source == null) return CompletableFuture.completedFuture(null);
+    return Transformations.get(system)
+        .check(source)
+        .exceptionally(
+            e -> {
+              Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+              throw transformationProblem(cause);
+            });
+  }
+
+  private static RuntimeException transformationProblem(Throwable cause) {
+    if (cause instanceof Transformations.Invalid invalid) return Problems.invalidTransformation(invalid.getMessage());
+    // Every runner busy: a bounded queue is full, which the API answers 503 (Retry-After).
+    if (cause instanceof Transformations.Unavailable) return new RejectedExecutionException(cause.getMessage());
+    return new CompletionException(cause);
+  }
+
+  /**
+   * What the endpoint's transformation (or {@code transformation} in the body, unsaved)
+   * would send for {@code payload}: the body, the extra headers, or that it cancels. Nothing
+   * is sent; an error of the script is 422 with its reason.
+   */
+  CompletionStage<HttpResponse> previewTransformation(Principal principal, String pathId, byte[] body) {
+    String id = Ids.canonical(pathId, "endpoint");
+    principal.requireEndpoint(id);
+    PreviewRequest request = PreviewRequest.parse(body);
+    return ask(principal.tenantId(), id, replyTo -> new EndpointEntity.Get(principal.tenantId(), replyTo))
+        .thenComposeAsync(
+            config -> {
+              String source = request.transformation() != null ? request.transformation() : config.transformation();
+              if (source == null) {
+                // No transformation: the payload goes as it is.
+                return CompletableFuture.completedFuture(
+                    Responses.json(200, new PreviewRequest.Preview(request.payload(), Map.of(), false)));
+              }
+              return Transformations.get(system)
+                  .apply(source, request.type(), PreviewRequest.previewEventId(), request.payload().toString())
+                  .thenApplyAsync(PreviewRequest::answer, ec);
+            },
+            ec);
+  }
+
   /** A keyset page of the tenant's endpoints, oldest first, as {@code GET /v1/events} pages. */
   CompletionStage<HttpResponse> list(Principal principal, Map<String, String> query) {
     EndpointListRequest request = EndpointListRequest.parse(query);
@@ -231,7 +281,8 @@ public final class EndpointRoutes {
     principal.requireEndpoint(id);
     EndpointRequest request = EndpointRequest.parse(body, false);
     EndpointEntity.Patch patch = request.patch();
-    return checkTarget(patch.url())
+    return checkTransformation(patch.transformation())
+        .thenComposeAsync(ok -> checkTarget(patch.url()), ec)
         .thenComposeAsync(ok -> verifyByDefault(principal.tenantId(), null, patch.url() != null), ec)
         .thenComposeAsync(
             byDefault -> change(

@@ -365,6 +365,12 @@ public final class HttpApi extends AllDirectives {
                         jsonBody(request, MAX_CONFIG_BODY)
                             .thenComposeAsync(body -> endpoints.recover(principal, id, body), ec)))),
                 path(
+                    PathMatchers.segment().slash("transformation").slash("preview"),
+                    id -> post(() -> asTenant((principal, request) ->
+                        // A payload as large as ingest takes, beside the source.
+                        jsonBody(request, settings.maxIngestBody() + MAX_CONFIG_BODY)
+                            .thenComposeAsync(body -> endpoints.previewTransformation(principal, id, body), ec)))),
+                path(
                     PathMatchers.segment().slash("rotate-secret"),
                     id -> post(() -> asTenant((principal, request) -> endpoints.rotateSecret(principal, id)))),
                 path(

@@ -203,6 +203,11 @@ public final class Problems {
         : new ApiException(response(422, "event-type-unregistered", "Event type not registered", detail));
   }
 
+  /** 422: an endpoint's transformation does not compile, or fails a run (preview). */
+  public static ApiException invalidTransformation(String detail) {
+    return new ApiException(response(422, "invalid-transformation", "Invalid transformation", detail));
+  }
+
   /** 422 of no more specific kind. */
   public static ApiException unprocessable(String detail) {
     return new ApiException(response(422, "unprocessable", "Unprocessable request", detail));

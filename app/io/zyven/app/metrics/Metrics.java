@@ -59,6 +59,8 @@ public final class Metrics {
           "Rows removed by retention on this node (journal, tags, snapshots, read model, attempts).");
   private static final Counter REPLAYS =
       counter("zyven_replays", "Deliveries sent back to DISPATCHING by an operator (replay, recover) on this node.");
+  private static final Counter CANCELLED =
+      counter("zyven_deliveries_cancelled", "Deliveries their endpoint's transformation cancelled (not sent, not failed) on this node.");
   private static final Counter WAKES =
       counter("zyven_waker_wakes", "Events the waker woke because a delivery of theirs was overdue in the read model.");
 
@@ -73,14 +75,15 @@ public final class Metrics {
           .register(REGISTRY);
 
   /** Why a delivery was dead-lettered. */
-  public static final List<String> DEAD_LETTER_CAUSES = List.of("permanent", "gone", "exhausted", "refused", "expunged");
+  public static final List<String> DEAD_LETTER_CAUSES = List.of("permanent", "gone", "exhausted", "refused", "expunged", "transformation");
 
   private static final Counter DEAD_LETTERS =
       Counter.builder()
           .name("zyven_dead_letters")
           .help(
               "Deliveries dead-lettered on this node, by cause: permanent (a 4xx), gone (410), exhausted (out of"
-                  + " attempts), refused (endpoint deleted or disabled), expunged (payload expunged).")
+                  + " attempts), refused (endpoint deleted or disabled), expunged (payload expunged),"
+                  + " transformation (the endpoint's transformation failed).")
           .labelNames("cause")
           .register(REGISTRY);
 
@@ -420,6 +423,11 @@ public final class Metrics {
   /** A delivery was sent back to DISPATCHING by an operator. */
   public static void replayed() {
     REPLAYS.inc();
+  }
+
+  /** A delivery's transformation cancelled it. */
+  public static void cancelled() {
+    CANCELLED.inc();
   }
 
   /** The waker woke {@code n} events. */

@@ -45,6 +45,7 @@ class DeliveryMachineTest {
       case "RETRY_SCHEDULED_LATER" -> delivery(DeliveryStatus.RETRY_SCHEDULED, NOW.plusSeconds(60));
       case "DELIVERED" -> delivery(DeliveryStatus.DELIVERED, null);
       case "DEAD_LETTERED" -> delivery(DeliveryStatus.DEAD_LETTERED, null);
+      case "CANCELLED" -> delivery(DeliveryStatus.CANCELLED, null);
       default -> throw new IllegalArgumentException(state);
     };
   }
@@ -67,6 +68,8 @@ class DeliveryMachineTest {
       case "NoResponse" -> new DeliveryMachine.Outcome(attempt(null), null);
       case "Deferral" -> new DeliveryMachine.Deferral(1, NOW.plusSeconds(10), "circuit open");
       case "Refusal" -> new DeliveryMachine.Refusal(1, "endpoint disabled");
+      case "TransformFailed" -> new DeliveryMachine.Refusal(1, "transformation threw Error: no amount (line 2)");
+      case "Cancel" -> new DeliveryMachine.Cancel(1, "cancelled by the endpoint's transformation");
       case "LostReply" -> new DeliveryMachine.LostReply(1);
       case "HandOff" -> new DeliveryMachine.HandOff(1);
       case "PayloadExpunged" -> new DeliveryMachine.PayloadExpunged("ops");
@@ -97,6 +100,7 @@ class DeliveryMachineTest {
           RECEIVED              | Refusal           | STALE
           RECEIVED              | LostReply         | STALE
           RECEIVED              | HandOff           | STALE
+          RECEIVED              | Cancel            | STALE
           RECEIVED              | PayloadExpunged   | DeadLettered
           DISPATCHING           | AttemptDue        | NOT_DUE
           DISPATCHING           | RetryDue          | NOT_DUE
@@ -112,6 +116,7 @@ class DeliveryMachineTest {
           DISPATCHING           | Refusal           | DeadLettered
           DISPATCHING           | LostReply         | RetryScheduled
           DISPATCHING           | HandOff           | AttemptDeferred
+          DISPATCHING           | Cancel            | Cancelled
           DISPATCHING           | PayloadExpunged   | DeadLettered
           RETRY_SCHEDULED_DUE   | AttemptDue        | DispatchStarted
           RETRY_SCHEDULED_DUE   | RetryDue          | DispatchStarted
@@ -127,6 +132,7 @@ class DeliveryMachineTest {
           RETRY_SCHEDULED_DUE   | Refusal           | STALE
           RETRY_SCHEDULED_DUE   | LostReply         | STALE
           RETRY_SCHEDULED_DUE   | HandOff           | STALE
+          RETRY_SCHEDULED_DUE   | Cancel            | STALE
           RETRY_SCHEDULED_DUE   | PayloadExpunged   | DeadLettered
           RETRY_SCHEDULED_LATER | AttemptDue        | NOT_DUE
           RETRY_SCHEDULED_LATER | RetryDue          | DispatchStarted
@@ -136,6 +142,7 @@ class DeliveryMachineTest {
           RETRY_SCHEDULED_LATER | Outcome2xx        | STALE
           RETRY_SCHEDULED_LATER | LostReply         | STALE
           RETRY_SCHEDULED_LATER | HandOff           | STALE
+          RETRY_SCHEDULED_LATER | Cancel            | STALE
           RETRY_SCHEDULED_LATER | PayloadExpunged   | DeadLettered
           DELIVERED             | AttemptDue        | NOT_DUE
           DELIVERED             | RetryDue          | NOT_DUE
@@ -151,6 +158,7 @@ class DeliveryMachineTest {
           DELIVERED             | Refusal           | STALE
           DELIVERED             | LostReply         | STALE
           DELIVERED             | HandOff           | STALE
+          DELIVERED             | Cancel            | STALE
           DELIVERED             | PayloadExpunged   | FINISHED
           DEAD_LETTERED         | AttemptDue        | NOT_DUE
           DEAD_LETTERED         | RetryDue          | NOT_DUE
@@ -166,7 +174,21 @@ class DeliveryMachineTest {
           DEAD_LETTERED         | Refusal           | STALE
           DEAD_LETTERED         | LostReply         | STALE
           DEAD_LETTERED         | HandOff           | STALE
+          DEAD_LETTERED         | Cancel            | STALE
           DEAD_LETTERED         | PayloadExpunged   | FINISHED
+          CANCELLED             | AttemptDue        | NOT_DUE
+          CANCELLED             | RetryDue          | NOT_DUE
+          CANCELLED             | RetryNow          | NOT_WAITING
+          CANCELLED             | Replay            | Replayed
+          CANCELLED             | ReplayDeadLetters | NOT_REPLAYABLE
+          CANCELLED             | Outcome2xx        | STALE
+          CANCELLED             | Outcome503        | STALE
+          CANCELLED             | Deferral          | STALE
+          CANCELLED             | Refusal           | STALE
+          CANCELLED             | Cancel            | STALE
+          CANCELLED             | LostReply         | STALE
+          CANCELLED             | HandOff           | STALE
+          CANCELLED             | PayloadExpunged   | FINISHED
           """)
   void everyStateAgainstEveryInput(String state, String input, String expected) {
     Step step = MACHINE.step(in(state), input(input), NOW, BUDGET, new SplittableRandom(1));
@@ -248,6 +270,27 @@ class DeliveryMachineTest {
     assertEquals(1, deferred.attempt());
   }
 
+  @Test
+  void aCancelIsNoAttemptAndNoError() {
+    Delivery failedOnce = new Delivery(EP, DeliveryStatus.DISPATCHING, 2, 0, null, "HTTP 503", List.of(attempt(503)));
+    EventJournal.Cancelled cancelled =
+        (EventJournal.Cancelled) persisted(failedOnce, new DeliveryMachine.Cancel(2, "cancelled by the endpoint's transformation"));
+    assertEquals(2, cancelled.attempt());
+    Delivery after = DeliveryMachine.apply(failedOnce, cancelled);
+    assertEquals(DeliveryStatus.CANCELLED, after.status());
+    assertEquals(1, after.attemptCount()); // the cancelled attempt's number is given back
+    assertEquals(null, after.lastError());
+    assertEquals(failedOnce.attempts(), after.attempts());
+  }
+
+  @Test
+  void anEventWhoseDeliveriesAreDeliveredOrCancelledIsDelivered() {
+    assertEquals(DeliveryStatus.DELIVERED, DeliveryStatus.ofEvent(List.of(DeliveryStatus.DELIVERED, DeliveryStatus.CANCELLED)));
+    assertEquals(DeliveryStatus.DELIVERED, DeliveryStatus.ofEvent(List.of(DeliveryStatus.CANCELLED)));
+    assertEquals(DeliveryStatus.DEAD_LETTERED, DeliveryStatus.ofEvent(List.of(DeliveryStatus.CANCELLED, DeliveryStatus.DEAD_LETTERED)));
+    assertEquals(DeliveryStatus.DISPATCHING, DeliveryStatus.ofEvent(List.of(DeliveryStatus.CANCELLED, DeliveryStatus.DISPATCHING)));
+  }
+
   private static DeliveryTransition persisted(Delivery d, Input input) {
     return assertInstanceOf(Persist.class, MACHINE.step(d, input, NOW, BUDGET, new SplittableRandom(1))).transition();
   }
@@ -265,7 +308,8 @@ class DeliveryMachineTest {
               new EventJournal.Delivered(EP, a, "r", NOW),
               new EventJournal.RetryScheduled(EP, a, NOW.plusSeconds(5), "r", NOW),
               new EventJournal.AttemptDeferred(EP, 2, NOW, "r", NOW),
-              new EventJournal.DeadLettered(EP, a, "r", NOW)})
+              new EventJournal.DeadLettered(EP, a, "r", NOW),
+              new EventJournal.Cancelled(EP, 2, "r", NOW)})
           .filter(kind::isInstance)
           .findFirst()
           .orElseGet(() -> fail("no example of " + kind.getSimpleName() + ": add one, and its case in the fold"));
@@ -295,6 +339,7 @@ class DeliveryMachineTest {
       NoResponse      | exhausted
       LostReply       | exhausted
       Refusal         | refused
+      TransformFailed | transformation
       PayloadExpunged | expunged
       """)
   void everyDeadLetterHasItsCause(String input, String cause) {

@@ -192,6 +192,65 @@ class EndpointDispatcherTest {
     assertEquals(List.of(deferred(a, reopenedUntil, "circuit open")), deliver(back.plusSeconds(1), a));
   }
 
+  // ---- transformations ----
+
+  @Test
+  void aCancelledOrFailedTransformationRepliesWithoutCountingAgainstTheBreakerAndFreesTheSlot() {
+    EndpointConfig config = configure(config(1, null, true));
+    deliver(T0, a);
+    deliver(T0, b);
+    deliver(T0, c);
+    assertEquals(
+        List.of(new Reply(a, new DispatchReply.Cancelled(ID, 1, "cancelled")), started(b), new Send(b, config, false)),
+        notSent(T0, a, WebhookClient.NotSent.Kind.CANCELLED, "cancelled", false));
+    assertEquals(
+        List.of(refused(b, "transformation threw Error: x"), started(c), new Send(c, config, false), new CancelDrain()),
+        notSent(T0, b, WebhookClient.NotSent.Kind.FAILED, "transformation threw Error: x", false));
+    // Below the threshold of 2 after two "failures" had they counted: one 503 does not open it.
+    assertEquals(List.of(outcome(c, T0, 503)), done(T0, c, 503, false));
+    assertEquals(List.of(started(d), new Send(d, config, false)), deliver(T0, d));
+  }
+
+  @Test
+  void busyTransformationRunnersDeferBriefly() {
+    configure(config(1, null, true));
+    deliver(T0, a);
+    assertEquals(
+        List.of(deferred(a, T0.plus(EndpointDispatcher.COME_BACK_AFTER), "busy")),
+        notSent(T0, a, WebhookClient.NotSent.Kind.BUSY, "busy", false));
+  }
+
+  @Test
+  void aProbeItsTransformationCancelledLetsTheNextRequestProbe() {
+    EndpointConfig config = config(10, null, true);
+    Instant halfOpen = openCircuit().plus(COOLDOWN);
+    deliver(halfOpen, c);
+    deliver(halfOpen, d);
+    assertEquals(
+        List.of(new Reply(c, new DispatchReply.Cancelled(ID, 1, "cancelled")), started(d), new Send(d, config, true),
+            new CancelDrain()),
+        notSent(halfOpen, c, WebhookClient.NotSent.Kind.CANCELLED, "cancelled", true));
+  }
+
+  @Test
+  void anEndpointWithATransformationGivesTheEventItsTimeToo() {
+    EndpointConfig plain = config(1, null, true);
+    EndpointConfig transformed =
+        new EndpointConfig(
+            plain.id(), plain.tenantId(), plain.url(), null, plain.eventTypes(), plain.secret(), null, null, true, 1,
+            null, TIMEOUT_MS, MAX_ATTEMPTS, Map.of(), T0, T0, 1, false, "function handler(w) { return w }", null);
+    EndpointDispatcher withTime =
+        new EndpointDispatcher(
+            ID,
+            new EndpointDispatcher.Settings(
+                QUEUE_LIMIT, QUEUE_TIMEOUT, new CircuitBreaker.Settings(THRESHOLD, COOLDOWN, Duration.ofMinutes(10)),
+                DISABLE_AFTER, HAND_OFF_WAIT, Duration.ofSeconds(2)));
+    withTime.step(T0, new Configure(transformed, false));
+    assertEquals(
+        List.of(new Reply(a, new DispatchReply.Started(ID, 1, TIMEOUT_MS + 4000, MAX_ATTEMPTS)), new Send(a, transformed, false)),
+        withTime.step(T0, new Deliver(a)));
+  }
+
   @Test
   void aRestoredOpenCircuitProbesFirst() {
     EndpointConfig config = configure(config(10, null, true));
@@ -385,6 +444,10 @@ class EndpointDispatcherTest {
 
   private List<Action> done(Instant at, Dispatch dispatch, int status, boolean probe) {
     return step(at, new RequestDone(dispatch, new WebhookClient.Result(attempt(at, status), null), probe));
+  }
+
+  private List<Action> notSent(Instant at, Dispatch dispatch, WebhookClient.NotSent.Kind kind, String reason, boolean probe) {
+    return step(at, new RequestDone(dispatch, new WebhookClient.Result(null, null, new WebhookClient.NotSent(kind, reason)), probe));
   }
 
   private List<Action> step(Instant at, EndpointDispatcher.Message message) {

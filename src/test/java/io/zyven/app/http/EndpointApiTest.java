@@ -263,7 +263,7 @@ class EndpointApiTest {
   @Test
   void unknownFieldIs400() {
     assertEquals("unknown field 'event_type'; the fields are description, enabled, event_types, headers, "
-            + "max_attempts, max_in_flight, rate_limit_per_second, secret, timeout_ms, url, verify",
+            + "max_attempts, max_in_flight, rate_limit_per_second, secret, timeout_ms, transformation, url, verify",
         assertRejected("{\"url\":\"" + URL + "\",\"event_type\":[\"user.created\"]}", "invalid-request"));
     assertRejected("{\"url\":\"" + URL + "\",\"id\":\"" + UUID.randomUUID() + "\"}", "invalid-request");
     String echoed = assertRejected("{\"url\":\"" + URL + "\",\"" + "a".repeat(500) + "\":1}", "invalid-request");

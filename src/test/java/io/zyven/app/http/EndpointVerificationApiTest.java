@@ -217,6 +217,22 @@ class EndpointVerificationApiTest {
     assertVerifiedAfterCreate(challenge);
   }
 
+  @Test
+  void theChallengeGoesAsItIsWhateverTheEndpointsTransformation() {
+    receiver.respond(path, (n, r) -> Answer.status(200).withBody(json(r.bodyText()).path("challenge").asText()));
+    // A transformation that would cancel every delivery, and reshape the body if it did not.
+    String transformation = "function handler(webhook) { webhook.payload = {wrapped: webhook.payload}; webhook.cancel = true;"
+        + " return webhook; }";
+    Response created = createEndpoint("{\"url\":\"" + receiver.url(path) + "\",\"verify\":true,\"transformation\":\""
+        + transformation + "\"}");
+    assertEquals(201, created.status(), created.body());
+    String id = created.json().get("id").asText();
+    Await.until("verified", PATIENCE, () -> verification(id).path("state").asText().equals("verified"));
+    Receiver.Request challenge = receiver.requests(path).get(0);
+    assertEquals("webhook.verification", json(challenge.bodyText()).path("type").asText(), challenge.bodyText());
+    assertSigned(created.json().get("secret").asText(), challenge);
+  }
+
   private void assertVerifiedAfterCreate(AtomicReference<Receiver.Request> challenge) {
     Response created = createEndpoint("{\"url\":\"" + receiver.url(path) + "\",\"verify\":true}");
     String id = created.json().get("id").asText();

@@ -130,6 +130,20 @@ class OpenApiResponsesTest {
     conforms("GET /v1/endpoints/{id}", api.get(path, key));
     conforms("PATCH /v1/endpoints/{id}", api.patchJson(path, key, "{\"verify\":false}"));
     conforms("POST /v1/endpoints/{id}/recover", api.postJson(path + "/recover", key, "{\"since\":\"2025-01-01T00:00:00Z\"}"));
+    conforms("POST /v1/endpoints/{id}/transformation/preview",
+        api.postJson(path + "/transformation/preview", key, "{\"payload\":{\"a\":1}}"));
+    conforms("PATCH /v1/endpoints/{id}", api.patchJson(path, key,
+        "{\"transformation\":\"function handler(w) { w.headers['X-A'] = 'b'; if (w.payload.skip) w.cancel = true; return w; }\"}"));
+    conforms("POST /v1/endpoints/{id}/transformation/preview",
+        api.postJson(path + "/transformation/preview", key, "{\"type\":\"user.created\",\"payload\":{\"a\":1}}"));
+    conforms("POST /v1/endpoints/{id}/transformation/preview",
+        api.postJson(path + "/transformation/preview", key, "{\"payload\":{\"skip\":true}}"));
+    conforms("POST /v1/endpoints/{id}/transformation/preview", api.postJson(path + "/transformation/preview", key,
+        "{\"payload\":{},\"transformation\":\"function handler(w) { throw new Error('no') }\"}"), 422);
+    conforms("POST /v1/endpoints/{id}/transformation/preview",
+        api.postJson(path + "/transformation/preview", key, "{\"payload\":7}"), 400);
+    conforms("PATCH /v1/endpoints/{id}", api.patchJson(path, key, "{\"transformation\":\"function (\"}"), 422);
+    conforms("PATCH /v1/endpoints/{id}", api.patchJson(path, key, "{\"transformation\":null}"));
 
     conforms("POST /v1/endpoints", api.postJson("/v1/endpoints", key, "{\"url\":\"ftp://example.com\"}"), 400);
     conforms("POST /v1/endpoints", api.postJson("/v1/endpoints", key, "{\"url\":\"http://x.example\",\"event_type\":[]}"), 400);

@@ -63,6 +63,7 @@ class OpenApiTest {
           "DELETE /v1/endpoints/{id}",
           "POST /v1/endpoints/{id}/enable",
           "POST /v1/endpoints/{id}/rotate-secret",
+          "POST /v1/endpoints/{id}/transformation/preview",
           "GET /v1/endpoints/{id}/secret",
           "POST /v1/endpoints/{id}/recover",
           "GET /v1/events",
