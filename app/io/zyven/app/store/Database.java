@@ -81,6 +81,26 @@ public final class Database implements AutoCloseable {
    * (pgjdbc's {@code options} parameter: {@code -c statement_timeout=…}); a statement that
    * runs longer is cancelled by PostgreSQL (SQLState 57014).
    */
+  /** Work done inside {@link #inTransaction}. */
+  interface Work<T> {
+    T run() throws SQLException;
+  }
+
+  /** Runs {@code work} on {@code c} in one transaction: all of its writes or none. */
+  static <T> T inTransaction(Connection c, Work<T> work) throws SQLException {
+    c.setAutoCommit(false);
+    try {
+      T result = work.run();
+      c.commit();
+      return result;
+    } catch (SQLException | RuntimeException e) {
+      c.rollback();
+      throw e;
+    } finally {
+      c.setAutoCommit(true);
+    }
+  }
+
   public static String withStatementTimeout(String url, java.time.Duration timeout) {
     String options = "-c statement_timeout=" + timeout.toMillis();
     return url + (url.contains("?") ? "&" : "?") + "options="

@@ -80,7 +80,7 @@ public final class EventTypeStore {
   /** A new type, audited as {@code created} by {@code by}; empty when the tenant has one of that name. */
   public CompletionStage<Optional<EventType>> create(String tenantId, EventType type, String by, int maxPerTenant) {
     Instant now = Instant.now();
-    return db.query(c -> inTransaction(c, () -> {
+    return db.query(c -> Database.inTransaction(c, () -> {
       try (PreparedStatement lock = c.prepareStatement("SELECT 1 FROM tenants WHERE id = ? FOR UPDATE")) {
         // Serialises a tenant's creates, so the cap holds under concurrent requests.
         lock.setObject(1, UUID.fromString(tenantId));
@@ -177,7 +177,7 @@ public final class EventTypeStore {
   public CompletionStage<Optional<EventType>> update(
       String tenantId, String name, UnaryOperator<EventType> change, String by) {
     Instant now = Instant.now();
-    return db.query(c -> inTransaction(c, () -> {
+    return db.query(c -> Database.inTransaction(c, () -> {
       EventType old;
       try (PreparedStatement st =
           c.prepareStatement("SELECT " + COLUMNS + " FROM event_types WHERE tenant_id = ? AND name = ? FOR UPDATE")) {
@@ -222,7 +222,7 @@ public final class EventTypeStore {
   /** Deletes a type, audited; false when there was none. Its audit trail stays. */
   public CompletionStage<Boolean> delete(String tenantId, String name, String by) {
     Instant now = Instant.now();
-    return db.query(c -> inTransaction(c, () -> {
+    return db.query(c -> Database.inTransaction(c, () -> {
       try (PreparedStatement st = c.prepareStatement("DELETE FROM event_types WHERE tenant_id = ? AND name = ?")) {
         st.setObject(1, UUID.fromString(tenantId));
         st.setString(2, name);
@@ -331,24 +331,6 @@ public final class EventTypeStore {
       st.setString(5, by);
       st.setTimestamp(6, Timestamp.from(at));
       st.executeUpdate();
-    }
-  }
-
-  private interface Work<T> {
-    T run() throws SQLException;
-  }
-
-  private static <T> T inTransaction(Connection c, Work<T> work) throws SQLException {
-    c.setAutoCommit(false);
-    try {
-      T result = work.run();
-      c.commit();
-      return result;
-    } catch (SQLException | RuntimeException e) {
-      c.rollback();
-      throw e;
-    } finally {
-      c.setAutoCommit(true);
     }
   }
 }

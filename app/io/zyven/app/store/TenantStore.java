@@ -105,7 +105,7 @@ public final class TenantStore {
     Instant now = Instant.now();
     return db.query(
         c ->
-            inTransaction(
+            Database.inTransaction(
                 c,
                 () -> {
                   try (PreparedStatement st =
@@ -342,7 +342,7 @@ public final class TenantStore {
     Instant now = Instant.now();
     return db.query(
         c ->
-            inTransaction(
+            Database.inTransaction(
                 c,
                 () -> {
                   // Counted under a lock on the tenant's row, so that two creations cannot both pass.
@@ -434,24 +434,6 @@ public final class TenantStore {
       st.executeUpdate();
     }
     return id.toString();
-  }
-
-  private interface Work<T> {
-    T run() throws SQLException;
-  }
-
-  private static <T> T inTransaction(Connection c, Work<T> work) throws SQLException {
-    c.setAutoCommit(false);
-    try {
-      T result = work.run();
-      c.commit();
-      return result;
-    } catch (SQLException | RuntimeException e) {
-      c.rollback();
-      throw e;
-    } finally {
-      c.setAutoCommit(true);
-    }
   }
 
   /** 256 random bits: enough that a fast hash needs no salt or stretching. */
