@@ -6,12 +6,17 @@ import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.TestWatcher;
+import org.openqa.selenium.By;
+import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.OutputType;
 import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
 import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.support.ui.ExpectedConditions;
+import org.openqa.selenium.support.ui.WebDriverWait;
 
 /**
  * A real headless Chromium (Debian's {@code chromium} and {@code chromium-driver}), with
@@ -38,6 +43,22 @@ final class Browser implements TestWatcher {
     driver = new ChromeDriver(service, options);
     driver.manage().timeouts().scriptTimeout(Duration.ofSeconds(10));
     return driver;
+  }
+
+  /**
+   * Opens the console at {@code base} with no session left from an earlier test, signs in
+   * with {@code key}, and waits until the page says who is signed in.
+   */
+  static void signInFresh(String base, String key, Duration patience) {
+    driver.get(base + "/");
+    ((JavascriptExecutor) driver).executeScript("sessionStorage.clear()");
+    driver.navigate().refresh();
+    WebElement input = new WebDriverWait(driver, patience)
+        .until(ExpectedConditions.visibilityOfElementLocated(By.name("api_key")));
+    input.sendKeys(key);
+    input.submit();
+    new WebDriverWait(driver, patience).until(
+        ExpectedConditions.textToBePresentInElementLocated(By.id("who"), "Signed in as"));
   }
 
   static synchronized void quit() {

@@ -25,7 +25,6 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.openqa.selenium.By;
-import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.support.ui.ExpectedConditions;
@@ -79,13 +78,7 @@ class ConsoleAlertsTest {
   @BeforeEach
   void freshTenantAndSession() {
     tenant = api.createTenant("console-alerts-" + UUID.randomUUID());
-    browser.get(base + "/");
-    ((JavascriptExecutor) browser).executeScript("sessionStorage.clear()");
-    browser.navigate().refresh();
-    WebElement input = waitFor(By.name("api_key"));
-    input.sendKeys(tenant.apiKey());
-    input.submit();
-    new WebDriverWait(browser, PATIENCE).until(ExpectedConditions.textToBePresentInElementLocated(By.id("who"), "Signed in as"));
+    Browser.signInFresh(base, tenant.apiKey(), PATIENCE);
   }
 
   private WebElement waitFor(By by) {

@@ -24,7 +24,6 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.openqa.selenium.By;
-import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.support.ui.ExpectedConditions;
@@ -66,13 +65,7 @@ class ConsoleEndpointToolsTest {
   void freshTenantAndSession() {
     tenant = api.createTenant("console-tools-" + UUID.randomUUID());
     path = "/" + UUID.randomUUID();
-    browser.get(base + "/");
-    ((JavascriptExecutor) browser).executeScript("sessionStorage.clear()");
-    browser.navigate().refresh();
-    WebElement input = waitFor(By.name("api_key"));
-    input.sendKeys(tenant.apiKey());
-    input.submit();
-    new WebDriverWait(browser, PATIENCE).until(ExpectedConditions.textToBePresentInElementLocated(By.id("who"), "Signed in as"));
+    Browser.signInFresh(base, tenant.apiKey(), PATIENCE);
   }
 
   @Test

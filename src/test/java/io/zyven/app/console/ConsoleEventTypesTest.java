@@ -18,7 +18,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.openqa.selenium.By;
-import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.support.ui.ExpectedConditions;
@@ -50,13 +49,7 @@ class ConsoleEventTypesTest {
   }
 
   private void signIn(String key) {
-    browser.get(base + "/");
-    ((JavascriptExecutor) browser).executeScript("sessionStorage.clear()");
-    browser.navigate().refresh();
-    WebElement input = waitFor(By.name("api_key"));
-    input.sendKeys(key);
-    input.submit();
-    new WebDriverWait(browser, PATIENCE).until(ExpectedConditions.textToBePresentInElementLocated(By.id("who"), "Signed in as"));
+    Browser.signInFresh(base, key, PATIENCE);
   }
 
   private WebElement waitFor(By by) {

@@ -17,7 +17,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.openqa.selenium.By;
-import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.support.ui.ExpectedConditions;
@@ -63,13 +62,7 @@ class ConsoleTransformationTest {
     assertEquals(201, created.status(), created.body());
     String id = created.json().get("id").asText();
 
-    browser.get(base + "/");
-    ((JavascriptExecutor) browser).executeScript("sessionStorage.clear()");
-    browser.navigate().refresh();
-    WebElement key = waitFor(By.name("api_key"));
-    key.sendKeys(tenant.apiKey());
-    key.submit();
-    new WebDriverWait(browser, PATIENCE).until(ExpectedConditions.textToBePresentInElementLocated(By.id("who"), "Signed in as"));
+    Browser.signInFresh(base, tenant.apiKey(), PATIENCE);
     browser.get(base + "/#/endpoints");
     waitFor(By.xpath("//tr[@data-endpoint-id='" + id + "']//button[text()='Edit']")).click();
 

@@ -188,7 +188,7 @@ class EventListApiTest {
     assertEquals(reversed(dead), ids(list(t, "status=dead_lettered&endpoint_id=" + bad).json()));
 
     String detail = assertProblem(list(t, "status=failed"), 400, "invalid-request");
-    assertEquals("status must be one of RECEIVED, DISPATCHING, RETRY_SCHEDULED, DELIVERED, DEAD_LETTERED"
+    assertEquals("status must be one of RECEIVED, DISPATCHING, RETRY_SCHEDULED, DELIVERED, DEAD_LETTERED, CANCELLED"
         + " (in any case), got 'failed'", detail);
   }
 
