@@ -12,6 +12,10 @@ import io.zyven.app.testing.Await;
 import io.zyven.app.testing.Receiver;
 import io.zyven.app.testing.TestNode;
 import io.zyven.app.testing.TestPostgres;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -107,7 +111,23 @@ class DatabaseOutageUnderLoadTest {
     }
 
     Await.until("events flow before the outage", Duration.ofSeconds(60), () -> acceptedIds.size() >= 30);
+    // The outage must find requests past the fan-out lookup, waiting on the journal: hold
+    // the journal's inserts (reads still pass) until some wait, then stop PostgreSQL, which
+    // ends them and this lock alike. Left to timing, the stop may find none there.
+    Connection lock = DriverManager.getConnection(pg.jdbcUrl(), "postgres", "");
+    lock.setAutoCommit(false);
+    try (Statement st = lock.createStatement()) {
+      st.execute("LOCK TABLE event_journal IN EXCLUSIVE MODE");
+    }
+    Await.until("requests waiting on the journal's lock", Duration.ofSeconds(20),
+        () -> pg.count("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+            + " AND query ILIKE '%insert%event_journal%'") > 0);
     pg.stop();
+    try {
+      lock.close();
+    } catch (SQLException gone) {
+      // The stop ended its session.
+    }
     Await.until("the node says it is not ready", Duration.ofSeconds(10),
         () -> api.get("/health/ready", null).status() == 503);
     Thread.sleep(OUTAGE.toMillis()); // the outage itself, not a wait for something
