@@ -118,7 +118,7 @@ public final class HttpApi extends AllDirectives {
             settings.askTimeout());
     this.cluster = new ClusterRoutes(system, settings.askTimeout());
     StatsQueries statsQueries = new StatsQueries(db);
-    EventTypeCatalogue catalogue = new EventTypeCatalogue(new EventTypeStore(db));
+    EventTypeCatalogue catalogue = new EventTypeCatalogue(new EventTypeStore(db), tenants);
     this.endpoints =
         new EndpointRoutes(
             system, index, secrets, queries, statsQueries, guard, settings.askTimeout(), settings.endpointDefaults(),

@@ -4,6 +4,7 @@ import com.networknt.schema.Schema;
 import io.zyven.app.endpoint.EventTypeFilter;
 import io.zyven.app.store.EventTypeStore;
 import io.zyven.app.store.EventTypeStore.EventType;
+import io.zyven.app.store.TenantStore;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -38,9 +39,12 @@ public final class EventTypeCatalogue {
   }
 
   private final EventTypeStore store;
+  // The registration rule is a tenant setting: read and written where the tenant's others are.
+  private final TenantStore tenants;
 
-  public EventTypeCatalogue(EventTypeStore store) {
+  public EventTypeCatalogue(EventTypeStore store, TenantStore tenants) {
     this.store = store;
+    this.tenants = tenants;
   }
 
   /** Empty when the tenant has a type of that name already. */
@@ -93,12 +97,14 @@ public final class EventTypeCatalogue {
     return store.history(tenantId, name, 100);
   }
 
+  /** Whether the tenant refuses types that are not in its catalogue; empty when there is no such tenant. */
   public CompletionStage<Optional<Boolean>> setRequireRegistered(String tenantId, boolean require) {
-    return store.setRequireRegistered(tenantId, require);
+    return tenants.update(tenantId, false, null, null, require)
+        .thenApply(t -> t.map(TenantStore.TenantSummary::requireRegisteredTypes));
   }
 
   public CompletionStage<Boolean> requireRegistered(String tenantId) {
-    return store.requireRegistered(tenantId);
+    return tenants.requireRegisteredTypes(tenantId);
   }
 
   /**

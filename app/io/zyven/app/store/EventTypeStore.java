@@ -257,31 +257,6 @@ public final class EventTypeStore {
     });
   }
 
-  /** Whether the tenant refuses types that are not in its catalogue; empty when there is no such tenant. */
-  public CompletionStage<Optional<Boolean>> setRequireRegistered(String tenantId, boolean require) {
-    return db.query(c -> {
-      try (PreparedStatement st =
-          c.prepareStatement("UPDATE tenants SET require_registered_types = ? WHERE id = ? RETURNING require_registered_types")) {
-        st.setBoolean(1, require);
-        st.setObject(2, UUID.fromString(tenantId));
-        try (ResultSet rs = st.executeQuery()) {
-          return rs.next() ? Optional.of(rs.getBoolean(1)) : Optional.<Boolean>empty();
-        }
-      }
-    });
-  }
-
-  public CompletionStage<Boolean> requireRegistered(String tenantId) {
-    return db.query(c -> {
-      try (PreparedStatement st = c.prepareStatement("SELECT require_registered_types FROM tenants WHERE id = ?")) {
-        st.setObject(1, UUID.fromString(tenantId));
-        try (ResultSet rs = st.executeQuery()) {
-          return rs.next() && rs.getBoolean(1);
-        }
-      }
-    });
-  }
-
   private static final String COLUMNS = "name, description, schema, example, archived, version, created_at, updated_at";
 
   private static EventType read(ResultSet rs) throws SQLException {

@@ -173,9 +173,19 @@ public final class TenantStore {
 
   /** Whether the tenant's new endpoints (and new URLs) are verified unless a request says otherwise. */
   public CompletionStage<Boolean> verifyEndpoints(String tenantId) {
+    return flag(tenantId, "verify_endpoints");
+  }
+
+  /** Whether ingest refuses the tenant's types that are not in its catalogue. */
+  public CompletionStage<Boolean> requireRegisteredTypes(String tenantId) {
+    return flag(tenantId, "require_registered_types");
+  }
+
+  /** One boolean setting of the tenant ({@code column} is one of this class's own names); false without a tenant. */
+  private CompletionStage<Boolean> flag(String tenantId, String column) {
     return db.query(
         c -> {
-          try (PreparedStatement st = c.prepareStatement("SELECT verify_endpoints FROM tenants WHERE id = ?")) {
+          try (PreparedStatement st = c.prepareStatement("SELECT " + column + " FROM tenants WHERE id = ?")) {
             st.setObject(1, UUID.fromString(tenantId));
             try (ResultSet rs = st.executeQuery()) {
               return rs.next() && rs.getBoolean(1);
