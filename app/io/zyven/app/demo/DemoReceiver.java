@@ -1,9 +1,9 @@
 package io.zyven.app.demo;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import io.zyven.app.json.Json;
 import io.zyven.protocol.Signature;
 import java.io.IOException;
 import java.io.InputStream;
@@ -38,7 +38,6 @@ public final class DemoReceiver implements AutoCloseable {
   static final int MAX_BODY = 1024 * 1024;
 
   private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("HH:mm:ss");
-  private static final ObjectMapper JSON = new ObjectMapper();
 
   public record Options(int port, String secret, int status) {
     static final String USAGE =
@@ -147,7 +146,7 @@ public final class DemoReceiver implements AutoCloseable {
               + (challenge != null && options.status() < 300 ? " (challenge echoed)" : ""));
       // Only a signed challenge is echoed: echoing anyone's would verify anyone's URL.
       byte[] answer = (challenge != null && options.status() < 300
-              ? JSON.createObjectNode().put("challenge", challenge).toString()
+              ? Json.MAPPER.createObjectNode().put("challenge", challenge).toString()
               : "{\"status\":" + options.status() + "}")
           .getBytes(StandardCharsets.UTF_8);
       exchange.getResponseHeaders().set("Content-Type", "application/json");
@@ -159,7 +158,7 @@ public final class DemoReceiver implements AutoCloseable {
   /** The {@code challenge} of a verification request's body; null when it has none. */
   private static String challenge(byte[] body) {
     try {
-      JsonNode c = JSON.readTree(body).get("challenge");
+      JsonNode c = Json.MAPPER.readTree(body).get("challenge");
       return c != null && c.isTextual() ? c.asText() : null;
     } catch (IOException | RuntimeException notJson) {
       return null;

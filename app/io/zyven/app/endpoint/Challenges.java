@@ -1,11 +1,11 @@
 package io.zyven.app.endpoint;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import io.zyven.app.json.Json;
 import io.zyven.protocol.Attempt;
+import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
-import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 
 /**
@@ -20,7 +20,6 @@ final class Challenges {
   static final String TYPE = "webhook.verification";
 
   private static final SecureRandom RANDOM = new SecureRandom();
-  private static final ObjectMapper JSON = new ObjectMapper();
 
   /** 32 random bytes, base64url without padding: unguessable, and safe in JSON and in a plain body. */
   static String newChallenge() {
@@ -48,7 +47,7 @@ final class Challenges {
     if (same(body, challenge)) return null;
     if (body.startsWith("{")) {
       try {
-        JsonNode echoed = JSON.readTree(body).get("challenge");
+        JsonNode echoed = Json.MAPPER.readTree(body).get("challenge");
         if (echoed != null && echoed.isTextual() && same(echoed.asText(), challenge)) return null;
       } catch (Exception notJson) {
         // falls through: not an echo either way
