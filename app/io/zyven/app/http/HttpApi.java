@@ -27,7 +27,9 @@ import java.util.function.BiFunction;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.cluster.MemberStatus;
+import org.apache.pekko.cluster.sharding.ClusterShardingHealthCheck;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.http.javadsl.model.ContentType;
 import org.apache.pekko.http.javadsl.model.HttpCharsets;
@@ -40,6 +42,7 @@ import org.apache.pekko.http.javadsl.server.ExceptionHandler;
 import org.apache.pekko.http.javadsl.server.PathMatchers;
 import org.apache.pekko.http.javadsl.server.RejectionHandler;
 import org.apache.pekko.http.javadsl.server.Route;
+import scala.jdk.javaapi.FutureConverters;
 
 /** The HTTP API (v1): routing, auth and error shape in one place. */
 public final class HttpApi extends AllDirectives {
@@ -81,6 +84,7 @@ public final class HttpApi extends AllDirectives {
   private final EventTypeRoutes eventTypes;
   private final IngestRateLimiter rateLimiter = new IngestRateLimiter();
   private final Settings settings;
+  private final ClusterShardingHealthCheck shardingRegistered;
 
   public HttpApi(
       ActorSystem<?> system,
@@ -131,6 +135,7 @@ public final class HttpApi extends AllDirectives {
     this.alertChannels = new AlertChannelRoutes(alerts, ec);
     this.eventTypes = new EventTypeRoutes(catalogue, ec);
     this.settings = settings;
+    this.shardingRegistered = new ClusterShardingHealthCheck(Adapter.toClassic(system));
   }
 
   public Route route() {
@@ -423,15 +428,26 @@ public final class HttpApi extends AllDirectives {
     return HttpResponse.create().withEntity(PROMETHEUS_TEXT, Metrics.scrape());
   }
 
-  /** Ready = an Up member of the cluster, and PostgreSQL answers. */
+  /**
+   * Ready = an Up member of the cluster whose shard regions have registered with their
+   * coordinator (before that, a request waits on the coordinator and may time out), and
+   * PostgreSQL answers.
+   */
   private CompletionStage<HttpResponse> ready() {
     boolean member = Cluster.get(system).selfMember().status() == MemberStatus.up();
+    CompletionStage<Boolean> sharding =
+        member
+            ? FutureConverters.asJava(shardingRegistered.apply()).thenApply(Boolean.TRUE::equals)
+                .exceptionally(e -> false)
+            : CompletableFuture.completedFuture(false);
     return db.ping()
-        .thenApplyAsync(
-            dbUp -> {
-              boolean ready = member && dbUp;
+        .thenCombineAsync(
+            sharding,
+            (dbUp, shardsUp) -> {
+              boolean ready = member && shardsUp && dbUp;
               return Responses.json(
-                  ready ? 200 : 503, Map.of("ready", ready, "cluster_member", member, "database", dbUp));
+                  ready ? 200 : 503,
+                  Map.of("ready", ready, "cluster_member", member, "sharding", shardsUp, "database", dbUp));
             },
             ec);
   }

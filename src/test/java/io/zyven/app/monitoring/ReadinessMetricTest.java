@@ -40,6 +40,8 @@ class ReadinessMetricTest {
   void readinessAndItsGaugeGoFalseWhilePostgresIsStoppedAndComeBack() throws Exception {
     Await.until("ready, and the gauge says so", Duration.ofSeconds(20),
         () -> node.api.get("/health/ready", null).status() == 200 && ready() == 1);
+    Response up = node.api.get("/health/ready", null);
+    assertTrue(up.json().get("sharding").asBoolean(), "ready only once its shard regions have registered: " + up.body());
 
     pg.stop();
     try {
@@ -49,6 +51,7 @@ class ReadinessMetricTest {
       Response ready = node.api.get("/health/ready", null);
       assertEquals(503, ready.status());
       assertFalse(ready.json().get("database").asBoolean(), ready.body());
+      assertTrue(ready.json().get("sharding").asBoolean(), "sharding, once registered, is not what is missing: " + ready.body());
       String text = node.api.get("/metrics", null).body();
       assertFalse(text.contains("zyven_readmodel_lag_events "), "no lag figure without the database:\n" + text);
       assertTrue(text.contains("zyven_events_accepted_total "), text);
