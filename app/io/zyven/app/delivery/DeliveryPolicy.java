@@ -86,7 +86,7 @@ public final class DeliveryPolicy {
    * Why a delivery was dead-lettered, for the dead-letter counter: {@code expunged} (no
    * attempt: the payload went), {@code exhausted} (out of attempts), {@code gone} (410),
    * {@code permanent} (another 4xx), or {@code refused} (not sent: the endpoint was deleted
-   * or disabled), or {@code transformation} (not sent: the endpoint's transformation failed).
+   * or disabled, or is pending verification), or {@code transformation} (not sent: the endpoint's transformation failed).
    */
   public static String deadLetterCause(EventJournal.DeadLettered d) {
     if (d.attempt() == null) return "expunged";
