@@ -110,19 +110,28 @@ public final class RetentionSweep {
                           } else {
                             logRun(done.run());
                           }
-                          // The next run starts an interval after this one ended (runs never
-                          // overlap), or at once when this one found a full batch and removed
-                          // some: a backlog goes at the pace, not at a batch per interval.
-                          if (done.error() == null && done.run().candidates() >= settings.batch() && done.run().removed() > 0) {
-                            ctx.getSelf().tell(Tick.INSTANCE);
-                          } else {
-                            timers.startSingleTimer(Tick.INSTANCE, settings.interval());
-                          }
+                          Duration wait = done.error() != null ? settings.interval() : untilNextRun(done.run(), settings);
+                          if (wait.isZero()) ctx.getSelf().tell(Tick.INSTANCE);
+                          else timers.startSingleTimer(Tick.INSTANCE, wait);
                           return Behaviors.same();
                         })
                     .build();
               });
         });
+  }
+
+  /**
+   * When the next run starts after {@code run} ended: an interval after {@code run}
+   * started, or at once if it took longer (runs never overlap), or found a full batch and
+   * removed some. Counted from the start, not the end: a run that takes most of an
+   * interval (the sweep at its keep-up pace on a busy node) must not be followed by a
+   * whole idle interval, or removal falls behind the flow by that much every cycle and
+   * what is kept grows for many cycles before it settles.
+   */
+  static Duration untilNextRun(Run run, Settings settings) {
+    if (run.candidates() >= settings.batch() && run.removed() > 0) return Duration.ZERO;
+    Duration left = settings.interval().minusMillis(run.millis());
+    return left.isNegative() ? Duration.ZERO : left;
   }
 
   /**
