@@ -28,11 +28,14 @@ public final class StatsApi {
   public record Bucket(Instant start, long accepted, long delivered, long failedAttempts) {}
 
   /**
-   * The tenant's endpoints (deleted ones are not counted). {@code circuitOpen}: enabled
+   * The tenant's endpoints (deleted ones are not counted): {@code enabled} (receiving),
+   * {@code disabled} and {@code pendingVerification} (enabled, but receiving nothing until
+   * it echoes its challenge) add up to {@code total}. {@code circuitOpen}: enabled
    * endpoints whose circuit is open (or half-open); {@code failing}: enabled endpoints whose
    * circuit is open or whose last attempt in the window failed.
    */
-  public record EndpointCounts(long total, long enabled, long disabled, long circuitOpen, long failing) {}
+  public record EndpointCounts(
+      long total, long enabled, long disabled, long pendingVerification, long circuitOpen, long failing) {}
 
   /**
    * One endpoint's health. {@code circuit}, {@code failingSince}, {@code inFlight} and

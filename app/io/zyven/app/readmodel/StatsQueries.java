@@ -162,7 +162,8 @@ public final class StatsQueries {
    */
   private static EndpointCounts endpointCounts(Connection c, UUID tenant, Window window) throws SQLException {
     try (PreparedStatement st = c.prepareStatement(
-        "SELECT count(*), count(*) FILTER (WHERE e.enabled),"
+        "SELECT count(*), count(*) FILTER (WHERE e.enabled AND NOT e.pending_verification),"
+            + " count(*) FILTER (WHERE e.enabled AND e.pending_verification),"
             + " count(*) FILTER (WHERE e.enabled AND e.circuit_open_since IS NOT NULL),"
             + " count(*) FILTER (WHERE e.enabled AND (e.circuit_open_since IS NOT NULL OR last.failed))"
             + " FROM endpoints e LEFT JOIN LATERAL ("
@@ -177,7 +178,8 @@ public final class StatsQueries {
         rs.next();
         long total = rs.getLong(1);
         long enabled = rs.getLong(2);
-        return new EndpointCounts(total, enabled, total - enabled, rs.getLong(3), rs.getLong(4));
+        long pending = rs.getLong(3);
+        return new EndpointCounts(total, enabled, total - enabled - pending, pending, rs.getLong(4), rs.getLong(5));
       }
     }
   }

@@ -66,6 +66,8 @@ class StatsApiTest {
     String failing = endpoint(t, "{\"url\":\"" + receiver.url("/down") + "\","
         + "\"event_types\":[\"order.failed\"],\"max_attempts\":2}");
     String disabled = endpoint(t, "{\"url\":\"" + receiver.url("/ok") + "\",\"enabled\":false}");
+    // /ok answers 200 without echoing the challenge: this one stays pending verification.
+    endpoint(t, "{\"url\":\"" + receiver.url("/ok") + "\",\"verify\":true}");
     List<String> events = new ArrayList<>();
     for (int i = 0; i < 4; i++) events.add(ingest(t, "order.paid"));
     events.add(ingest(t, "order.failed"));
@@ -87,9 +89,10 @@ class StatsApiTest {
     assertEquals(successRateOfAttempts(t, events), s.get("success_rate").asDouble(), 1e-9);
     assertEquals((double) n / (n + 2), s.get("success_rate").asDouble(), 1e-9);
     JsonNode endpoints = s.get("endpoints");
-    assertEquals(3, endpoints.get("total").asLong());
-    assertEquals(2, endpoints.get("enabled").asLong());
+    assertEquals(4, endpoints.get("total").asLong());
+    assertEquals(2, endpoints.get("enabled").asLong(), "a pending endpoint receives nothing: not counted as enabled");
     assertEquals(1, endpoints.get("disabled").asLong());
+    assertEquals(1, endpoints.get("pending_verification").asLong());
     assertEquals(1, endpoints.get("circuit_open").asLong());
     assertEquals(1, endpoints.get("failing").asLong());
 
