@@ -534,6 +534,7 @@ public final class EndpointEntity
         .persist(event)
         .thenRun(
             (State s) -> {
+              Metrics.verification(error == null);
               LogContext.log(c.tenantId(), null, endpointId,
                   () -> {
                     if (error == null) log.info("Endpoint {} passed its verification", endpointId);

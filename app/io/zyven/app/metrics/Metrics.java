@@ -107,6 +107,13 @@ public final class Metrics {
           .labelNames("type")
           .register(REGISTRY);
 
+  private static final Counter VERIFICATIONS =
+      Counter.builder()
+          .name("zyven_endpoint_verifications")
+          .help("Endpoint verifications (challenge-response) finished by this node, by outcome: passed, failed.")
+          .labelNames("outcome")
+          .register(REGISTRY);
+
   public static final List<String> ALERT_KINDS = List.of("webhook", "slack", "pagerduty", "email");
   public static final List<String> ALERT_OUTCOMES = List.of("sent", "failed");
 
@@ -382,6 +389,8 @@ public final class Metrics {
     DEAD_LETTER_CAUSES.forEach(c -> DEAD_LETTERS.initLabelValues(c));
     OPERATIONAL_EVENT_TYPES.forEach(t -> OPERATIONAL_EVENTS.initLabelValues(t));
     for (String kind : ALERT_KINDS) for (String outcome : ALERT_OUTCOMES) ALERTS_SENT.initLabelValues(kind, outcome);
+    VERIFICATIONS.initLabelValues("passed");
+    VERIFICATIONS.initLabelValues("failed");
     for (String statusClass : List.of("2xx", "4xx", "5xx")) INGEST_LATENCY.initLabelValues(statusClass);
   }
 
@@ -428,6 +437,11 @@ public final class Metrics {
   /** A delivery's transformation cancelled it. */
   public static void cancelled() {
     CANCELLED.inc();
+  }
+
+  /** An endpoint's verification finished: it echoed its challenge, or it did not. */
+  public static void verification(boolean passed) {
+    VERIFICATIONS.labelValues(passed ? "passed" : "failed").inc();
   }
 
   /** The waker woke {@code n} events. */

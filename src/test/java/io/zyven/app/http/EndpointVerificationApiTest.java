@@ -271,9 +271,12 @@ class EndpointVerificationApiTest {
     });
     String otherPath = path + "-other";
     String other = createEndpoint("{\"url\":\"" + receiver.url(otherPath) + "\"}").json().get("id").asText();
+    double failedBefore = verifications("failed");
+    double passedBefore = verifications("passed");
     String id = createEndpoint("{\"url\":\"" + receiver.url(path) + "\",\"verify\":true}").json().get("id").asText();
 
     Await.until("the verification failed", PATIENCE, () -> verification(id).path("state").asText().equals("failed"));
+    assertTrue(verifications("failed") >= failedBefore + 1, "zyven_endpoint_verifications_total{outcome=\"failed\"} counted it");
     JsonNode endpoint = api.get("/v1/endpoints/" + id, tenant.apiKey()).json();
     assertEquals("pending_verification", endpoint.get("status").asText());
     String error = endpoint.get("verification").get("error").asText();
@@ -306,6 +309,7 @@ class EndpointVerificationApiTest {
     assertEquals("pending", retried.json().get("verification").get("state").asText());
     Await.until("verified", PATIENCE, () -> verification(id).path("state").asText().equals("verified"));
     assertEquals(2, receiver.requests(path).size());
+    assertTrue(verifications("passed") >= passedBefore + 1, "zyven_endpoint_verifications_total{outcome=\"passed\"} counted it");
     Await.until("active in the list", PATIENCE, () -> listed(id).get("status").asText().equals("active"));
 
     // Now it receives, targeted and fanned out.
@@ -455,5 +459,13 @@ class EndpointVerificationApiTest {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  /** This node's count of finished verifications with this outcome, from /metrics. */
+  private static double verifications(String outcome) {
+    String prefix = "zyven_endpoint_verifications_total{outcome=\"" + outcome + "\"} ";
+    return api.get("/metrics", null).body().lines().filter(l -> l.startsWith(prefix))
+        .mapToDouble(l -> Double.parseDouble(l.substring(prefix.length()).trim())).findFirst()
+        .orElseThrow(() -> new AssertionError("no " + prefix + "in /metrics"));
   }
 }
