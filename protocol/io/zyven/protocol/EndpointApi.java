@@ -30,7 +30,8 @@ public final class EndpointApi {
       Instant updatedAt,
       String transformation,
       String status,
-      EndpointConfig.Verification verification) {
+      EndpointConfig.Verification verification,
+      @JsonInclude(JsonInclude.Include.NON_EMPTY) List<String> warnings) {
 
     public static EndpointView of(EndpointConfig c) {
       return new EndpointView(
@@ -50,14 +51,25 @@ public final class EndpointApi {
           c.updatedAt(),
           c.transformation(),
           c.status(),
-          c.verification());
+          c.verification(),
+          null);
     }
 
     /** This view with the current secret in clear: for create and rotate-secret only. */
     public EndpointView withSecret(String clear) {
       return new EndpointView(id, url, description, eventTypes, clear, previousSecretExpiresAt, enabled,
           maxInFlight, rateLimitPerSecond, timeoutMs, maxAttempts, headers, createdAt, updatedAt, transformation, status,
-          verification);
+          verification, warnings);
+    }
+
+    /**
+     * This view with {@code warnings} about the request (create and update only): its
+     * {@code event_types} entries that match no registered type. Left out when empty.
+     */
+    public EndpointView withWarnings(List<String> warnings) {
+      return new EndpointView(id, url, description, eventTypes, secret, previousSecretExpiresAt, enabled,
+          maxInFlight, rateLimitPerSecond, timeoutMs, maxAttempts, headers, createdAt, updatedAt, transformation, status,
+          verification, warnings);
     }
   }
 

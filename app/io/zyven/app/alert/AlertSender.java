@@ -210,7 +210,7 @@ final class AlertSender {
     byte[] body = payload.getBytes(StandardCharsets.UTF_8);
     return ingest
         .ingest(channel.tenantId().toString(), new IdempotencyKey(key),
-            new NewEvent(type, payload, channel.endpointId().toString()), body, null, true)
+            new NewEvent(type, payload, channel.endpointId().toString()), body, null, IngestService.Origin.ALERT)
         .thenComposeAsync(result -> {
           Sent sent;
           if (result instanceof IngestResult.Accepted a) {

@@ -28,6 +28,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.function.BiFunction;
 import java.util.function.Function;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -59,6 +60,7 @@ public final class EndpointRoutes {
   private final Recovery recovery;
   private final TenantStore tenants;
   private final TestSends testSends;
+  private final BiFunction<String, List<String>, CompletionStage<List<String>>> filterWarnings;
 
   EndpointRoutes(
       ActorSystem<?> system,
@@ -71,8 +73,10 @@ public final class EndpointRoutes {
       Defaults defaults,
       Limits limits,
       TenantStore tenants,
-      TestSends testSends) {
+      TestSends testSends,
+      BiFunction<String, List<String>, CompletionStage<List<String>>> filterWarnings) {
     this.system = system;
+    this.filterWarnings = filterWarnings;
     this.tenants = tenants;
     this.testSends = testSends;
     this.sharding = ClusterSharding.get(system);
@@ -147,7 +151,8 @@ public final class EndpointRoutes {
             },
             ec)
         .thenComposeAsync(
-            ok -> change(null, id, replyTo -> new EndpointEntity.Create(config, replyTo), false, 201, true), ec);
+            ok -> change(null, id, replyTo -> new EndpointEntity.Create(config, replyTo), false, 201, true, config.eventTypes()),
+            ec);
   }
 
   // Developers meet the guard first with a receiver on their own machine: name the switch.
@@ -283,12 +288,13 @@ public final class EndpointRoutes {
     EndpointEntity.Patch patch = request.patch();
     return checkTransformation(patch.transformation())
         .thenComposeAsync(ok -> checkTarget(patch.url()), ec)
-        .thenComposeAsync(ok -> verifyByDefault(principal.tenantId(), null, patch.url() != null), ec)
+        // The default is read only when it can matter: no verify given, and a URL given.
+        .thenComposeAsync(ok -> verifyByDefault(principal.tenantId(), request.verify(), patch.url() != null), ec)
         .thenComposeAsync(
             byDefault -> change(
                 principal.tenantId(), id,
                 replyTo -> new EndpointEntity.Update(principal.tenantId(), patch, request.verify(), byDefault, replyTo),
-                false, 200, false),
+                false, 200, false, patch.eventTypes()),
             ec);
   }
 
@@ -435,17 +441,39 @@ public final class EndpointRoutes {
       boolean deleted,
       int status,
       boolean withSecret) {
+    return change(tenantId, id, command, deleted, status, withSecret, null);
+  }
+
+  /** The same; the answer warns of the {@code eventTypes} entries that match no registered type. */
+  private CompletionStage<HttpResponse> change(
+      String tenantId,
+      String id,
+      Function<ActorRef<EndpointEntity.Reply>, EndpointEntity.Command> command,
+      boolean deleted,
+      int status,
+      boolean withSecret,
+      List<String> eventTypes) {
     return ask(tenantId, id, command)
         .thenComposeAsync(
             config ->
                 index
                     .upsert(config, deleted)
-                    .thenApply(
-                        done ->
+                    .thenCombine(
+                        warnings(config.tenantId(), eventTypes),
+                        (done, warnings) ->
                             status == 204
                                 ? HttpResponse.create().withStatus(204)
-                                : Responses.json(status, view(config, withSecret))),
+                                : Responses.json(status, view(config, withSecret).withWarnings(warnings))),
             ec);
+  }
+
+  /**
+   * The {@code eventTypes} entries that match no registered type. The endpoint is saved
+   * either way, so a warning that cannot be worked out is left out, not an error.
+   */
+  private CompletionStage<List<String>> warnings(String tenantId, List<String> eventTypes) {
+    if (eventTypes == null || eventTypes.isEmpty()) return CompletableFuture.completedFuture(List.of());
+    return filterWarnings.apply(tenantId, eventTypes).exceptionally(e -> List.of());
   }
 
   /**

@@ -7,13 +7,11 @@ import io.zyven.app.json.Json;
 import io.zyven.app.store.EventTypeStore;
 import io.zyven.app.store.EventTypeStore.EventType;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
-import org.apache.pekko.http.javadsl.model.HttpEntity;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 
@@ -104,45 +102,6 @@ final class EventTypeRoutes {
     if (require == null || !require.isBoolean()) throw Problems.badRequest("require_registered_types is required, true or false");
     return catalogue.setRequireRegistered(principal.tenantId(), require.asBoolean())
         .thenApply(set -> Responses.json(200, Map.of("require_registered_types", set.orElse(require.asBoolean()))));
-  }
-
-  /**
-   * An endpoint create or patch answer with {@code warnings} added: its {@code event_types}
-   * entries that match no registered type. The endpoint is saved either way.
-   */
-  CompletionStage<HttpResponse> withFilterWarnings(Principal principal, byte[] body, CompletionStage<HttpResponse> saved) {
-    List<String> eventTypes = eventTypes(body);
-    return saved.thenComposeAsync(response -> {
-      if (eventTypes.isEmpty() || response.status().intValue() >= 300
-          || !(response.entity() instanceof HttpEntity.Strict strict)) {
-        return java.util.concurrent.CompletableFuture.completedStage(response);
-      }
-      return catalogue.filterWarnings(principal.tenantId(), eventTypes).handle((warnings, error) -> {
-        // The endpoint is saved: a warning that cannot be worked out is left out, not an error.
-        if (error != null || warnings.isEmpty()) return response;
-        try {
-          com.fasterxml.jackson.databind.node.ObjectNode view =
-              (com.fasterxml.jackson.databind.node.ObjectNode) Json.MAPPER.readTree(strict.getData().toArray());
-          view.set("warnings", Json.MAPPER.valueToTree(warnings));
-          return Responses.json(response.status().intValue(), view);
-        } catch (java.io.IOException e) {
-          return response;
-        }
-      });
-    }, ec);
-  }
-
-  /** The {@code event_types} of an endpoint body that was accepted (so it parsed); empty if none were given. */
-  private static List<String> eventTypes(byte[] body) {
-    try {
-      JsonNode types = Json.MAPPER.readTree(body).get("event_types");
-      if (types == null || !types.isArray()) return List.of();
-      List<String> list = new java.util.ArrayList<>();
-      types.forEach(t -> list.add(t.asText()));
-      return list;
-    } catch (java.io.IOException | RuntimeException e) {
-      return List.of();
-    }
   }
 
   /** The catalogue is the whole tenant's: a portal token limited to some endpoints sees none of it, as with stats. */

@@ -129,7 +129,8 @@ public final class HttpApi extends AllDirectives {
             settings.endpointLimits(), tenants,
             // Test sends go through the same ingest as POST /v1/events, with the catalogue's
             // example of the type asked for (a ping when it has none).
-            new TestSends(ingest, catalogue::example, ec));
+            new TestSends(ingest, catalogue::example, ec),
+            catalogue::filterWarnings);
     this.stats = new StatsRoutes(statsQueries, ec);
     this.console = new ConsoleRoutes(settings.frameAncestors());
     this.alertChannels = new AlertChannelRoutes(alerts, ec);
@@ -341,7 +342,7 @@ public final class HttpApi extends AllDirectives {
                             get(() -> asTenant((principal, request) -> endpoints.list(principal, request.getUri().query().toMap()))),
                             post(() -> asTenant((principal, request) ->
                                 jsonBody(request, MAX_CONFIG_BODY)
-                                    .thenComposeAsync(body -> eventTypes.withFilterWarnings(principal, body, endpoints.create(principal, body)), ec))))),
+                                    .thenComposeAsync(body -> endpoints.create(principal, body), ec))))),
                 path(
                     PathMatchers.segment(),
                     id ->
@@ -349,7 +350,7 @@ public final class HttpApi extends AllDirectives {
                             get(() -> asTenant((principal, request) -> endpoints.get(principal, id))),
                             patch(() -> asTenant((principal, request) ->
                                 jsonBody(request, MAX_CONFIG_BODY)
-                                    .thenComposeAsync(body -> eventTypes.withFilterWarnings(principal, body, endpoints.update(principal, id, body)), ec))),
+                                    .thenComposeAsync(body -> endpoints.update(principal, id, body), ec))),
                             delete(() -> asTenant((principal, request) -> endpoints.delete(principal, id))))),
                 path(
                     PathMatchers.segment().slash("health"),

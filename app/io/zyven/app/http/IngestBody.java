@@ -3,6 +3,7 @@ package io.zyven.app.http;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
+import io.zyven.app.ingest.EventTypeCatalogue;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -15,7 +16,8 @@ import java.util.regex.Pattern;
  */
 record IngestBody(String type, String payload, String endpointId) {
 
-  static final Pattern TYPE = Pattern.compile("[A-Za-z0-9_.:-]{1,128}");
+  // One grammar for what producers send and what the catalogue names.
+  static final Pattern TYPE = EventTypeCatalogue.NAME;
 
   private static final List<String> FIELDS = List.of("type", "payload", "endpoint_id");
 

@@ -72,12 +72,30 @@ public final class IngestService {
     this.tracing = Tracing.get(system);
   }
 
+  /** Who sends an event: whether the tenant's catalogue applies, and what it may target. */
+  public enum Origin {
+    /** A producer's request: the catalogue's rules apply; the tenant's own endpoints only. */
+    PRODUCER(true, false),
+    /** Zyven's test ping (a type of Zyven's own, outside the catalogue); the tenant's own endpoints only. */
+    TEST_PING(false, false),
+    /** Zyven's alerts, outside the catalogue, to an alert channel's endpoint, which no tenant request can target. */
+    ALERT(false, true);
+
+    final boolean checksCatalogue;
+    final boolean mayTargetInternal;
+
+    Origin(boolean checksCatalogue, boolean mayTargetInternal) {
+      this.checksCatalogue = checksCatalogue;
+      this.mayTargetInternal = mayTargetInternal;
+    }
+  }
+
   /**
    * Accepts {@code event} for the tenant under {@code key}. {@code body} is the request body
    * as received: its hash tells a replay of the same request from a conflicting one.
    */
   public CompletionStage<IngestResult> ingest(String tenantId, IdempotencyKey key, NewEvent event, byte[] body) {
-    return ingest(tenantId, key, event, body, null, false);
+    return ingest(tenantId, key, event, body, null, Origin.PRODUCER);
   }
 
   /**
@@ -87,15 +105,12 @@ public final class IngestService {
    */
   public CompletionStage<IngestResult> ingest(
       String tenantId, IdempotencyKey key, NewEvent event, byte[] body, String traceparent) {
-    return ingest(tenantId, key, event, body, traceparent, false);
+    return ingest(tenantId, key, event, body, traceparent, Origin.PRODUCER);
   }
 
-  /**
-   * The same; with {@code internal} (Zyven's own events), the targeted endpoint may be an
-   * alert channel's own, which no tenant request can target.
-   */
+  /** The same, sent by {@code origin}. */
   public CompletionStage<IngestResult> ingest(
-      String tenantId, IdempotencyKey key, NewEvent event, byte[] body, String traceparent, boolean internal) {
+      String tenantId, IdempotencyKey key, NewEvent event, byte[] body, String traceparent, Origin origin) {
     UUID onlyEndpoint = event.endpointId() == null ? null : uuidOrNull(event.endpointId());
     if (event.endpointId() != null && onlyEndpoint == null) {
       // Not even an id, so it cannot exist: the same answer as an unknown one.
@@ -119,21 +134,12 @@ public final class IngestService {
     Instant deadline = Instant.now().plus(acceptTimeout());
     // The type's catalogue state is read with the fan-out, on the same connection, on every
     // request: a schema changed on any node applies to the next request here. Zyven's own
-    // (internal) events are not in any tenant's catalogue.
-    long cached = internal ? 0 : schemas.version(tenantId, event.type());
-    return lookup(tenantId, onlyEndpoint, internal, event.type(), cached, deadline)
-        .thenComposeAsync(
-            fanout -> {
-              if (internal) return CompletableFuture.completedStage(new Checked(fanout.subscriptions(), null));
-              Verdict verdict = catalogueCheck(tenantId, event, fanout.also());
-              if (verdict.relook()) {
-                // The compiled schema left the cache after the lookup: read its text this time.
-                return lookup(tenantId, onlyEndpoint, internal, event.type(), 0, deadline)
-                    .thenApplyAsync(
-                        again -> new Checked(again.subscriptions(), catalogueCheck(tenantId, event, again.also()).refused()), ec);
-              }
-              return CompletableFuture.completedStage(new Checked(fanout.subscriptions(), verdict.refused()));
-            },
+    // events are not in any tenant's catalogue.
+    SchemaCache.Entry held = origin.checksCatalogue ? schemas.held(tenantId, event.type()) : null;
+    return lookup(tenantId, onlyEndpoint, origin, event.type(), held == null ? 0 : held.version(), deadline)
+        .thenApplyAsync(
+            fanout -> new Checked(
+                fanout.subscriptions(), origin.checksCatalogue ? catalogueCheck(tenantId, event, fanout.also(), held) : null),
             ec)
         .thenComposeAsync(
             checked -> {
@@ -157,15 +163,11 @@ public final class IngestService {
 
   private record Checked(List<Subscription> subscriptions, IngestResult refused) {}
 
-  /** The catalogue's answer: refused (null: accepted), or look again with the schema's text. */
-  private record Verdict(IngestResult refused, boolean relook) {
-    static final Verdict ACCEPTED = new Verdict(null, false);
-  }
-
   private CompletionStage<EndpointIndex.Fanout<TypeState>> lookup(
-      String tenantId, UUID onlyEndpoint, boolean internal, String type, long cachedVersion, Instant deadline) {
+      String tenantId, UUID onlyEndpoint, Origin origin, String type, long cachedVersion, Instant deadline) {
     return endpoints
-        .enabled(tenantId, onlyEndpoint, internal, c -> internal ? null : EventTypeStore.typeState(c, tenantId, type, cachedVersion))
+        .enabled(tenantId, onlyEndpoint, origin.mayTargetInternal,
+            c -> origin.checksCatalogue ? EventTypeStore.typeState(c, tenantId, type, cachedVersion) : null)
         .toCompletableFuture()
         .orTimeout(Math.max(1, Duration.between(Instant.now(), deadline).toMillis()), TimeUnit.MILLISECONDS)
         .exceptionally(IngestService::lookupFailed);
@@ -174,26 +176,24 @@ public final class IngestService {
   /**
    * The catalogue's verdict: archived types are refused, and so are unregistered ones when
    * the tenant requires registration; a payload must match its type's schema. Null: accepted.
+   * {@code held}: the compiled schema this node held when the lookup was sent.
    */
-  private Verdict catalogueCheck(String tenantId, NewEvent event, TypeState type) {
-    if (type.registered() && type.archived()) return new Verdict(new IngestResult.TypeRefused(event.type(), true), false);
-    if (!type.registered() && type.requireRegistered()) {
-      return new Verdict(new IngestResult.TypeRefused(event.type(), false), false);
-    }
-    if (!type.hasSchema()) return Verdict.ACCEPTED;
+  private IngestResult catalogueCheck(String tenantId, NewEvent event, TypeState type, SchemaCache.Entry held) {
+    if (type.registered() && type.archived()) return new IngestResult.TypeRefused(event.type(), true);
+    if (!type.registered() && type.requireRegistered()) return new IngestResult.TypeRefused(event.type(), false);
+    if (!type.hasSchema()) return null;
     com.networknt.schema.Schema schema;
     try {
-      schema = schemas.schema(tenantId, event.type(), type.version(), type.schemaText());
+      schema = schemas.schema(tenantId, event.type(), type.version(), type.schemaText(), held);
     } catch (EventSchemas.InvalidSchema e) {
       // Checked when saved; a schema a newer library refuses must not take ingest down.
-      return new Verdict(new IngestResult.SchemaTooComplex(event.type()), false);
+      return new IngestResult.SchemaTooComplex(event.type());
     }
-    if (schema == null) return new Verdict(null, true);
     try {
       List<EventSchemas.Violation> violations = EventSchemas.validate(schema, event.payload());
-      return violations.isEmpty() ? Verdict.ACCEPTED : new Verdict(new IngestResult.SchemaViolation(event.type(), violations), false);
+      return violations.isEmpty() ? null : new IngestResult.SchemaViolation(event.type(), violations);
     } catch (EventSchemas.TooComplex e) {
-      return new Verdict(new IngestResult.SchemaTooComplex(event.type()), false);
+      return new IngestResult.SchemaTooComplex(event.type());
     }
   }
 

@@ -25,29 +25,27 @@ final class SchemaCache {
     };
   }
 
-  /** The version held for this type (0: none), which the lookup sends so that an unchanged schema is not read again. */
-  synchronized long version(String tenantId, String type) {
-    Entry e = entries.get(key(tenantId, type));
-    return e == null ? 0 : e.version();
+  /**
+   * The entry held for this type (null: none). Its version goes with the lookup, so that an
+   * unchanged schema's text is not read again; the caller keeps the entry itself, so that
+   * an eviction in between cannot take the schema away.
+   */
+  synchronized Entry held(String tenantId, String type) {
+    return entries.get(key(tenantId, type));
   }
 
   /**
-   * The compiled schema of this version: the cached one, or {@code text} compiled (when the
-   * lookup read it because the cached version was stale). Null when neither is at hand,
-   * which happens only if another request evicted or replaced the entry in between.
+   * The compiled schema of this version: {@code held}'s when it is that version, else
+   * {@code text} compiled (the lookup reads the text whenever the version differs from the
+   * one held) and kept for the next requests.
    */
-  Schema schema(String tenantId, String type, long version, String text) {
-    String key = key(tenantId, type);
-    synchronized (this) {
-      Entry e = entries.get(key);
-      if (e != null && e.version() == version) return e.schema();
-    }
-    if (text == null) return null;
+  Schema schema(String tenantId, String type, long version, String text, Entry held) {
+    if (held != null && held.version() == version) return held.schema();
     // Compiled outside the lock: a schema can take a while, and other types must not wait.
     Schema schema = EventSchemas.compile(text);
     synchronized (this) {
-      Entry e = entries.get(key);
-      if (e == null || e.version() < version) entries.put(key, new Entry(version, schema));
+      Entry e = entries.get(key(tenantId, type));
+      if (e == null || e.version() < version) entries.put(key(tenantId, type), new Entry(version, schema));
     }
     return schema;
   }

@@ -56,7 +56,8 @@ public final class TestSends {
               // goes through them like any producer's event.
               return ingest.ingest(
                   tenantId, key, new NewEvent(eventType, payload, endpointId),
-                  (key.value() + "\n" + payload).getBytes(StandardCharsets.UTF_8), null, type == null);
+                  (key.value() + "\n" + payload).getBytes(StandardCharsets.UTF_8), null,
+                  type == null ? IngestService.Origin.TEST_PING : IngestService.Origin.PRODUCER);
             },
             ec);
   }

@@ -81,6 +81,12 @@ public final class Database implements AutoCloseable {
    * (pgjdbc's {@code options} parameter: {@code -c statement_timeout=…}); a statement that
    * runs longer is cancelled by PostgreSQL (SQLState 57014).
    */
+  public static String withStatementTimeout(String url, java.time.Duration timeout) {
+    String options = "-c statement_timeout=" + timeout.toMillis();
+    return url + (url.contains("?") ? "&" : "?") + "options="
+        + java.net.URLEncoder.encode(options, java.nio.charset.StandardCharsets.UTF_8);
+  }
+
   /** Work done inside {@link #inTransaction}. */
   interface Work<T> {
     T run() throws SQLException;
@@ -99,12 +105,6 @@ public final class Database implements AutoCloseable {
     } finally {
       c.setAutoCommit(true);
     }
-  }
-
-  public static String withStatementTimeout(String url, java.time.Duration timeout) {
-    String options = "-c statement_timeout=" + timeout.toMillis();
-    return url + (url.contains("?") ? "&" : "?") + "options="
-        + java.net.URLEncoder.encode(options, java.nio.charset.StandardCharsets.UTF_8);
   }
 
   /** Creates or migrates every table (journal and read model), idempotently. */

@@ -131,14 +131,6 @@ public final class TenantStore {
   }
 
   /**
-   * Sets a tenant's own retention period in days, or clears it (null: the configured
-   * default applies). Empty when there is no such tenant.
-   */
-  public CompletionStage<Optional<TenantSummary>> setRetention(String tenantId, Integer retentionPeriodDays) {
-    return update(tenantId, true, retentionPeriodDays, null, null);
-  }
-
-  /**
    * Sets the settings given: the retention period when {@code setRetention} (null clears it),
    * whether endpoints are verified by default when {@code verifyEndpoints} is not null, whether
    * ingest refuses types not in the catalogue when {@code requireRegisteredTypes} is not null.
