@@ -62,13 +62,23 @@ class EndpointVerificationRestartTest {
         assertNotEquals(challenge(receiver.arrivals(cutShortPath).get(0)), challenge(receiver.arrivals(cutShortPath).get(1)),
             "a new challenge, not the old one again");
 
-        // And it receives events now.
+        // And it receives events now, once the endpoint index that ingest reads has caught up
+        // with the entity (the entity writes it after journaling the outcome).
+        Await.until("active in the index", PATIENCE, () -> listedStatus(api, tenant, cutShort).equals("active"));
         assertEquals(202, api.ingest(tenant.apiKey(), "after-restart",
             "{\"type\":\"user.created\",\"payload\":{\"id\":1},\"endpoint_id\":\"" + cutShort + "\"}").status());
         Await.until("the event at the receiver", PATIENCE,
             () -> receiver.requests(cutShortPath).stream().anyMatch(r -> r.bodyText().equals("{\"id\":1}")));
       }
     }
+  }
+
+  /** The endpoint's status in the list, which is read from the endpoint index. */
+  private static String listedStatus(ApiClient api, Tenant tenant, String id) {
+    for (JsonNode e : api.get("/v1/endpoints", tenant.apiKey()).json().get("data")) {
+      if (e.get("id").asText().equals(id)) return e.get("status").asText();
+    }
+    return "not listed";
   }
 
   private static String state(ApiClient api, Tenant tenant, String id) {
